@@ -1,0 +1,474 @@
+// Local OpenID Provider for development and end-to-end tests (oidc-provider v9).
+//
+// Serves a single public client `leptos-spa` (authorization code + PKCE S256,
+// rotating refresh tokens, JWT access tokens for the demo API) and one test
+// user: login `alice`, password `wonderland`.
+//
+// Env (all optional):
+//   OP_PORT            9000
+//   ISSUER             http://127.0.0.1:$OP_PORT
+//   APP_ORIGIN         http://localhost:8080
+//   API_AUDIENCE       http://127.0.0.1:9100
+//   ACCESS_TOKEN_TTL   60      seconds
+//   REFRESH_TOKEN_TTL  86400   seconds
+//   ID_TOKEN_TTL       3600    seconds
+//   TEST_HOOKS         1 enables GET /__test/stats and POST /__test/reset
+//
+// Behaviour notes, verified against oidc-provider 9.13 (see tests/e2e/provider.test.mjs):
+// - userinfo does NOT work with the SPA's access token. That token is bound to the API
+//   resource (JWT, aud = API_AUDIENCE, scope = 'api:read'), and oidc-provider's userinfo
+//   endpoint (a) only accepts access tokens it stored, which JWT-format tokens are not, so it
+//   answers 401 invalid_token "invalid token provided", and (b) would refuse any token with an
+//   audience anyway ("token audience prevents accessing the userinfo endpoint"). The
+//   revocation endpoint likewise refuses JWT access tokens (unsupported_token_type); revoke
+//   the refresh token instead. The app reads name/email from the ID token
+//   (conformIdTokenClaims: false puts the profile and email claims there).
+// - RFC 9207: v9 always adds `iss` to authorization responses (no feature flag); discovery
+//   says authorization_response_iss_parameter_supported: true.
+// - Reusing a rotated refresh token answers invalid_grant AND revokes the whole grant, so
+//   every token of that sign-in stops working (the app must then sign in again).
+// - Codes and refresh tokens are bound to the OP session (no offline_access): signing out
+//   at the end_session endpoint invalidates the refresh token too.
+
+import { randomBytes, randomUUID } from 'node:crypto';
+import { exportJWK, generateKeyPair } from 'jose';
+import Provider, { errors } from 'oidc-provider';
+
+const OP_PORT = Number(process.env.OP_PORT || 9000);
+const ISSUER = (process.env.ISSUER || `http://127.0.0.1:${OP_PORT}`).replace(/\/$/, '');
+const APP_ORIGIN = (process.env.APP_ORIGIN || 'http://localhost:8080').replace(/\/$/, '');
+const API_AUDIENCE = process.env.API_AUDIENCE || 'http://127.0.0.1:9100';
+const ACCESS_TOKEN_TTL = Number(process.env.ACCESS_TOKEN_TTL || 60);
+const REFRESH_TOKEN_TTL = Number(process.env.REFRESH_TOKEN_TTL || 86400);
+const ID_TOKEN_TTL = Number(process.env.ID_TOKEN_TTL || 3600);
+const TEST_HOOKS = process.env.TEST_HOOKS === '1';
+
+const CLIENT_ID = 'leptos-spa';
+const API_SCOPE = 'api:read';
+
+// ---------------------------------------------------------------------------
+// The one test account.
+const USERS = new Map([
+  ['alice', {
+    password: 'wonderland',
+    claims: {
+      sub: 'alice',
+      name: 'Alice Liddell',
+      given_name: 'Alice',
+      family_name: 'Liddell',
+      preferred_username: 'alice',
+      email: 'alice@example.test',
+      email_verified: true,
+    },
+  }],
+]);
+
+async function findAccount(_ctx, sub) {
+  const user = USERS.get(sub);
+  if (!user) return undefined;
+  return {
+    accountId: sub,
+    // oidc-provider masks the result by granted scope/claims itself.
+    async claims() { return { ...user.claims }; },
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Keys: fresh on every start, so tokens from a previous run never verify.
+async function makeJwks() {
+  const keys = [];
+  for (const alg of ['RS256', 'ES256']) {
+    const { privateKey } = await generateKeyPair(alg, { extractable: true });
+    const jwk = await exportJWK(privateKey);
+    keys.push({ ...jwk, alg, use: 'sig', kid: `${alg.toLowerCase()}-${randomUUID()}` });
+  }
+  return { keys };
+}
+
+// ---------------------------------------------------------------------------
+// HTML helpers (no external resources: the machine has no internet access).
+const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({
+  '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;',
+}[c]));
+
+function page(title, body, { autoSubmit } = {}) {
+  // The inline script is only used for the auto-submitted logout form.
+  const script = autoSubmit
+    ? `<script>document.getElementById(${JSON.stringify(autoSubmit)}).submit();</script>`
+    : '';
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(title)}</title>
+<style>
+  body { font-family: system-ui, sans-serif; margin: 0; padding: 2rem 1rem; background: #f4f4f7; color: #1b1b1f; }
+  main { max-width: 22rem; margin: 0 auto; background: #fff; padding: 1.5rem; border-radius: .5rem; box-shadow: 0 1px 3px rgba(0,0,0,.2); }
+  h1 { font-size: 1.4rem; margin-top: 0; }
+  label { display: block; margin: .75rem 0 .25rem; font-weight: 600; }
+  input { width: 100%; box-sizing: border-box; padding: .5rem; font-size: 1rem; }
+  .actions { display: flex; gap: .5rem; margin-top: 1rem; }
+  button { padding: .5rem 1rem; font-size: 1rem; cursor: pointer; }
+  #sign-in-submit { background: #2456c6; color: #fff; border: 0; border-radius: .25rem; }
+  [role=alert] { color: #a30000; background: #fde8e8; padding: .5rem; border-radius: .25rem; }
+  .hint { color: #555; font-size: .85rem; }
+</style>
+</head>
+<body>
+<main>
+${body}
+</main>
+${script}
+</body>
+</html>`;
+}
+
+function loginPage({ uid, clientName, login = '', error }) {
+  const action = `/interaction/${encodeURIComponent(uid)}`;
+  return page('Sign in', `
+<h1>Sign in</h1>
+<p>to continue to <strong>${esc(clientName)}</strong></p>
+${error ? `<p role="alert" id="login-error">${esc(error)}</p>` : ''}
+<form method="post" action="${action}/login">
+  <label for="login">Username</label>
+  <input id="login" name="login" type="text" value="${esc(login)}" required autofocus
+         autocomplete="username" autocapitalize="off" spellcheck="false"${error ? ' aria-describedby="login-error"' : ''}>
+  <label for="password">Password</label>
+  <input id="password" name="password" type="password" required autocomplete="current-password">
+  <div class="actions">
+    <button type="submit" id="sign-in-submit">Sign in</button>
+    <button type="submit" id="cancel" formaction="${action}/abort" formnovalidate>Cancel</button>
+  </div>
+</form>
+<p class="hint">Development provider. Test user: <code>alice</code> / <code>wonderland</code>.</p>`);
+}
+
+// ---------------------------------------------------------------------------
+// Provider configuration.
+const configuration = {
+  clients: [{
+    client_id: CLIENT_ID,
+    client_name: 'Leptos SPA (dev)',
+    application_type: 'web',
+    token_endpoint_auth_method: 'none',
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    redirect_uris: [`${APP_ORIGIN}/callback`],
+    post_logout_redirect_uris: [`${APP_ORIGIN}/`],
+  }],
+
+  jwks: await makeJwks(),
+  cookies: {
+    keys: [randomBytes(32).toString('base64url')],
+  },
+
+  findAccount,
+  claims: {
+    openid: ['sub'],
+    profile: ['name', 'given_name', 'family_name', 'preferred_username'],
+    email: ['email', 'email_verified'],
+  },
+  // openid/profile/email are OIDC scopes; api:read is a resource-server scope (below).
+  scopes: ['openid'],
+  // Put profile/email claims in the ID token (the access token is for the API only).
+  conformIdTokenClaims: false,
+
+  responseTypes: ['code'],
+  // Only public clients here; don't advertise secret-based methods.
+  clientAuthMethods: ['none'],
+  pkce: {
+    // S256 is the only method oidc-provider v9 accepts; require it for every client.
+    required: () => true,
+  },
+
+  // Always issue refresh tokens to clients allowed to use them; no offline_access needed.
+  issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+  // Rotate on every use; a reused (consumed) refresh token fails with invalid_grant.
+  rotateRefreshToken: true,
+
+  // First-party app: grant the requested scopes silently, no consent page.
+  loadExistingGrant,
+
+  // CORS for token/userinfo/revocation: only the app origin (discovery/jwks: see middleware).
+  clientBasedCORS: (_ctx, origin) => origin === APP_ORIGIN,
+
+  ttl: {
+    AccessToken: () => ACCESS_TOKEN_TTL,
+    AuthorizationCode: () => 60,
+    IdToken: () => ID_TOKEN_TTL,
+    Interaction: () => 60 * 60,
+    // Keep the session and grant at least as long as refresh tokens (tokens are session-bound).
+    Session: () => Math.max(REFRESH_TOKEN_TTL, ID_TOKEN_TTL),
+    Grant: () => Math.max(REFRESH_TOKEN_TTL, ID_TOKEN_TTL),
+    RefreshToken(ctx, token, client) {
+      // Like oidc-provider's default: a rotated public-client refresh token inherits the
+      // remaining lifetime, so rotation never extends a sign-in beyond REFRESH_TOKEN_TTL.
+      const rotated = ctx?.oidc?.entities.RotatedRefreshToken;
+      if (rotated && client.clientAuthMethod === 'none' && !token.isSenderConstrained()) {
+        return rotated.remainingTTL;
+      }
+      return REFRESH_TOKEN_TTL;
+    },
+  },
+
+  features: {
+    devInteractions: { enabled: false },
+    userinfo: { enabled: true },
+    revocation: { enabled: true },
+    // Not used by the app; keep the surface small.
+    pushedAuthorizationRequests: { enabled: false },
+    rpInitiatedLogout: {
+      enabled: true,
+      // One redirect sign-out: auto-submit the confirmation form with logout=yes so the
+      // OP session ends too.
+      async logoutSource(ctx, form) {
+        ctx.body = page('Signing out', `
+<h1>Signing out…</h1>
+${form.replace('</form>', '<input type="hidden" name="logout" value="yes"></form>')}
+<noscript><button type="submit" form="op.logoutForm">Sign out</button></noscript>`,
+        { autoSubmit: 'op.logoutForm' });
+      },
+      async postLogoutSuccessSource(ctx) {
+        ctx.body = page('Signed out', '<h1>Signed out</h1><p>You have been signed out.</p>');
+      },
+    },
+    resourceIndicators: {
+      enabled: true,
+      // The SPA does not have to send `resource`: the API is the default resource.
+      defaultResource: async () => API_AUDIENCE,
+      // Token endpoint requests without `resource` get a token for the granted resource.
+      useGrantedResource: async () => true,
+      async getResourceServerInfo(_ctx, resourceIndicator) {
+        if (resourceIndicator !== API_AUDIENCE) throw new errors.InvalidTarget();
+        return {
+          scope: API_SCOPE,
+          audience: API_AUDIENCE,
+          accessTokenTTL: ACCESS_TOKEN_TTL,
+          accessTokenFormat: 'jwt',
+          jwt: { sign: { alg: 'RS256' } },
+        };
+      },
+    },
+  },
+
+  async renderError(ctx, out) {
+    ctx.type = 'html';
+    ctx.body = page('Sign-in error', `
+<h1>Something went wrong</h1>
+<p role="alert"><strong>${esc(out.error)}</strong>${out.error_description ? `: ${esc(out.error_description)}` : ''}</p>`);
+  },
+};
+
+// Create or extend the session's grant for our first-party client with what is requested.
+async function loadExistingGrant(ctx) {
+  const { oidc } = ctx;
+  const accountId = oidc.session.accountId;
+  const clientId = oidc.client.clientId;
+  const grantId = oidc.result?.consent?.grantId || oidc.session.grantIdFor(clientId);
+
+  let grant = grantId ? await oidc.provider.Grant.find(grantId) : undefined;
+  if (clientId !== CLIENT_ID) return grant;
+  if (!grant || grant.accountId !== accountId || grant.clientId !== clientId) {
+    grant = new oidc.provider.Grant({ accountId, clientId });
+  }
+
+  grant.addOIDCScope([...oidc.requestParamOIDCScopes].join(' '));
+  const claims = [...oidc.requestParamClaims];
+  if (claims.length) grant.addOIDCClaims(claims);
+  for (const [indicator, resourceServer] of Object.entries(oidc.resourceServers)) {
+    const scopes = [...oidc.requestParamScopes].filter((s) => resourceServer.scopes.has(s));
+    if (scopes.length) grant.addResourceScope(indicator, scopes.join(' '));
+  }
+  await grant.save();
+  return grant;
+}
+
+const provider = new Provider(ISSUER, configuration);
+
+// ---------------------------------------------------------------------------
+// Test statistics (counted from provider events, never from request bodies).
+const newStats = () => ({
+  token_requests: {}, // by grant_type
+  token_successes: {}, // by grant_type
+  token_errors: {}, // by grant_type
+  token_error_codes: {}, // by OAuth error code
+  totals: { requests: 0, successes: 0, errors: 0 },
+  authorizations: { success: 0, error: 0 },
+  logouts: 0,
+});
+let stats = newStats();
+const bump = (obj, key) => { obj[key] = (obj[key] || 0) + 1; };
+const grantTypeOf = (ctx) => ctx.oidc?.params?.grant_type || 'unknown';
+
+provider.on('grant.success', (ctx) => {
+  const gt = grantTypeOf(ctx);
+  bump(stats.token_requests, gt);
+  bump(stats.token_successes, gt);
+  stats.totals.requests += 1;
+  stats.totals.successes += 1;
+});
+provider.on('grant.error', (ctx, err) => {
+  const gt = grantTypeOf(ctx);
+  bump(stats.token_requests, gt);
+  bump(stats.token_errors, gt);
+  bump(stats.token_error_codes, err.error || 'server_error');
+  stats.totals.requests += 1;
+  stats.totals.errors += 1;
+  // Error codes/descriptions never contain token values.
+  console.log(`token error grant_type=${gt} error=${err.error} description=${JSON.stringify(err.error_description ?? '')}`);
+});
+provider.on('authorization.success', () => { stats.authorizations.success += 1; });
+provider.on('authorization.error', (_ctx, err) => {
+  stats.authorizations.error += 1;
+  console.log(`authorization error=${err.error} description=${JSON.stringify(err.error_description ?? '')}`);
+});
+provider.on('end_session.success', () => { stats.logouts += 1; });
+provider.on('server_error', (_ctx, err) => { console.error('server_error', err); });
+
+// ---------------------------------------------------------------------------
+// Middleware (runs before oidc-provider's own routes).
+
+// Access log: method, path (no query string: it can carry codes), status.
+provider.use(async (ctx, next) => {
+  const started = Date.now();
+  try {
+    await next();
+  } finally {
+    console.log(`${ctx.method} ${ctx.path} ${ctx.status} ${Date.now() - started}ms`);
+  }
+});
+
+// CORS only for the app origin, everywhere: oidc-provider reflects any Origin on
+// discovery/jwks and on preflights; drop the grant for any other origin.
+provider.use(async (ctx, next) => {
+  await next();
+  const origin = ctx.get('Origin');
+  if (origin && origin !== APP_ORIGIN) {
+    ctx.remove('Access-Control-Allow-Origin');
+    ctx.remove('Access-Control-Allow-Credentials');
+  }
+});
+
+if (TEST_HOOKS) {
+  provider.use(async (ctx, next) => {
+    if (ctx.path === '/__test/stats' && ctx.method === 'GET') {
+      ctx.set('Cache-Control', 'no-store');
+      ctx.body = stats;
+      return;
+    }
+    if (ctx.path === '/__test/reset' && ctx.method === 'POST') {
+      stats = newStats();
+      ctx.status = 204;
+      return;
+    }
+    await next();
+  });
+}
+
+async function readForm(ctx, limit = 16 * 1024) {
+  if (!ctx.is('application/x-www-form-urlencoded')) return new URLSearchParams();
+  let size = 0;
+  const chunks = [];
+  for await (const chunk of ctx.req) {
+    size += chunk.length;
+    if (size > limit) ctx.throw(413);
+    chunks.push(chunk);
+  }
+  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+}
+
+// Interaction pages: login form, cancel, silent consent.
+const INTERACTION = /^\/interaction\/([^/]+)(?:\/(login|abort))?$/;
+provider.use(async (ctx, next) => {
+  const match = INTERACTION.exec(ctx.path);
+  if (!match) return next();
+  const [, uid, action] = match;
+  ctx.set('Cache-Control', 'no-store');
+
+  let details;
+  try {
+    details = await provider.interactionDetails(ctx.req, ctx.res);
+  } catch (err) {
+    // Expired/unknown interaction (e.g. an old tab): show an error page, not a stack.
+    ctx.status = 400;
+    await configuration.renderError(ctx, {
+      error: err.error || 'invalid_request',
+      error_description: 'This sign-in request has expired or is unknown. Go back to the app and sign in again.',
+    });
+    return;
+  }
+  if (details.uid !== uid) {
+    ctx.status = 400;
+    await configuration.renderError(ctx, { error: 'invalid_request', error_description: 'Interaction mismatch.' });
+    return;
+  }
+
+  const clientId = details.params.client_id;
+  const clientName = (await provider.Client.find(clientId))?.clientName || clientId;
+  const finish = async (result) => {
+    const returnTo = await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
+    ctx.status = 303;
+    ctx.redirect(returnTo);
+  };
+
+  if (ctx.method === 'GET' && !action) {
+    if (details.prompt.name === 'login') {
+      ctx.type = 'html';
+      ctx.body = loginPage({ uid, clientName, login: details.params.login_hint || '' });
+      return;
+    }
+    if (details.prompt.name === 'consent') {
+      // Normally unreachable (loadExistingGrant grants silently); approve what is missing.
+      const { missingOIDCScope, missingOIDCClaims, missingResourceScopes } = details.prompt.details;
+      const grant = details.grantId
+        ? await provider.Grant.find(details.grantId)
+        : new provider.Grant({ accountId: details.session.accountId, clientId });
+      if (missingOIDCScope) grant.addOIDCScope(missingOIDCScope.join(' '));
+      if (missingOIDCClaims) grant.addOIDCClaims(missingOIDCClaims);
+      for (const [indicator, scopes] of Object.entries(missingResourceScopes || {})) {
+        grant.addResourceScope(indicator, scopes.join(' '));
+      }
+      await finish({ consent: { grantId: await grant.save() } });
+      return;
+    }
+    ctx.throw(400, `unsupported prompt ${details.prompt.name}`);
+  }
+
+  if (ctx.method === 'POST' && action === 'login') {
+    const form = await readForm(ctx);
+    const login = (form.get('login') || '').trim();
+    const user = USERS.get(login);
+    if (!user || form.get('password') !== user.password) {
+      ctx.type = 'html';
+      ctx.body = loginPage({ uid, clientName, login, error: 'Invalid username or password.' });
+      return;
+    }
+    await finish({ login: { accountId: login } });
+    return;
+  }
+
+  if (ctx.method === 'POST' && action === 'abort') {
+    await finish({
+      error: 'access_denied',
+      error_description: 'The user cancelled the sign-in.',
+    });
+    return;
+  }
+
+  ctx.throw(405);
+});
+
+// ---------------------------------------------------------------------------
+const server = provider.listen(OP_PORT, new URL(ISSUER).hostname === 'localhost' ? 'localhost' : '127.0.0.1', () => {
+  console.log(`provider listening on ${ISSUER}`);
+});
+
+function shutdown(signal) {
+  console.log(`provider: ${signal}, shutting down`);
+  server.close(() => process.exit(0));
+  server.closeAllConnections?.();
+  setTimeout(() => process.exit(0), 2000).unref();
+}
+process.on('SIGTERM', () => shutdown('SIGTERM'));
+process.on('SIGINT', () => shutdown('SIGINT'));

@@ -1,0 +1,168 @@
+// Starts the local stack: OpenID provider + demo API (+ static server for dist/ with --static).
+//
+//   node dev/stack.mjs [--static] [--test-hooks] [--log-dir DIR]
+//
+// Ports/env are those of the individual servers (OP_PORT, API_PORT, APP_PORT, ISSUER,
+// APP_ORIGIN, API_AUDIENCE, ACCESS_TOKEN_TTL, DIST, CONFIG_OVERRIDE, ...); they are passed
+// through. Waits until every server answers, prints the URLs, then runs until SIGINT/SIGTERM
+// or until one child dies (then stops the others and exits 1).
+//
+// Also importable: `startStack({ static, testHooks, env, logDir, quiet })` returns
+// `{ urls, stop() }` (used by tests/e2e/harness.mjs).
+
+import { spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const DEV_DIR = path.dirname(fileURLToPath(import.meta.url));
+
+export function stackUrls(env = process.env) {
+  const opPort = env.OP_PORT || '9000';
+  const apiPort = env.API_PORT || '9100';
+  const appPort = env.APP_PORT || '8080';
+  return {
+    issuer: (env.ISSUER || `http://127.0.0.1:${opPort}`).replace(/\/$/, ''),
+    api: `http://127.0.0.1:${apiPort}`,
+    app: (env.APP_ORIGIN || `http://localhost:${appPort}`).replace(/\/$/, ''),
+    appLocal: `http://127.0.0.1:${appPort}`,
+  };
+}
+
+async function answers(url) {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+    await res.arrayBuffer();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitFor(url, child, name, timeoutMs = 20000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`${name} exited early (code ${child.exitCode ?? child.signalCode})`);
+    }
+    if (await answers(url)) return;
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  throw new Error(`${name} did not answer at ${url} within ${timeoutMs} ms`);
+}
+
+function pipeOutput(child, name, { logDir, quiet }) {
+  if (logDir) {
+    mkdirSync(logDir, { recursive: true });
+    const file = createWriteStream(path.join(logDir, `${name}.log`), { flags: 'a' });
+    child.stdout.pipe(file);
+    child.stderr.pipe(file);
+    return;
+  }
+  for (const stream of [child.stdout, child.stderr]) {
+    let buffered = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk) => {
+      buffered += chunk;
+      const lines = buffered.split('\n');
+      buffered = lines.pop();
+      if (!quiet) for (const line of lines) process.stdout.write(`[${name}] ${line}\n`);
+    });
+  }
+}
+
+export async function startStack({
+  static: withStatic = false, testHooks = false, env: extraEnv = {}, logDir, quiet = false,
+} = {}) {
+  const env = { ...process.env, ...extraEnv };
+  if (testHooks) env.TEST_HOOKS = '1';
+  const urls = stackUrls(env);
+  // Let the servers agree on the URLs even when only ports were given.
+  env.ISSUER = urls.issuer;
+  env.APP_ORIGIN = urls.app;
+  env.API_AUDIENCE ||= urls.api;
+
+  const services = [
+    { name: 'provider', script: 'provider.mjs', probe: `${urls.issuer}/.well-known/openid-configuration` },
+    { name: 'api', script: 'api.mjs', probe: `${urls.api}/` },
+  ];
+  if (withStatic) services.push({ name: 'static', script: 'static.mjs', probe: `${urls.appLocal}/` });
+
+  const children = [];
+  let stopping = false;
+  const stop = async () => {
+    stopping = true;
+    await Promise.all(children.map((child) => new Promise((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', resolve);
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), 3000).unref();
+    })));
+  };
+
+  try {
+    for (const service of services) {
+      // Something else already answering would make the readiness probe lie.
+      if (await answers(service.probe)) {
+        throw new Error(`${service.name}: ${new URL(service.probe).origin} is already in use (another stack running?)`);
+      }
+      const child = spawn(process.execPath, [path.join(DEV_DIR, service.script)], {
+        env, stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      child.serviceName = service.name;
+      children.push(child);
+      pipeOutput(child, service.name, { logDir, quiet });
+      await waitFor(service.probe, child, service.name);
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+
+  const exited = new Promise((resolve) => {
+    for (const child of children) {
+      child.once('exit', (code, signal) => {
+        if (!stopping) resolve({ name: child.serviceName, code, signal });
+      });
+    }
+  });
+  return { urls, stop, children, exited };
+}
+
+// ---------------------------------------------------------------------------
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const args = process.argv.slice(2);
+  const logDirIndex = args.indexOf('--log-dir');
+  const options = {
+    static: args.includes('--static'),
+    testHooks: args.includes('--test-hooks'),
+    logDir: logDirIndex >= 0 ? args[logDirIndex + 1] : undefined,
+  };
+
+  let stack;
+  try {
+    stack = await startStack(options);
+  } catch (err) {
+    console.error(`stack: ${err.message}`);
+    process.exit(1);
+  }
+  const { urls } = stack;
+  console.log(`stack: provider ${urls.issuer}  (test user alice / wonderland)`);
+  console.log(`stack: api      ${urls.api}/api/hello`);
+  if (options.static) console.log(`stack: app      ${urls.app}/`);
+  console.log('stack: ready');
+
+  const shutdown = async (signal) => {
+    console.log(`stack: ${signal}, stopping`);
+    await stack.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGHUP', () => shutdown('SIGHUP'));
+
+  const dead = await stack.exited;
+  console.error(`stack: ${dead.name} exited (code ${dead.code ?? dead.signal}); stopping the rest`);
+  await stack.stop();
+  process.exit(1);
+}

@@ -1,0 +1,44 @@
+//! Random values for PKCE verifiers, `state` and `nonce`: 32 bytes from the
+//! platform's CSPRNG (`crypto.getRandomValues` in the browser), base64url
+//! without padding, 43 characters.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use super::error::AuthError;
+
+/// Number of random bytes behind every verifier, state and nonce (256 bits).
+pub const ENTROPY_BYTES: usize = 32;
+
+/// Fills `N` bytes from the platform's CSPRNG.
+pub fn random_bytes<const N: usize>() -> Result<[u8; N], AuthError> {
+    let mut bytes = [0u8; N];
+    getrandom::fill(&mut bytes).map_err(|_| {
+        AuthError::BrowserUnsupported("this browser offers no secure random number generator".into())
+    })?;
+    Ok(bytes)
+}
+
+/// base64url without padding ([RFC 7636 Appendix A](https://www.rfc-editor.org/rfc/rfc7636#appendix-A)).
+pub fn base64url(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A fresh 43-character random token.
+pub fn random_token() -> Result<String, AuthError> {
+    Ok(base64url(&random_bytes::<ENTROPY_BYTES>()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_43_url_safe_chars_and_differ() {
+        let a = random_token().expect("rng");
+        let b = random_token().expect("rng");
+        assert_eq!(a.len(), 43);
+        assert!(a.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'));
+        assert_ne!(a, b);
+    }
+}

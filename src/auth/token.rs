@@ -1,0 +1,162 @@
+//! Token requests and responses ([RFC 6749 §4.1.3–§5](https://www.rfc-editor.org/rfc/rfc6749#section-4.1.3),
+//! [§6](https://www.rfc-editor.org/rfc/rfc6749#section-6)). A public client: no
+//! client secret is ever sent; `client_id` identifies it.
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::error::AuthError;
+use super::secret::{AccessToken, AuthorizationCode, IdToken, PkceCodeVerifier, RefreshToken};
+use super::uri::form_encode;
+
+/// The form body that exchanges a code (consuming it and its verifier).
+pub fn authorization_code_form(
+    code: AuthorizationCode,
+    code_verifier: PkceCodeVerifier,
+    redirect_uri: &str,
+    client_id: &str,
+) -> String {
+    form_encode(&[
+        ("grant_type", "authorization_code"),
+        ("code", code.secret()),
+        ("redirect_uri", redirect_uri),
+        ("client_id", client_id),
+        ("code_verifier", code_verifier.secret()),
+    ])
+}
+
+/// The form body that redeems a refresh token.
+pub fn refresh_form(refresh_token: &RefreshToken, client_id: &str) -> String {
+    form_encode(&[
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh_token.secret()),
+        ("client_id", client_id),
+    ])
+}
+
+/// A successful, checked token response.
+#[derive(Debug)]
+pub struct TokenResponse {
+    /// The access token.
+    pub access_token: AccessToken,
+    /// A (rotated) refresh token, if issued.
+    pub refresh_token: Option<RefreshToken>,
+    /// The ID token, if issued.
+    pub id_token: Option<IdToken>,
+    /// Lifetime of the access token in seconds, if stated.
+    pub expires_in: Option<u64>,
+    /// Granted scope, if it differs from the request or is stated.
+    pub scope: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RawSuccess {
+    access_token: Option<String>,
+    token_type: Option<String>,
+    expires_in: Option<Value>,
+    refresh_token: Option<String>,
+    id_token: Option<String>,
+    scope: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RawError {
+    error: String,
+    error_description: Option<String>,
+}
+
+/// Interprets the token endpoint's answer: an OAuth error (400/401 with
+/// `error`), a server failure, or a response that must be a JSON object
+/// with a non-empty `access_token`, `token_type` Bearer and, if present, a
+/// positive `expires_in`.
+pub fn parse_token_response(status: u16, body: &str) -> Result<TokenResponse, AuthError> {
+    if !(200..300).contains(&status) {
+        if let Ok(error) = serde_json::from_str::<RawError>(body) {
+            return Err(AuthError::oauth(&error.error, error.error_description.as_deref()));
+        }
+        return Err(if status >= 500 {
+            AuthError::ServerError(status)
+        } else {
+            AuthError::TokenResponseInvalid(format!("HTTP {status} without an OAuth error"))
+        });
+    }
+    let invalid = |why: &str| AuthError::TokenResponseInvalid(why.to_owned());
+    let raw: RawSuccess = serde_json::from_str(body).map_err(|_| invalid("not a JSON object"))?;
+    let access_token = raw
+        .access_token
+        .filter(|token| !token.is_empty())
+        .ok_or_else(|| invalid("no access_token"))?;
+    match raw.token_type.as_deref() {
+        // RFC 6749 §5.1: the type is case-insensitive.
+        Some(kind) if kind.eq_ignore_ascii_case("bearer") => {}
+        Some(_) => return Err(invalid("token_type is not Bearer")),
+        None => return Err(invalid("no token_type")),
+    }
+    let expires_in = match raw.expires_in {
+        None | Some(Value::Null) => None,
+        // Some providers send the number as a string.
+        Some(Value::String(text)) => Some(text.parse::<u64>().map_err(|_| invalid("expires_in is not a number"))?),
+        Some(value) => Some(value.as_u64().ok_or_else(|| invalid("expires_in is not a whole number"))?),
+    };
+    if expires_in == Some(0) {
+        return Err(invalid("expires_in is zero"));
+    }
+    Ok(TokenResponse {
+        access_token: AccessToken::new(access_token),
+        refresh_token: raw.refresh_token.filter(|t| !t.is_empty()).map(RefreshToken::new),
+        id_token: raw.id_token.filter(|t| !t.is_empty()).map(IdToken::new),
+        expires_in,
+        scope: raw.scope,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_form_has_no_secret_and_all_walkthrough_fields() {
+        let body = authorization_code_form(
+            AuthorizationCode::new("c0de".into()),
+            PkceCodeVerifier::new("ver".into()),
+            "http://localhost:8080/callback",
+            "leptos-spa",
+        );
+        assert_eq!(
+            body,
+            "grant_type=authorization_code&code=c0de&redirect_uri=http%3A%2F%2Flocalhost%3A8080%2Fcallback&client_id=leptos-spa&code_verifier=ver"
+        );
+        assert!(!body.contains("client_secret"));
+        let refresh = refresh_form(&RefreshToken::new("r t".into()), "leptos-spa");
+        assert_eq!(refresh, "grant_type=refresh_token&refresh_token=r+t&client_id=leptos-spa");
+    }
+
+    #[test]
+    fn parses_a_good_response() {
+        let body = r#"{"access_token":"at","token_type":"bearer","expires_in":"60","refresh_token":"rt","id_token":"a.b.c","scope":"openid"}"#;
+        let response = parse_token_response(200, body).expect("valid");
+        assert_eq!(response.access_token.secret(), "at");
+        assert_eq!(response.expires_in, Some(60));
+        assert_eq!(response.refresh_token.expect("rt").secret(), "rt");
+    }
+
+    #[test]
+    fn refuses_unusable_responses() {
+        let cases = [
+            (200, r#"{"token_type":"Bearer","expires_in":60}"#, "token_response_invalid"),
+            (200, r#"{"access_token":"at","token_type":"DPoP","expires_in":60}"#, "token_response_invalid"),
+            (200, r#"{"access_token":"at","token_type":"Bearer","expires_in":-5}"#, "token_response_invalid"),
+            (200, r#"{"access_token":"at","token_type":"Bearer","expires_in":0}"#, "token_response_invalid"),
+            (200, "<html><body>Welcome</body></html>", "token_response_invalid"),
+            (200, "[]", "token_response_invalid"),
+            (400, r#"{"error":"invalid_grant","error_description":"grant request is invalid"}"#, "invalid_grant"),
+            (500, "Internal Server Error", "server_error"),
+            (404, "Not found", "token_response_invalid"),
+        ];
+        for (status, body, code) in cases {
+            let err = parse_token_response(status, body).expect_err(body);
+            assert_eq!(err.code(), code, "{status} {body}");
+            assert!(!err.to_string().contains("\"at\""));
+        }
+    }
+}

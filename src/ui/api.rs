@@ -1,0 +1,86 @@
+//! Calls the protected API with the access token and shows its answer.
+
+use gloo_net::http::Request;
+use leptos::prelude::*;
+use leptos_pkce::{AuthStatus, use_auth};
+use serde_json::Value;
+
+/// The outcome of the last API call.
+#[derive(Clone, PartialEq)]
+enum ApiCall {
+    Idle,
+    Calling,
+    Answered { status: u16, text: String },
+    Failed(String),
+}
+
+/// The home page: the protected API, when signed in.
+#[component]
+pub(crate) fn ApiPanel() -> impl IntoView {
+    let auth = use_auth();
+    let call = RwSignal::new(ApiCall::Idle);
+    let signed_in = move || matches!(auth.status().get(), AuthStatus::SignedIn(_));
+
+    let call_api = move |_| {
+        let Some(url) = auth.config().and_then(|config| config.api_url) else {
+            call.set(ApiCall::Failed("No api_url is set in config.json.".into()));
+            return;
+        };
+        call.set(ApiCall::Calling);
+        leptos::task::spawn_local(async move {
+            let outcome = match auth.fetch(|| Request::get(&url).build()).await {
+                Ok(response) => {
+                    let status = response.status();
+                    let body = response.text().await.unwrap_or_default();
+                    ApiCall::Answered { status, text: summarize(&body) }
+                }
+                Err(error) => ApiCall::Failed(error.to_string()),
+            };
+            call.set(outcome);
+        });
+    };
+
+    view! {
+        <section class="card">
+            <h1>"Protected API"</h1>
+            <Show
+                when=signed_in
+                fallback=|| view! { <p>"Sign in, then call an API that checks your access token."</p> }
+            >
+                <p>"The API verifies the token's signature, issuer, audience, expiry and scope."</p>
+                <button
+                    class="primary"
+                    data-testid="call-api"
+                    on:click=call_api
+                    disabled=move || call.get() == ApiCall::Calling
+                >
+                    "Call the protected API"
+                </button>
+                <div class="api-output" aria-live="polite">
+                    {move || match call.get() {
+                        ApiCall::Idle => ().into_any(),
+                        ApiCall::Calling => view! {
+                            <p class="busy"><span class="spinner" aria-hidden="true"></span>"Calling…"</p>
+                        }.into_any(),
+                        ApiCall::Answered { status, text } => view! {
+                            <p class="api-status">"HTTP " {status}</p>
+                            <pre data-testid="api-result" data-status=status.to_string()>{text}</pre>
+                        }.into_any(),
+                        ApiCall::Failed(message) => view! {
+                            <p class="error" role="alert" data-testid="api-result" data-status="0">{message}</p>
+                        }.into_any(),
+                    }}
+                </div>
+            </Show>
+        </section>
+    }
+}
+
+/// The API's `message` (or error description) if it answered JSON, else the text.
+fn summarize(body: &str) -> String {
+    let json: Option<Value> = serde_json::from_str(body).ok();
+    json.as_ref()
+        .and_then(|value| value.get("message").or_else(|| value.get("error_description")))
+        .and_then(Value::as_str)
+        .map_or_else(|| body.chars().take(500).collect(), str::to_owned)
+}

@@ -1,0 +1,73 @@
+//! The demo app's components. Everything about signing in is the library's;
+//! this module only shows it.
+
+// `#[component]` generates `pub` props structs inside this private module.
+#![allow(unreachable_pub)]
+
+mod api;
+mod router;
+mod status;
+
+use leptos::prelude::*;
+use leptos_pkce::{AuthStatus, ConfigSource, provide_auth};
+
+use router::{Link, provide_route};
+
+/// The whole app.
+#[component]
+pub(crate) fn App() -> impl IntoView {
+    let auth = provide_auth(ConfigSource::Url("/config.json".into()));
+    let route = provide_route();
+    let signed_in = move || matches!(auth.status().get(), AuthStatus::SignedIn(_));
+
+    view! {
+        <header class="topbar">
+            <span class="brand">"Leptos PKCE"</span>
+            <nav aria-label="Main">
+                <Link href="/">"Home"</Link>
+                <Link href="/profile">"Profile"</Link>
+            </nav>
+        </header>
+        <main id="main">
+            <status::StatusPanel/>
+            {move || match route.path().as_str() {
+                "/" => view! { <api::ApiPanel/> }.into_any(),
+                "/profile" => view! { <Profile signed_in=Signal::derive(signed_in)/> }.into_any(),
+                _ => view! {
+                    <section class="card">
+                        <h1>"Page not found"</h1>
+                        <p>"There is nothing at this address. "<Link href="/">"Go home"</Link></p>
+                    </section>
+                }.into_any(),
+            }}
+        </main>
+        <footer class="footer">
+            <p>"Authorization code flow with PKCE, as a public client. Tokens live in memory only."</p>
+        </footer>
+    }
+}
+
+#[component]
+fn Profile(signed_in: Signal<bool>) -> impl IntoView {
+    let auth = leptos_pkce::use_auth();
+    view! {
+        <section class="card">
+            <h1>"Profile"</h1>
+            <Show
+                when=move || signed_in.get()
+                fallback=|| view! { <p>"Sign in to see who the identity provider says you are."</p> }
+            >
+                {move || match auth.status().get() {
+                    AuthStatus::SignedIn(profile) => view! {
+                        <dl class="claims">
+                            <dt>"Name"</dt><dd>{profile.name}</dd>
+                            <dt>"Email"</dt><dd>{profile.email.unwrap_or_else(|| "not shared".into())}</dd>
+                            <dt>"Subject"</dt><dd><code>{profile.sub}</code></dd>
+                        </dl>
+                    }.into_any(),
+                    _ => ().into_any(),
+                }}
+            </Show>
+        </section>
+    }
+}

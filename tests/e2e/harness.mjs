@@ -1,0 +1,272 @@
+// Shared setup for the browser suite: starts the stack (provider with test hooks and a short
+// access token TTL, API, static server for dist/), launches Chromium via playwright-core,
+// and offers helpers that act and check like a user would.
+//
+// Env:
+//   E2E_DIST           directory to serve as the app (default ./dist)
+//   E2E_REQUIRE_APP=1  fail instead of skipping when the app is not built
+//   E2E_VERBOSE=1      print server logs to the console (default: .dev-logs/e2e/*.log)
+//   CHROMIUM_PATH      default /usr/bin/chromium
+
+import assert from 'node:assert/strict';
+import { existsSync, rmSync } from 'node:fs';
+import { appendFile, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+import { startStack } from '../../dev/stack.mjs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const DIST = path.resolve(ROOT, process.env.E2E_DIST || 'dist');
+export const LOG_DIR = path.join(ROOT, '.dev-logs', 'e2e');
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+
+// Fixed by the app's config.json / the client registration.
+export const APP = 'http://localhost:8080';
+export const ISSUER = 'http://127.0.0.1:9000';
+export const API = 'http://127.0.0.1:9100';
+export const TOKEN_ENDPOINT = `${ISSUER}/token`;
+export const ACCESS_TOKEN_TTL = 6; // seconds; tests wait past it to force refreshes
+
+export const CHROMIUM_ARGS = [
+  '--headless=new',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-dev-shm-usage',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+
+export const sel = {
+  status: '[data-testid=auth-status]',
+  signIn: '[data-testid=sign-in]',
+  signOut: '[data-testid=sign-out]',
+  callApi: '[data-testid=call-api]',
+  apiResult: '[data-testid=api-result]',
+  userName: '[data-testid=user-name]',
+  state: (s) => `[data-testid=auth-status][data-state=${s}]`,
+};
+
+/** Why the browser suite cannot run here, or undefined. */
+export function skipReason() {
+  const missing = [];
+  if (!existsSync(path.join(DIST, 'index.html'))) missing.push(`${path.relative(ROOT, DIST)}/index.html (build the app first)`);
+  if (!existsSync(CHROMIUM)) missing.push(CHROMIUM);
+  if (!missing.length) return undefined;
+  const reason = `missing ${missing.join(' and ')}`;
+  if (process.env.E2E_REQUIRE_APP === '1') throw new Error(reason);
+  return reason;
+}
+
+/** Starts stack + browser once per test file. Call close() in after(). */
+export async function setupSuite() {
+  rmSync(LOG_DIR, { recursive: true, force: true });
+  await mkdir(LOG_DIR, { recursive: true });
+  const stack = await startStack({
+    static: true,
+    testHooks: true,
+    logDir: process.env.E2E_VERBOSE ? undefined : LOG_DIR,
+    env: {
+      OP_PORT: '9000',
+      API_PORT: '9100',
+      APP_PORT: '8080',
+      ISSUER,
+      APP_ORIGIN: APP,
+      API_AUDIENCE: API,
+      DIST,
+      ACCESS_TOKEN_TTL: String(ACCESS_TOKEN_TTL),
+    },
+  });
+  let browser;
+  try {
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      timeout: 30000,
+    });
+  } catch (err) {
+    await stack.stop();
+    throw err;
+  }
+  return {
+    browser,
+    stack,
+    async close() {
+      await browser.close().catch(() => {});
+      await stack.stop();
+    },
+  };
+}
+
+const consoleByContext = new WeakMap();
+
+/**
+ * A fresh browser context (own cookies and storage: a new "person") that records
+ * token endpoint traffic and writes the browser console to .dev-logs/e2e/browser.log.
+ */
+export async function newSession(browser, name = 'session') {
+  const context = await browser.newContext({ baseURL: APP });
+  context.setDefaultTimeout(15000);
+  context.setDefaultNavigationTimeout(20000);
+  const recorder = recordTokenTraffic(context);
+  const log = path.join(LOG_DIR, 'browser.log');
+  const consoleLines = [];
+  consoleByContext.set(context, consoleLines);
+  context.on('console', (msg) => {
+    consoleLines.push(msg.text());
+    appendFile(log, `[${name}] console.${msg.type()}: ${msg.text()}\n`).catch(() => {});
+  });
+  context.on('weberror', (err) => {
+    appendFile(log, `[${name}] page error: ${err.error()}\n`).catch(() => {});
+  });
+  const page = await context.newPage();
+  return { context, page, recorder };
+}
+
+/**
+ * Records every POST to the token endpoint: the request form (grant_type, code,
+ * refresh_token, ...) and the JSON answer. `tokens()` lists every token value seen.
+ */
+export function recordTokenTraffic(context) {
+  const requests = [];
+  const pending = new Set();
+  context.on('request', (req) => {
+    if (req.method() !== 'POST' || !req.url().startsWith(TOKEN_ENDPOINT)) return;
+    const entry = { form: Object.fromEntries(new URLSearchParams(req.postData() || '')), status: undefined, body: undefined };
+    requests.push(entry);
+    const done = req.response().then(async (res) => {
+      if (!res) return;
+      entry.status = res.status();
+      entry.body = await res.json().catch(() => undefined);
+    }).catch(() => {}).finally(() => pending.delete(done));
+    pending.add(done);
+  });
+  return {
+    requests,
+    /** Waits until every recorded response body has been read. */
+    async settled() {
+      while (pending.size) await Promise.all([...pending]);
+    },
+    byGrant(grantType) {
+      return requests.filter((r) => r.form.grant_type === grantType);
+    },
+    /** Every access/refresh/ID token value issued or sent so far. */
+    tokens() {
+      const out = new Set();
+      for (const { form, body } of requests) {
+        if (form.refresh_token) out.add(form.refresh_token);
+        for (const key of ['access_token', 'refresh_token', 'id_token']) if (body?.[key]) out.add(body[key]);
+      }
+      return [...out];
+    },
+  };
+}
+
+/** Provider test hooks. */
+export async function stats() {
+  return (await fetch(`${ISSUER}/__test/stats`)).json();
+}
+export async function apiStats() {
+  return (await fetch(`${API}/__test/stats`)).json();
+}
+export async function resetStats() {
+  await fetch(`${ISSUER}/__test/reset`, { method: 'POST' });
+  await fetch(`${API}/__test/reset`, { method: 'POST' });
+}
+
+/** Waits for the app to show a given auth state; returns the status element. */
+export async function expectState(page, stateName, timeout = 15000) {
+  const status = page.locator(sel.state(stateName));
+  try {
+    await status.waitFor({ state: 'attached', timeout });
+  } catch (err) {
+    const now = await page.locator(sel.status).first().evaluate(
+      (n) => `data-state=${n.dataset.state} data-error=${n.dataset.error ?? ''} text=${n.textContent.trim().slice(0, 300)}`,
+    ).catch(() => 'no auth-status element');
+    const where = page.url().replace(/([?&](?:code|state)=)[^&]+/g, '$1…');
+    throw new Error(`expected data-state=${stateName} at ${where}, app shows: ${now}`, { cause: err });
+  }
+  return status;
+}
+
+/** Waits until the app has settled on a state other than signing-in; returns it. */
+export async function settledState(page, timeout = 15000) {
+  const status = page.locator(`${sel.status}:not([data-state=signing-in])`);
+  await status.waitFor({ state: 'attached', timeout });
+  return status.getAttribute('data-state');
+}
+
+/** Fills and submits the provider's login form (the page must be on it). */
+export async function submitLogin(page, login = 'alice', password = 'wonderland') {
+  await page.getByLabel('Username').fill(login);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/**
+ * Signs in like a person: click sign-in, use the provider's login form if it is shown
+ * (an existing OP session skips it), and wait until the app says signed-in.
+ */
+export async function signIn(page, { login = 'alice', password = 'wonderland' } = {}) {
+  await page.locator(sel.signIn).first().click();
+  const first = await Promise.race([
+    page.locator('#login').waitFor({ timeout: 20000 }).then(() => 'form'),
+    page.locator(sel.state('signed-in')).waitFor({ state: 'attached', timeout: 20000 }).then(() => 'signed-in'),
+  ]);
+  if (first === 'form') await submitLogin(page, login, password);
+  return expectState(page, 'signed-in', 20000);
+}
+
+/**
+ * Signs out like a person: click sign-out, follow the provider round trip if the app does
+ * RP-initiated logout, and wait until the app says signed-out (on the app origin).
+ */
+export async function signOut(page) {
+  // The app may show signed-out before it leaves for the provider: wait for that trip.
+  const leftForProvider = page.waitForRequest(
+    (req) => req.isNavigationRequest() && req.url().startsWith(ISSUER),
+    { timeout: 3000 },
+  ).then(() => true, () => false);
+  await page.locator(sel.signOut).click();
+  if (await leftForProvider) await page.waitForURL((url) => url.origin === APP, { timeout: 20000 });
+  return expectState(page, 'signed-out', 20000);
+}
+
+/**
+ * Asserts that none of `tokens` is in the app origin's localStorage, sessionStorage,
+ * document.cookie, window.name or history.state, in any cookie of the context, in the
+ * browser console output, or in the page URL. The page must currently show the app.
+ */
+export async function assertNoTokenLeak(page, tokens) {
+  assert.ok(tokens.length > 0, 'no tokens were captured: nothing to check');
+  assert.equal(new URL(page.url()).origin, APP, 'assertNoTokenLeak needs a page on the app origin');
+  const found = await page.evaluate(() => {
+    const dump = (storage) => Array.from({ length: storage.length }, (_, i) => {
+      const key = storage.key(i);
+      return `${key}=${storage.getItem(key)}`;
+    });
+    return {
+      localStorage: dump(localStorage).join('\n'),
+      sessionStorage: dump(sessionStorage).join('\n'),
+      cookie: document.cookie,
+      windowName: window.name,
+      historyState: JSON.stringify(history.state ?? null),
+    };
+  });
+  found.url = page.url();
+  found.browserConsole = (consoleByContext.get(page.context()) ?? []).join('\n');
+  found.contextCookies = (await page.context().cookies()).map((c) => `${c.domain}${c.path} ${c.name}=${c.value}`).join('\n');
+  for (const [where, text] of Object.entries(found)) {
+    tokens.forEach((token, i) => {
+      // Never print token values, not even in a failure message.
+      assert.ok(!text.includes(token), `token #${i + 1} of ${tokens.length} (${token.length} chars) leaked into ${where}`);
+    });
+  }
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

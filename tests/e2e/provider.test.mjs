@@ -1,0 +1,351 @@
+// Self-test of the dev stack without a browser: documents what dev/provider.mjs and
+// dev/api.mjs really do (code flow + PKCE, silent SSO, rotation, reuse detection,
+// logout, CORS, API 200/401/403). Uses its own ports so it can run next to the browser suite.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { startStack } from '../../dev/stack.mjs';
+import {
+  CookieJar, authorizeUrl, decodeJwt, follow, pkcePair, postForm, request,
+} from './node-client.mjs';
+
+const APP = 'http://localhost:8080';
+const REDIRECT_URI = `${APP}/callback`;
+const CLIENT_ID = 'leptos-spa';
+const SCOPE = 'openid profile email api:read';
+const ACCESS_TOKEN_TTL = 3;
+
+let stack;
+let ISSUER;
+let API;
+let meta;
+
+const form = (body, name) => new RegExp(`<input[^>]*name="${name}"`).test(body);
+
+async function tokenRequest(fields, origin = APP) {
+  const res = await fetch(meta.token_endpoint, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin },
+    body: new URLSearchParams({ client_id: CLIENT_ID, ...fields }).toString(),
+  });
+  return { res, body: await res.json() };
+}
+
+async function callApi(token) {
+  const res = await fetch(`${API}/api/hello`, {
+    headers: token ? { authorization: `Bearer ${token}`, origin: APP } : { origin: APP },
+  });
+  return { res, body: await res.json() };
+}
+
+const stats = async () => (await fetch(`${ISSUER}/__test/stats`)).json();
+
+// Runs the authorization request and, if the login form shows, signs in as alice.
+// Returns the callback URL (on the app origin) as a URL object.
+async function authorize(jar, { pkce = pkcePair(), state = 'st-' + Math.random(), extra = {}, password = 'wonderland' } = {}) {
+  const start = authorizeUrl(ISSUER, {
+    client_id: CLIENT_ID,
+    response_type: 'code',
+    redirect_uri: REDIRECT_URI,
+    scope: SCOPE,
+    state,
+    nonce: 'n-' + Math.random(),
+    code_challenge: pkce.challenge,
+    code_challenge_method: 'S256',
+    ...extra,
+  });
+  let step = await follow(jar, start, ISSUER);
+  if (step.res && /\/interaction\//.test(step.url)) {
+    const action = new URL(step.body.match(/<form method="post" action="([^"]+)"/)[1], ISSUER).href;
+    const res = await postForm(jar, action, { login: 'alice', password });
+    if (res.status === 200) return { loginPage: await res.text() };
+    assert.equal(res.status, 303);
+    step = await follow(jar, new URL(res.headers.get('location'), ISSUER).href, ISSUER);
+  }
+  return { callback: new URL(step.url), pkce, state };
+}
+
+describe('dev provider + API (no browser)', { timeout: 60000 }, () => {
+  before(async () => {
+    stack = await startStack({
+      testHooks: true,
+      quiet: !process.env.E2E_VERBOSE,
+      env: { OP_PORT: '9310', API_PORT: '9410', ACCESS_TOKEN_TTL: String(ACCESS_TOKEN_TTL) },
+    });
+    ISSUER = stack.urls.issuer;
+    API = stack.urls.api;
+    meta = await (await fetch(`${ISSUER}/.well-known/openid-configuration`)).json();
+  });
+  after(() => stack?.stop());
+
+  it('publishes discovery for an S256-only, iss-returning provider', () => {
+    assert.equal(meta.issuer, ISSUER);
+    assert.deepEqual(meta.code_challenge_methods_supported, ['S256']);
+    assert.equal(meta.authorization_response_iss_parameter_supported, true);
+    assert.ok(meta.end_session_endpoint && meta.revocation_endpoint && meta.userinfo_endpoint);
+    assert.deepEqual(meta.grant_types_supported.sort(), ['authorization_code', 'refresh_token']);
+  });
+
+  it('allows CORS only for the app origin', async () => {
+    const ok = await fetch(meta.jwks_uri, { headers: { origin: APP } });
+    assert.equal(ok.headers.get('access-control-allow-origin'), APP);
+    const other = await fetch(meta.jwks_uri, { headers: { origin: 'http://evil.test' } });
+    assert.equal(other.headers.get('access-control-allow-origin'), null);
+    const { res, body } = await tokenRequest({ grant_type: 'refresh_token', refresh_token: 'x' }, 'http://evil.test');
+    assert.equal(res.headers.get('access-control-allow-origin'), null);
+    assert.equal(body.error, 'invalid_request');
+  });
+
+  it('requires PKCE (no challenge, or method plain, is refused)', async () => {
+    const jar = new CookieJar();
+    for (const extra of [{ code_challenge: undefined, code_challenge_method: undefined }, { code_challenge_method: 'plain' }]) {
+      const { callback } = await authorize(jar, { extra });
+      assert.equal(callback.origin + callback.pathname, REDIRECT_URI);
+      assert.equal(callback.searchParams.get('error'), 'invalid_request');
+      assert.equal(callback.searchParams.get('code'), null);
+    }
+  });
+
+  it('answers prompt=none without a session with login_required', async () => {
+    const { callback, state } = await authorize(new CookieJar(), { extra: { prompt: 'none' } });
+    assert.equal(callback.searchParams.get('error'), 'login_required');
+    assert.equal(callback.searchParams.get('state'), state);
+    assert.equal(callback.searchParams.get('iss'), ISSUER);
+  });
+
+  it('re-renders the login form with an alert on a wrong password', async () => {
+    const { loginPage } = await authorize(new CookieJar(), { password: 'nope' });
+    assert.match(loginPage, /role="alert"/);
+    assert.ok(form(loginPage, 'login') && form(loginPage, 'password'));
+    assert.match(loginPage, /id="sign-in-submit"[^>]*>Sign in</);
+    assert.match(loginPage, /id="cancel"[^>]*>Cancel</);
+  });
+
+  it('returns access_denied with a description when the user cancels', async () => {
+    const jar = new CookieJar();
+    const state = 'cancel-state';
+    const start = authorizeUrl(ISSUER, {
+      client_id: CLIENT_ID, response_type: 'code', redirect_uri: REDIRECT_URI, scope: SCOPE, state,
+      code_challenge: pkcePair().challenge, code_challenge_method: 'S256',
+    });
+    const page = await follow(jar, start, ISSUER);
+    const action = new URL(page.body.match(/formaction="([^"]+)"/)[1], ISSUER).href;
+    const res = await postForm(jar, action, {});
+    const { url } = await follow(jar, new URL(res.headers.get('location'), ISSUER).href, ISSUER);
+    const callback = new URL(url);
+    assert.equal(callback.searchParams.get('error'), 'access_denied');
+    assert.equal(callback.searchParams.get('error_description'), 'The user cancelled the sign-in.');
+    assert.equal(callback.searchParams.get('state'), state);
+    assert.equal(callback.searchParams.get('iss'), ISSUER);
+  });
+
+  describe('a full sign-in', () => {
+    const jar = new CookieJar();
+    let tokens;
+    let first;
+
+    it('returns code, state and iss to the redirect URI and exchanges the code', async () => {
+      await fetch(`${ISSUER}/__test/reset`, { method: 'POST' });
+      first = await authorize(jar);
+      const { callback, state, pkce } = first;
+      assert.equal(callback.origin + callback.pathname, REDIRECT_URI);
+      assert.equal(callback.searchParams.get('state'), state);
+      assert.equal(callback.searchParams.get('iss'), ISSUER);
+      const code = callback.searchParams.get('code');
+      assert.ok(code);
+
+      const wrong = await tokenRequest({
+        grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: pkcePair().verifier,
+      });
+      assert.equal(wrong.body.error, 'invalid_grant', 'wrong code_verifier is refused');
+
+      // oidc-provider checks PKCE before consuming the code: a wrong verifier does not burn it.
+      first.code = code;
+      const { res, body } = await tokenRequest({
+        grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: pkce.verifier,
+      });
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get('access-control-allow-origin'), APP);
+      assert.equal(res.headers.get('cache-control'), 'no-store');
+      tokens = body;
+      assert.equal(body.token_type, 'Bearer');
+      assert.equal(body.expires_in, ACCESS_TOKEN_TTL);
+      assert.ok(body.refresh_token, 'refresh token issued without offline_access');
+      assert.ok(body.id_token);
+    });
+
+    it('issues an RS256 at+jwt access token for the API and an ID token with profile claims', () => {
+      const at = decodeJwt(tokens.access_token);
+      assert.equal(at.header.alg, 'RS256');
+      assert.equal(at.header.typ, 'at+jwt');
+      assert.equal(at.payload.iss, ISSUER);
+      assert.equal(at.payload.aud, API);
+      assert.equal(at.payload.sub, 'alice');
+      assert.equal(at.payload.scope, 'api:read');
+      assert.equal(at.payload.client_id, CLIENT_ID);
+
+      const id = decodeJwt(tokens.id_token);
+      assert.equal(id.payload.aud, CLIENT_ID);
+      assert.equal(id.payload.name, 'Alice Liddell');
+      assert.equal(id.payload.email, 'alice@example.test');
+      assert.equal(id.payload.email_verified, true);
+      assert.ok(id.payload.nonce);
+    });
+
+    it('refuses a replayed authorization code', async () => {
+      const { body } = await tokenRequest({
+        grant_type: 'authorization_code', code: first.code, redirect_uri: REDIRECT_URI, code_verifier: first.pkce.verifier,
+      });
+      assert.equal(body.error, 'invalid_grant');
+      // oidc-provider revokes what the code produced when a code is replayed.
+      const again = await tokenRequest({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token });
+      assert.equal(again.body.error, 'invalid_grant', 'code replay revoked the refresh token');
+    });
+
+    it('signs in silently with an existing OP session (prompt=none works)', async () => {
+      first = await authorize(jar, { extra: { prompt: 'none' } });
+      const code = first.callback.searchParams.get('code');
+      assert.ok(code, `expected a code, got ${first.callback.search}`);
+      const { body } = await tokenRequest({
+        grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: first.pkce.verifier,
+      });
+      assert.ok(body.access_token, body.error_description);
+      tokens = body;
+    });
+
+    it('lets the API answer 200 for the access token', async () => {
+      const { res, body } = await callApi(tokens.access_token);
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get('access-control-allow-origin'), APP);
+      assert.equal(body.message, 'Hello, alice! The API verified your access token.');
+      assert.equal(body.sub, 'alice');
+      assert.equal(body.scope, 'api:read');
+      assert.equal(body.expires_at, decodeJwt(tokens.access_token).payload.exp);
+    });
+
+    it('lets the API answer 401 without a token, with a bad token, or with the ID token', async () => {
+      const none = await callApi();
+      assert.equal(none.res.status, 401);
+      assert.equal(none.res.headers.get('www-authenticate'), 'Bearer realm="demo-api"');
+
+      const tampered = tokens.access_token.slice(0, -4) + (tokens.access_token.endsWith('AAAA') ? 'BBBB' : 'AAAA');
+      for (const token of [tampered, tokens.id_token, 'not-a-jwt']) {
+        const { res, body } = await callApi(token);
+        assert.equal(res.status, 401);
+        assert.equal(body.error, 'invalid_token');
+        assert.match(res.headers.get('www-authenticate'), /^Bearer realm="demo-api", error="invalid_token", error_description=".+"$/);
+        assert.equal(res.headers.get('access-control-expose-headers'), 'WWW-Authenticate');
+      }
+    });
+
+    it('does NOT accept the JWT access token at userinfo, nor revoke it', async () => {
+      // JWT access tokens are not stored by oidc-provider, so userinfo cannot find them
+      // (and would refuse any token with an audience anyway). Profile data: use the ID token.
+      const res = await fetch(meta.userinfo_endpoint, { headers: { authorization: `Bearer ${tokens.access_token}`, origin: APP } });
+      assert.equal(res.status, 401);
+      assert.match(res.headers.get('www-authenticate'), /error="invalid_token"/);
+      // Revocation refuses structured (JWT) tokens: revoke the refresh token instead.
+      const rev = await fetch(meta.revocation_endpoint, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', origin: APP },
+        body: new URLSearchParams({ client_id: CLIENT_ID, token: tokens.access_token }),
+      });
+      assert.equal(rev.status, 400);
+      assert.equal((await rev.json()).error, 'unsupported_token_type');
+    });
+
+    it('rotates refresh tokens and rejects reuse of a rotated one (revoking the chain)', async () => {
+      const r1 = await tokenRequest({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token });
+      assert.equal(r1.res.status, 200, r1.body.error_description);
+      assert.notEqual(r1.body.refresh_token, tokens.refresh_token);
+      assert.equal(decodeJwt(r1.body.access_token).payload.aud, API, 'refreshed token is for the API too');
+      assert.equal(decodeJwt(r1.body.id_token).payload.name, 'Alice Liddell');
+
+      const r2 = await tokenRequest({ grant_type: 'refresh_token', refresh_token: r1.body.refresh_token });
+      assert.equal(r2.res.status, 200);
+
+      const reuse = await tokenRequest({ grant_type: 'refresh_token', refresh_token: r1.body.refresh_token });
+      assert.equal(reuse.res.status, 400);
+      assert.equal(reuse.body.error, 'invalid_grant');
+
+      const latest = await tokenRequest({ grant_type: 'refresh_token', refresh_token: r2.body.refresh_token });
+      assert.equal(latest.body.error, 'invalid_grant', 'reuse detection revokes the newest refresh token too');
+
+      const s = await stats();
+      assert.ok(s.token_successes.refresh_token >= 2);
+      assert.ok(s.token_errors.refresh_token >= 2);
+      assert.ok(s.token_error_codes.invalid_grant >= 2);
+    });
+
+    it('lets the API answer 401 for an expired access token', async () => {
+      const fresh = await authorize(jar, { extra: { prompt: 'none' } });
+      const { body } = await tokenRequest({
+        grant_type: 'authorization_code',
+        code: fresh.callback.searchParams.get('code'),
+        redirect_uri: REDIRECT_URI,
+        code_verifier: fresh.pkce.verifier,
+      });
+      tokens = body;
+      await sleep((ACCESS_TOKEN_TTL + 3) * 1000); // TTL + the API's clock tolerance
+      const { res, body: err } = await callApi(tokens.access_token);
+      assert.equal(res.status, 401);
+      assert.equal(err.error_description, 'The access token expired.');
+    });
+
+    it('revokes a refresh token at the revocation endpoint', async () => {
+      const r = await tokenRequest({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token });
+      tokens = r.body;
+      const res = await fetch(meta.revocation_endpoint, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', origin: APP },
+        body: new URLSearchParams({ client_id: CLIENT_ID, token: tokens.refresh_token, token_type_hint: 'refresh_token' }),
+      });
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get('access-control-allow-origin'), APP);
+      const after = await tokenRequest({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token });
+      assert.equal(after.body.error, 'invalid_grant');
+    });
+
+    it('signs out with one auto-submitted page and ends the OP session', async () => {
+      const fresh = await authorize(jar, { extra: { prompt: 'none' } });
+      const { body } = await tokenRequest({
+        grant_type: 'authorization_code',
+        code: fresh.callback.searchParams.get('code'),
+        redirect_uri: REDIRECT_URI,
+        code_verifier: fresh.pkce.verifier,
+      });
+      tokens = body;
+
+      const end = new URL(meta.end_session_endpoint);
+      end.searchParams.set('id_token_hint', tokens.id_token);
+      end.searchParams.set('post_logout_redirect_uri', `${APP}/`);
+      end.searchParams.set('state', 'bye');
+      const pageRes = await request(jar, end.href);
+      assert.equal(pageRes.status, 200);
+      const html = await pageRes.text();
+      assert.match(html, /\.submit\(\)/);
+      const action = html.match(/<form id="op.logoutForm" method="post" action="([^"]+)"/)[1];
+      const fields = Object.fromEntries([...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+      assert.equal(fields.logout, 'yes');
+      const confirm = await postForm(jar, new URL(action, ISSUER).href, fields);
+      const { url } = await follow(jar, new URL(confirm.headers.get('location'), ISSUER).href, ISSUER);
+      assert.equal(url, `${APP}/?state=bye`);
+
+      const silent = await authorize(jar, { extra: { prompt: 'none' } });
+      assert.equal(silent.callback.searchParams.get('error'), 'login_required');
+      const refresh = await tokenRequest({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token });
+      assert.equal(refresh.body.error, 'invalid_grant', 'refresh tokens end with the OP session');
+      assert.ok((await stats()).logouts >= 1);
+    });
+  });
+
+  it('counts API answers in its test stats', async () => {
+    const s = await (await fetch(`${API}/__test/stats`)).json();
+    assert.ok(s.ok >= 1 && s.unauthorized >= 4);
+    const reset = await fetch(`${API}/__test/reset`, { method: 'POST' });
+    assert.equal(reset.status, 204);
+    assert.equal((await (await fetch(`${API}/__test/stats`)).json()).requests, 0);
+  });
+});
