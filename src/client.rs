@@ -11,15 +11,25 @@ use gloo_net::http::{Request, Response};
 use leptos::prelude::*;
 
 use crate::auth::callback::{CallbackExpectations, CallbackParams, validate_callback};
-use crate::auth::config::ClientConfig;
+use crate::auth::config::{ClientConfig, DEFAULT_REQUEST_TIMEOUT_MS};
 use crate::auth::discovery::{ProviderMetadata, discovery_url};
 use crate::auth::error::AuthError;
 use crate::auth::id_token::IdTokenExpectations;
-use crate::auth::pending::PENDING_TTL_MS;
+use crate::auth::jwk::{JwkSet, KeyChoice};
+use crate::auth::jws::{CompactJws, SigningAlg};
+use crate::auth::logout::{end_session_url, revocation_form};
+use crate::auth::pending::{LOGOUT_PREFIX, PENDING_TTL_MS, SILENT_SKIP_KEY};
+use crate::auth::random::random_token;
 use crate::auth::request::{AuthorizationRequest, Prompt};
+use crate::auth::secret::{IdToken, constant_time_eq};
 use crate::auth::session::{TokenSet, UserProfile};
-use crate::auth::token::{authorization_code_form, parse_token_response, refresh_form};
-use crate::web::{browser, http, storage};
+use crate::auth::token::{
+    TokenResponse, authorization_code_form, parse_token_response, refresh_form,
+};
+use crate::auth::userinfo::parse_userinfo;
+use crate::web::http::Http;
+use crate::web::perf::{self, Span};
+use crate::web::{browser, crypto, storage};
 
 /// Where the client configuration comes from.
 #[derive(Debug, Clone)]
@@ -69,25 +79,43 @@ impl AuthStatus {
 /// A cheap, copyable handle to the client. Get it with [`use_auth`].
 #[derive(Clone, Copy)]
 pub struct Auth {
-    status: RwSignal<AuthStatus>,
+    signals: Signals,
     client: StoredValue<Option<Rc<Client>>, LocalStorage>,
+}
+
+/// The reactive state shared by the handle and the client.
+#[derive(Clone, Copy)]
+struct Signals {
+    status: RwSignal<AuthStatus>,
+    /// A non-blocking problem (a background refresh failed but the session
+    /// is still good), in words for the person.
+    warning: RwSignal<Option<String>>,
+    signing_out: RwSignal<bool>,
 }
 
 /// Starts the client (configuration, discovery, then the callback if this
 /// page is one) and puts its handle in context.
 pub fn provide_auth(source: ConfigSource) -> Auth {
-    let auth = Auth {
+    perf::mark("oidc:start");
+    let signals = Signals {
         status: RwSignal::new(AuthStatus::Starting),
+        warning: RwSignal::new(None),
+        signing_out: RwSignal::new(false),
+    };
+    let auth = Auth {
+        signals,
         client: StoredValue::new_local(None),
     };
     provide_context(auth);
     leptos::task::spawn_local(async move {
-        match Client::start(source, auth.status).await {
+        match Client::start(source, signals).await {
             Ok(client) => {
+                perf::measure_from("oidc:ready", "oidc:start");
                 auth.client.set_value(Some(Rc::clone(&client)));
+                client.watch_wake_ups();
                 client.resume().await;
             }
-            Err(error) => auth.status.set(AuthStatus::Error(error)),
+            Err(error) => signals.status.set(AuthStatus::Error(error)),
         }
     });
     auth
@@ -104,7 +132,17 @@ pub fn use_auth() -> Auth {
 impl Auth {
     /// The reactive status.
     pub fn status(&self) -> ReadSignal<AuthStatus> {
-        self.status.read_only()
+        self.signals.status.read_only()
+    }
+
+    /// A non-blocking warning (for example: refreshing failed, retrying).
+    pub fn warning(&self) -> ReadSignal<Option<String>> {
+        self.signals.warning.read_only()
+    }
+
+    /// Whether a sign-out is on its way (revocation, then the provider).
+    pub fn signing_out(&self) -> ReadSignal<bool> {
+        self.signals.signing_out.read_only()
     }
 
     /// The configuration in use, once loaded.
@@ -120,14 +158,19 @@ impl Auth {
     /// (an in-app path; default: the current page).
     pub fn sign_in(&self, return_to: Option<String>) {
         if let Some(client) = self.client() {
-            client.sign_in(&return_to.unwrap_or_else(browser::current_path), Prompt::Default);
+            client.sign_in(
+                &return_to.unwrap_or_else(browser::current_path),
+                Prompt::Default,
+            );
         }
     }
 
-    /// Forgets the session in this tab.
+    /// Signs out: forgets the tokens, revokes the refresh token (RFC 7009)
+    /// and ends the provider session (RP-initiated logout) where the
+    /// provider offers these.
     pub fn sign_out(&self) {
         if let Some(client) = self.client() {
-            client.end_session(AuthStatus::SignedOut);
+            leptos::task::spawn_local(async move { client.sign_out().await });
         }
     }
 
@@ -148,36 +191,56 @@ type RefreshFlight = Shared<LocalBoxFuture<'static, Result<(), AuthError>>>;
 /// Refresh retries after transient failures wait 2^n s (capped), with jitter.
 const MAX_RETRY_DELAY_MS: f64 = 60_000.0;
 
+fn invalid_id_token(why: &str) -> AuthError {
+    AuthError::InvalidIdToken(why.to_owned())
+}
+
 struct Client {
     config: ClientConfig,
     metadata: ProviderMetadata,
-    status: RwSignal<AuthStatus>,
+    http: Http,
+    signals: Signals,
     tokens: RefCell<Option<TokenSet>>,
+    jwks: RefCell<Option<Rc<JwkSet>>>,
     refresh_flight: RefCell<Option<RefreshFlight>>,
-    refresh_timer: Cell<Option<leptos::prelude::TimeoutHandle>>,
+    refresh_timer: Cell<Option<TimeoutHandle>>,
     failed_refreshes: Cell<u32>,
 }
 
 impl Client {
-    async fn start(source: ConfigSource, status: RwSignal<AuthStatus>) -> Result<Rc<Self>, AuthError> {
+    async fn start(source: ConfigSource, signals: Signals) -> Result<Rc<Self>, AuthError> {
         let config = match source {
             ConfigSource::Inline(config) => {
                 config.validate(&browser::origin())?;
                 config
             }
             ConfigSource::Url(url) => {
-                let answer = http::get(&url, "the app's configuration")
-                    .await
-                    .map_err(|_| AuthError::ConfigInvalid(format!("{url} could not be loaded")))?;
+                let span = Span::start("oidc:config-request");
+                let answer = Http {
+                    timeout_ms: DEFAULT_REQUEST_TIMEOUT_MS,
+                }
+                .get(&url, "the app's configuration")
+                .await
+                .map_err(|_| AuthError::ConfigInvalid(format!("{url} could not be loaded")))?;
+                span.end();
                 if answer.status != 200 {
-                    return Err(AuthError::ConfigInvalid(format!("{url} answered HTTP {}", answer.status)));
+                    return Err(AuthError::ConfigInvalid(format!(
+                        "{url} answered HTTP {}",
+                        answer.status
+                    )));
                 }
                 ClientConfig::from_json(&answer.body, &browser::origin())?
             }
         };
-        let answer = http::get(&discovery_url(&config.issuer), "the identity provider")
+        let http = Http {
+            timeout_ms: config.request_timeout_ms(),
+        };
+        let span = Span::start("oidc:discovery-request");
+        let answer = http
+            .get(&discovery_url(&config.issuer), "the identity provider")
             .await
             .map_err(|error| AuthError::DiscoveryFailed(error.to_string()))?;
+        span.end();
         if answer.status != 200 {
             return Err(AuthError::DiscoveryFailed(format!(
                 "the provider answered HTTP {}",
@@ -188,41 +251,79 @@ impl Client {
         Ok(Rc::new(Self {
             config,
             metadata,
-            status,
+            http,
+            signals,
             tokens: RefCell::new(None),
+            jwks: RefCell::new(None),
             refresh_flight: RefCell::new(None),
             refresh_timer: Cell::new(None),
             failed_refreshes: Cell::new(0),
         }))
     }
 
-    /// After start-up: finish a callback if this page is one.
+    fn set_status(&self, status: AuthStatus) {
+        self.signals.status.set(status);
+    }
+
+    /// After start-up: finish a callback or a logout if this page is one;
+    /// otherwise try once to restore the session silently.
     async fn resume(self: &Rc<Self>) {
         let params = CallbackParams::from_query(&browser::search());
-        if browser::pathname() != self.config.callback_path() || !params.is_authorization_response() {
-            storage::remove_all(Some(browser::now_ms() - PENDING_TTL_MS));
-            self.status.set(AuthStatus::SignedOut);
+        let pending_logouts = storage::take_suffixes(LOGOUT_PREFIX);
+        if browser::pathname() == self.config.callback_path() && params.is_authorization_response()
+        {
+            self.set_status(AuthStatus::SigningIn);
+            let status = match self.finish_callback(params).await {
+                Ok(profile) => {
+                    perf::measure_from("oidc:callback", "oidc:start");
+                    AuthStatus::SignedIn(profile)
+                }
+                Err((error, true)) if is_quiet_silent_failure(&error) => {
+                    storage::set_marker(SILENT_SKIP_KEY);
+                    AuthStatus::SignedOut
+                }
+                Err((error, _)) => AuthStatus::Error(error),
+            };
+            self.set_status(status);
             return;
         }
-        self.status.set(AuthStatus::SigningIn);
-        let silent = match self.finish_callback(params).await {
-            Ok(()) => return,
-            Err((error, silent)) if silent && is_quiet_silent_failure(&error) => {
-                self.status.set(AuthStatus::SignedOut);
-                return;
-            }
-            Err((error, _)) => error,
-        };
-        self.status.set(AuthStatus::Error(silent));
+        storage::remove_all(Some(browser::now_ms() - PENDING_TTL_MS));
+        if !pending_logouts.is_empty() {
+            // The return from RP-initiated logout carries our `state`.
+            let returned = params.state.as_deref().unwrap_or_default();
+            browser::replace_url(&browser::pathname());
+            let ours = pending_logouts
+                .iter()
+                .any(|state| constant_time_eq(state, returned));
+            self.set_status(if ours {
+                AuthStatus::SignedOut
+            } else {
+                AuthStatus::Error(AuthError::StateMismatch)
+            });
+            return;
+        }
+        if storage::has_marker(SILENT_SKIP_KEY) {
+            self.set_status(AuthStatus::SignedOut);
+        } else {
+            // Tokens live in memory only: after a reload, ask the provider
+            // (without any prompt) whether its session still stands.
+            self.sign_in(&browser::current_path(), Prompt::None);
+        }
     }
 
     /// The callback: `state` first, then the provider's answer, then the
-    /// code exchange. The pending request is removed whatever happens.
-    async fn finish_callback(self: &Rc<Self>, params: CallbackParams) -> Result<(), (AuthError, bool)> {
+    /// code exchange and the ID token. The pending request is removed
+    /// whatever happens. The error comes with whether the attempt was silent.
+    async fn finish_callback(
+        self: &Rc<Self>,
+        params: CallbackParams,
+    ) -> Result<UserProfile, (AuthError, bool)> {
         let pending = params.state.as_deref().and_then(storage::take);
         storage::remove_all(None);
         // Wipe code and state from the address bar and history at once.
-        let return_to = pending.as_ref().map_or("/", |pending| pending.return_to.as_str());
+        let return_to = pending
+            .as_ref()
+            .map_or("/", |pending| pending.return_to.as_str());
         browser::replace_url(return_to);
         let silent = pending.as_ref().is_some_and(|pending| pending.silent);
         let fail = |error| (error, silent);
@@ -236,49 +337,188 @@ impl Client {
         let Some(pending) = pending else {
             return Err(fail(AuthError::StateMismatch));
         };
-        let form = authorization_code_form(code, pending.code_verifier, &pending.redirect_uri, &self.config.client_id);
-        let answer = http::post_form(&self.metadata.token_endpoint, form, "the sign-in service")
+        let form = authorization_code_form(
+            code,
+            pending.code_verifier,
+            &pending.redirect_uri,
+            &self.config.client_id,
+        );
+        let span = Span::start("oidc:token-request");
+        let answer = self
+            .http
+            .post_form(&self.metadata.token_endpoint, form, "the sign-in service")
             .await
             .map_err(fail)?;
+        span.end();
         let response = parse_token_response(answer.status, &answer.body).map_err(fail)?;
+        let alg = self
+            .verify_id_token(response.id_token.as_ref())
+            .await
+            .map_err(fail)?;
         let expect = IdTokenExpectations {
+            alg: Some(alg),
+            ..self.id_token_expectations(Some(pending.nonce.secret()))
+        };
+        let tokens =
+            TokenSet::from_code_exchange(response, &expect, browser::now_ms()).map_err(fail)?;
+        let mut profile = tokens.profile();
+        if let Some(userinfo) = self.load_userinfo(&tokens).await.map_err(fail)? {
+            profile.merge_userinfo(userinfo);
+        }
+        storage::remove(SILENT_SKIP_KEY);
+        *self.tokens.borrow_mut() = Some(tokens);
+        self.schedule_refresh();
+        Ok(profile)
+    }
+
+    fn id_token_expectations<'a>(&'a self, nonce: Option<&'a str>) -> IdTokenExpectations<'a> {
+        IdTokenExpectations {
             issuer: &self.config.issuer,
             client_id: &self.config.client_id,
-            nonce: Some(pending.nonce.secret()),
+            nonce,
             now_s: browser::now_s(),
+            alg: None,
+        }
+    }
+
+    /// Checks the ID token's signature with the provider's key (by `kid`,
+    /// refetching the key set once if the key is unknown: keys rotate).
+    async fn verify_id_token(&self, id_token: Option<&IdToken>) -> Result<SigningAlg, AuthError> {
+        let id_token = id_token.ok_or_else(|| invalid_id_token("missing"))?;
+        let jws = CompactJws::parse(id_token.secret())?;
+        let alg = jws.allowed_alg(&self.metadata.id_token_signing_alg_values_supported)?;
+        let kid = jws.header.kid.as_deref();
+        let mut refetch = false;
+        loop {
+            let keys = self.signing_keys(refetch).await?;
+            match keys.choose(alg, kid) {
+                KeyChoice::Found(key) => {
+                    return if crypto::verify(alg, key, jws.signing_input, &jws.signature).await? {
+                        Ok(alg)
+                    } else {
+                        Err(invalid_id_token("signature"))
+                    };
+                }
+                KeyChoice::Ambiguous => return Err(invalid_id_token("several keys and no kid")),
+                KeyChoice::UnknownKid if !refetch => refetch = true,
+                KeyChoice::UnknownKid => return Err(invalid_id_token("unknown key")),
+            }
+        }
+    }
+
+    /// The provider's key set: cached, or fetched when `fresh` or not yet loaded.
+    async fn signing_keys(&self, fresh: bool) -> Result<Rc<JwkSet>, AuthError> {
+        if let Some(keys) = self.jwks.borrow().as_ref().filter(|_| !fresh) {
+            return Ok(Rc::clone(keys));
+        }
+        let url = self
+            .metadata
+            .jwks_uri
+            .as_deref()
+            .ok_or_else(|| invalid_id_token("the provider publishes no signing keys"))?;
+        let span = Span::start("oidc:jwks-request");
+        let answer = self
+            .http
+            .get(url, "the identity provider's signing keys")
+            .await?;
+        span.end();
+        if answer.status != 200 {
+            return Err(AuthError::ServerError(answer.status));
+        }
+        let keys = Rc::new(JwkSet::from_json(&answer.body)?);
+        *self.jwks.borrow_mut() = Some(Rc::clone(&keys));
+        Ok(keys)
+    }
+
+    /// Userinfo, when the provider has it and accepts this access token.
+    /// A refusal (some providers bind access tokens to an API) leaves the ID
+    /// token's claims; a different `sub` fails the sign-in.
+    async fn load_userinfo(
+        &self,
+        tokens: &TokenSet,
+    ) -> Result<Option<crate::auth::userinfo::UserinfoClaims>, AuthError> {
+        let Some(endpoint) = self.metadata.userinfo_endpoint.as_deref() else {
+            return Ok(None);
         };
-        let tokens = TokenSet::from_code_exchange(response, &expect, browser::now_ms()).map_err(fail)?;
-        let profile = tokens.profile();
-        *self.tokens.borrow_mut() = Some(tokens);
-        self.status.set(AuthStatus::SignedIn(profile));
-        self.schedule_refresh();
-        Ok(())
+        let span = Span::start("oidc:userinfo-request");
+        let answer = self
+            .http
+            .get_with_bearer(
+                endpoint,
+                tokens.access_token.secret(),
+                "the identity provider",
+            )
+            .await;
+        span.end();
+        match answer {
+            Ok(answer) if answer.status == 200 => parse_userinfo(&answer.body, &tokens.claims.sub),
+            _ => Ok(None),
+        }
     }
 
     fn sign_in(&self, return_to: &str, prompt: Prompt) {
         let now = browser::now_ms();
-        let started = AuthorizationRequest::new(&self.config, &self.metadata, return_to, prompt, now)
-            .and_then(|request| {
-                storage::remove_all(Some(now - PENDING_TTL_MS));
-                storage::save(&request.pending)?;
-                Ok(request.url)
-            });
+        let span = Span::start("oidc:pkce");
+        let request =
+            AuthorizationRequest::new(&self.config, &self.metadata, return_to, prompt, now);
+        span.end();
+        let started = request.and_then(|request| {
+            storage::remove_all(Some(now - PENDING_TTL_MS));
+            storage::save(&request.pending)?;
+            Ok(request.url)
+        });
         match started {
             Ok(url) => {
-                self.status.set(AuthStatus::SigningIn);
+                self.set_status(AuthStatus::SigningIn);
                 browser::redirect(&url);
             }
-            Err(error) => self.status.set(AuthStatus::Error(error)),
+            Err(error) => self.set_status(AuthStatus::Error(error)),
         }
     }
 
-    /// Drops every token and the refresh timer.
-    fn end_session(&self, status: AuthStatus) {
+    async fn sign_out(self: &Rc<Self>) {
+        self.signals.signing_out.set(true);
+        let tokens = self.forget_tokens();
+        storage::set_marker(SILENT_SKIP_KEY);
+        if let (Some(endpoint), Some(refresh_token)) = (
+            self.metadata.revocation_endpoint.as_deref(),
+            tokens
+                .as_ref()
+                .and_then(|tokens| tokens.refresh_token.as_ref()),
+        ) {
+            // Best effort (RFC 7009 §2.2): the session ends either way.
+            let form = revocation_form(refresh_token, &self.config.client_id);
+            let _ = self
+                .http
+                .post_form(endpoint, form, "the sign-in service")
+                .await;
+        }
+        let state = random_token().ok();
+        if let (Some(endpoint), Some(state)) =
+            (self.metadata.end_session_endpoint.as_deref(), state)
+        {
+            storage::set_marker(&format!("{LOGOUT_PREFIX}{state}"));
+            let url = end_session_url(
+                endpoint,
+                tokens.as_ref().and_then(|tokens| tokens.id_token.as_ref()),
+                &self.config.client_id,
+                self.config.post_logout_redirect_uri.as_deref(),
+                &state,
+            );
+            browser::redirect(&url);
+        } else {
+            self.signals.signing_out.set(false);
+            self.set_status(AuthStatus::SignedOut);
+        }
+    }
+
+    /// Drops every token and the refresh timer; returns what was dropped.
+    fn forget_tokens(&self) -> Option<TokenSet> {
         if let Some(timer) = self.refresh_timer.take() {
             timer.clear();
         }
-        self.tokens.borrow_mut().take();
-        self.status.set(status);
+        self.signals.warning.set(None);
+        self.tokens.borrow_mut().take()
     }
 
     async fn authorized_fetch(
@@ -289,7 +529,7 @@ impl Client {
             .tokens
             .borrow()
             .as_ref()
-            .map(|tokens| tokens.needs_refresh(browser::now_ms()))
+            .map(|tokens| tokens.needs_refresh(browser::now_ms()) && tokens.refresh_token.is_some())
             .ok_or(AuthError::NotSignedIn)?;
         if due && let Err(error) = self.refresh().await {
             // A transient failure is no reason to stop while the current
@@ -316,23 +556,28 @@ impl Client {
     }
 
     fn generation(&self) -> Option<u64> {
-        self.tokens.borrow().as_ref().map(|tokens| tokens.generation)
+        self.tokens
+            .borrow()
+            .as_ref()
+            .map(|tokens| tokens.generation)
     }
 
     async fn send_with_token(
         &self,
         make: &impl Fn() -> Result<Request, gloo_net::Error>,
     ) -> Result<(Response, u64), AuthError> {
-        let request = make().map_err(|_| AuthError::Network("the API (the request could not be built)".into()))?;
+        let request = make()
+            .map_err(|_| AuthError::Network("the API (the request could not be built)".into()))?;
         let generation = {
             let tokens = self.tokens.borrow();
             let tokens = tokens.as_ref().ok_or(AuthError::NotSignedIn)?;
-            request
-                .headers()
-                .set("Authorization", &format!("Bearer {}", tokens.access_token.secret()));
+            request.headers().set(
+                "Authorization",
+                &format!("Bearer {}", tokens.access_token.secret()),
+            );
             tokens.generation
         };
-        Ok((http::send(request, "the API").await?, generation))
+        Ok((self.http.send(request, "the API").await?, generation))
     }
 
     /// Refreshes the tokens; concurrent callers share one request.
@@ -344,7 +589,9 @@ impl Client {
             } else {
                 let client = Rc::clone(self);
                 let flight = async move {
+                    let span = Span::start("oidc:refresh");
                     let result = client.refresh_once().await;
+                    span.end();
                     client.refresh_flight.borrow_mut().take();
                     result
                 }
@@ -361,40 +608,68 @@ impl Client {
         let form = {
             let tokens = self.tokens.borrow();
             let tokens = tokens.as_ref().ok_or(AuthError::NotSignedIn)?;
-            let refresh_token = tokens.refresh_token.as_ref().ok_or(AuthError::SessionExpired)?;
+            let refresh_token = tokens
+                .refresh_token
+                .as_ref()
+                .ok_or(AuthError::SessionExpired)?;
             refresh_form(refresh_token, &self.config.client_id)
         };
-        let result = match http::post_form(&self.metadata.token_endpoint, form, "the sign-in service").await {
-            Ok(answer) => parse_token_response(answer.status, &answer.body),
+        let result = self.request_refresh(form).await;
+        let applied = match result {
+            Ok((response, alg)) => match self.tokens.borrow_mut().as_mut() {
+                Some(tokens) => {
+                    let expect = IdTokenExpectations {
+                        alg,
+                        ..self.id_token_expectations(None)
+                    };
+                    tokens.apply_refresh(response, &expect, browser::now_ms())
+                }
+                // Signed out while the request was in flight: drop the answer.
+                None => Err(AuthError::NotSignedIn),
+            },
             Err(error) => Err(error),
         };
-        let expect = IdTokenExpectations {
-            issuer: &self.config.issuer,
-            client_id: &self.config.client_id,
-            nonce: None,
-            now_s: browser::now_s(),
-        };
-        let applied = result.and_then(|response| match self.tokens.borrow_mut().as_mut() {
-            Some(tokens) => tokens.apply_refresh(response, &expect, browser::now_ms()),
-            // Signed out while the request was in flight: drop the answer.
-            None => Err(AuthError::NotSignedIn),
-        });
         match applied {
             Ok(()) => {
                 self.failed_refreshes.set(0);
+                self.signals.warning.set(None);
                 self.schedule_refresh();
                 Ok(())
             }
             Err(AuthError::NotSignedIn) => Err(AuthError::NotSignedIn),
             Err(error) if error.is_transient() => {
-                self.schedule_retry();
+                let delay = self.schedule_retry();
+                self.signals.warning.set(Some(format!(
+                    "Could not renew your session: {error} Retrying in {} s; you are still signed in.",
+                    (delay / 1000.0).ceil()
+                )));
                 Err(error)
             }
             Err(error) => {
-                self.end_session(AuthStatus::Error(error.clone()));
+                self.forget_tokens();
+                self.set_status(AuthStatus::Error(error.clone()));
                 Err(error)
             }
         }
+    }
+
+    /// The refresh POST, and the signature of a new ID token if one came.
+    async fn request_refresh(
+        &self,
+        form: String,
+    ) -> Result<(TokenResponse, Option<SigningAlg>), AuthError> {
+        let span = Span::start("oidc:refresh-request");
+        let answer = self
+            .http
+            .post_form(&self.metadata.token_endpoint, form, "the sign-in service")
+            .await?;
+        span.end();
+        let response = parse_token_response(answer.status, &answer.body)?;
+        let alg = match response.id_token.as_ref() {
+            Some(id_token) => Some(self.verify_id_token(Some(id_token)).await?),
+            None => None,
+        };
+        Ok((response, alg))
     }
 
     /// Arms the timer that refreshes ahead of expiry.
@@ -411,11 +686,15 @@ impl Client {
     }
 
     /// After a transient failure: capped exponential backoff with jitter.
-    fn schedule_retry(self: &Rc<Self>) {
+    /// Returns the delay in milliseconds.
+    fn schedule_retry(self: &Rc<Self>) -> f64 {
         let attempt = self.failed_refreshes.get().saturating_add(1);
         self.failed_refreshes.set(attempt);
-        let ceiling = (1000.0 * 2f64.powi(attempt.min(16).cast_signed())).min(MAX_RETRY_DELAY_MS);
-        self.arm_timer(ceiling * (0.5 + js_sys::Math::random() / 2.0));
+        let exponent = i32::try_from(attempt.min(16)).unwrap_or(16);
+        let ceiling = (1000.0 * 2f64.powi(exponent)).min(MAX_RETRY_DELAY_MS);
+        let delay = ceiling * (0.5 + js_sys::Math::random() / 2.0);
+        self.arm_timer(delay);
+        delay
     }
 
     fn arm_timer(self: &Rc<Self>, delay_ms: f64) {
@@ -426,15 +705,49 @@ impl Client {
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         let delay = Duration::from_millis(delay_ms.clamp(0.0, 2_147_483_647.0) as u64);
         let client = Rc::clone(self);
-        let handle = set_timeout_with_handle(
-            move || {
-                leptos::task::spawn_local(async move {
-                    let _ = client.refresh().await;
-                });
-            },
-            delay,
-        );
+        let handle = set_timeout_with_handle(move || client.refresh_in_background(), delay);
         self.refresh_timer.set(handle.ok());
+    }
+
+    /// A timer or wake-up refresh. Offline, it waits for the `online` event.
+    fn refresh_in_background(self: &Rc<Self>) {
+        if !browser::is_online() {
+            self.signals.warning.set(Some(
+                "You are offline. Your session will be renewed when the connection is back.".into(),
+            ));
+            return;
+        }
+        let client = Rc::clone(self);
+        leptos::task::spawn_local(async move {
+            let _ = client.refresh().await;
+        });
+    }
+
+    /// Timers stall in hidden tabs and sleeping laptops, and pause offline:
+    /// check again when the page is visible, focused or back online.
+    fn watch_wake_ups(self: &Rc<Self>) {
+        for event in ["visibilitychange", "focus", "online"] {
+            let client = Rc::clone(self);
+            // Lives as long as the page: the handle is deliberately not removed.
+            let _ = window_event_listener_untyped(event, move |_| client.wake_up());
+        }
+    }
+
+    fn wake_up(self: &Rc<Self>) {
+        if browser::is_hidden() || !browser::is_online() {
+            return;
+        }
+        let due = self.tokens.borrow().as_ref().is_some_and(|tokens| {
+            tokens.refresh_token.is_some() && tokens.needs_refresh(browser::now_ms())
+        });
+        if due {
+            self.refresh_in_background();
+        } else if self.signals.warning.get_untracked().is_some() && self.failed_refreshes.get() == 0
+        {
+            // The offline notice: nothing was due, so it no longer applies.
+            self.signals.warning.set(None);
+            self.schedule_refresh();
+        }
     }
 }
 
@@ -442,6 +755,9 @@ impl Client {
 fn is_quiet_silent_failure(error: &AuthError) -> bool {
     matches!(
         error.code(),
-        "login_required" | "interaction_required" | "consent_required" | "account_selection_required"
+        "login_required"
+            | "interaction_required"
+            | "consent_required"
+            | "account_selection_required"
     )
 }

@@ -54,7 +54,11 @@ fn pending_requests_are_keyed_by_state_and_taken_once() {
     let now = browser::now_ms();
     storage::save(&pending("tab-one", now)).expect("save");
     storage::save(&pending("tab-two", now)).expect("save");
-    assert_eq!(pending_keys().len(), 2, "a second sign-in does not overwrite the first");
+    assert_eq!(
+        pending_keys().len(),
+        2,
+        "a second sign-in does not overwrite the first"
+    );
 
     let taken = storage::take("tab-one").expect("stored");
     assert_eq!(taken.return_to, "/profile");
@@ -79,9 +83,19 @@ fn only_expired_requests_are_purged_on_start() {
 
 #[wasm_bindgen_test]
 fn replace_url_rewrites_the_current_entry() {
-    let before = web_sys::window().expect("window").history().expect("history").length().expect("length");
+    let before = web_sys::window()
+        .expect("window")
+        .history()
+        .expect("history")
+        .length()
+        .expect("length");
     browser::replace_url("/profile?tab=1");
     assert_eq!(browser::current_path(), "/profile?tab=1");
-    let after = web_sys::window().expect("window").history().expect("history").length().expect("length");
+    let after = web_sys::window()
+        .expect("window")
+        .history()
+        .expect("history")
+        .length()
+        .expect("length");
     assert_eq!(before, after, "replace, not push");
 }

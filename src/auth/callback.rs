@@ -30,10 +30,16 @@ impl CallbackParams {
         let query = query.strip_prefix('?').unwrap_or(query);
         for (key, value) in form_urlencoded::parse(query.as_bytes()) {
             let slot_taken = match key.as_ref() {
-                "code" => params.code.replace(AuthorizationCode::new(value.into_owned())).is_some(),
+                "code" => params
+                    .code
+                    .replace(AuthorizationCode::new(value.into_owned()))
+                    .is_some(),
                 "state" => params.state.replace(value.into_owned()).is_some(),
                 "error" => params.error.replace(value.into_owned()).is_some(),
-                "error_description" => params.error_description.replace(value.into_owned()).is_some(),
+                "error_description" => params
+                    .error_description
+                    .replace(value.into_owned())
+                    .is_some(),
                 "iss" => params.iss.replace(value.into_owned()).is_some(),
                 _ => false,
             };
@@ -82,12 +88,16 @@ pub fn validate_callback(
     match params.iss.as_deref() {
         Some(iss) if iss != expect.issuer => return Err(AuthError::IssuerMismatch(iss.to_owned())),
         None if expect.iss_parameter_required => {
-            return Err(AuthError::IssuerMismatch("no issuer named in the response".into()));
+            return Err(AuthError::IssuerMismatch(
+                "no issuer named in the response".into(),
+            ));
         }
         _ => {}
     }
     if let Some(name) = params.duplicated {
-        return Err(AuthError::CallbackInvalid(format!("parameter `{name}` appears twice")));
+        return Err(AuthError::CallbackInvalid(format!(
+            "parameter `{name}` appears twice"
+        )));
     }
     if let Some(error) = params.error.as_deref() {
         return Err(AuthError::oauth(error, params.error_description.as_deref()));
@@ -119,48 +129,90 @@ mod tests {
     }
 
     fn expect(iss_required: bool) -> CallbackExpectations<'static> {
-        CallbackExpectations { issuer: ISSUER, iss_parameter_required: iss_required, now_ms: 2_000.0 }
+        CallbackExpectations {
+            issuer: ISSUER,
+            iss_parameter_required: iss_required,
+            now_ms: 2_000.0,
+        }
     }
 
     fn check(query: &str, iss_required: bool) -> Result<String, String> {
-        validate_callback(CallbackParams::from_query(query), Some(&pending()), expect(iss_required))
-            .map(|code| code.secret().to_owned())
-            .map_err(|err| err.code().to_owned())
+        validate_callback(
+            CallbackParams::from_query(query),
+            Some(&pending()),
+            expect(iss_required),
+        )
+        .map(|code| code.secret().to_owned())
+        .map_err(|err| err.code().to_owned())
     }
 
     #[test]
     fn accepts_matching_state_and_issuer() {
-        assert_eq!(check("?code=abc&state=good-state&iss=http%3A%2F%2F127.0.0.1%3A9000", true), Ok("abc".into()));
+        assert_eq!(
+            check(
+                "?code=abc&state=good-state&iss=http%3A%2F%2F127.0.0.1%3A9000",
+                true
+            ),
+            Ok("abc".into())
+        );
         assert_eq!(check("code=abc&state=good-state", false), Ok("abc".into()));
     }
 
     #[test]
     fn state_is_checked_before_anything_else() {
-        assert_eq!(check("code=abc&state=bad-state", false), Err("state_mismatch".into()));
+        assert_eq!(
+            check("code=abc&state=bad-state", false),
+            Err("state_mismatch".into())
+        );
         assert_eq!(check("code=abc", false), Err("state_mismatch".into()));
-        assert_eq!(check("error=access_denied&state=other", false), Err("state_mismatch".into()));
-        assert_eq!(check("code=abc&state=bad&iss=http://evil", true), Err("state_mismatch".into()));
-        let none = validate_callback(CallbackParams::from_query("code=a&state=good-state"), None, expect(false));
+        assert_eq!(
+            check("error=access_denied&state=other", false),
+            Err("state_mismatch".into())
+        );
+        assert_eq!(
+            check("code=abc&state=bad&iss=http://evil", true),
+            Err("state_mismatch".into())
+        );
+        let none = validate_callback(
+            CallbackParams::from_query("code=a&state=good-state"),
+            None,
+            expect(false),
+        );
         assert_eq!(none.expect_err("no pending").code(), "state_mismatch");
     }
 
     #[test]
     fn expired_pending_requests_are_refused() {
-        let late = CallbackExpectations { now_ms: 1_000.0 + 11.0 * 60_000.0, ..expect(false) };
-        let result = validate_callback(CallbackParams::from_query("code=a&state=good-state"), Some(&pending()), late);
+        let late = CallbackExpectations {
+            now_ms: 1_000.0 + 11.0 * 60_000.0,
+            ..expect(false)
+        };
+        let result = validate_callback(
+            CallbackParams::from_query("code=a&state=good-state"),
+            Some(&pending()),
+            late,
+        );
         assert_eq!(result.expect_err("expired").code(), "state_mismatch");
     }
 
     #[test]
     fn issuer_mix_up_is_refused() {
-        assert_eq!(check("code=abc&state=good-state&iss=http://evil.example", false), Err("issuer_mismatch".into()));
-        assert_eq!(check("code=abc&state=good-state", true), Err("issuer_mismatch".into()));
+        assert_eq!(
+            check("code=abc&state=good-state&iss=http://evil.example", false),
+            Err("issuer_mismatch".into())
+        );
+        assert_eq!(
+            check("code=abc&state=good-state", true),
+            Err("issuer_mismatch".into())
+        );
     }
 
     #[test]
     fn provider_errors_keep_their_code() {
         let result = validate_callback(
-            CallbackParams::from_query("error=access_denied&error_description=User+said+no&state=good-state"),
+            CallbackParams::from_query(
+                "error=access_denied&error_description=User+said+no&state=good-state",
+            ),
             Some(&pending()),
             expect(false),
         );
@@ -171,9 +223,18 @@ mod tests {
 
     #[test]
     fn malformed_responses_are_refused() {
-        assert_eq!(check("state=good-state", false), Err("callback_invalid".into()));
-        assert_eq!(check("code=&state=good-state", false), Err("callback_invalid".into()));
-        assert_eq!(check("code=a&code=b&state=good-state", false), Err("callback_invalid".into()));
+        assert_eq!(
+            check("state=good-state", false),
+            Err("callback_invalid".into())
+        );
+        assert_eq!(
+            check("code=&state=good-state", false),
+            Err("callback_invalid".into())
+        );
+        assert_eq!(
+            check("code=a&code=b&state=good-state", false),
+            Err("callback_invalid".into())
+        );
         assert!(!CallbackParams::from_query("?tab=1").is_authorization_response());
     }
 }

@@ -25,7 +25,13 @@ pub struct ClientConfig {
     /// The protected API the demo app calls.
     #[serde(default)]
     pub api_url: Option<String>,
+    /// How long any request may take before it counts as failed (default 15 s).
+    #[serde(default)]
+    pub request_timeout_ms: Option<u32>,
 }
+
+/// The default for [`ClientConfig::request_timeout_ms`].
+pub const DEFAULT_REQUEST_TIMEOUT_MS: u32 = 15_000;
 
 fn default_scopes() -> Vec<String> {
     vec!["openid".into(), "profile".into()]
@@ -43,7 +49,8 @@ impl ClientConfig {
 
     /// Checks every field, naming the first bad one.
     pub fn validate(&self, app_origin: &str) -> Result<(), AuthError> {
-        let bad = |field: &str, why: &str| Err(AuthError::ConfigInvalid(format!("`{field}` {why}")));
+        let bad =
+            |field: &str, why: &str| Err(AuthError::ConfigInvalid(format!("`{field}` {why}")));
 
         let Some(issuer) = parse_http_url(&self.issuer) else {
             return bad("issuer", "must be an https URL");
@@ -59,7 +66,10 @@ impl ClientConfig {
         }
         for (field, value) in [
             ("redirect_uri", Some(&self.redirect_uri)),
-            ("post_logout_redirect_uri", self.post_logout_redirect_uri.as_ref()),
+            (
+                "post_logout_redirect_uri",
+                self.post_logout_redirect_uri.as_ref(),
+            ),
         ] {
             let Some(value) = value else { continue };
             let Some(url) = parse_http_url(value) else {
@@ -69,7 +79,10 @@ impl ClientConfig {
                 return bad(field, "must not have a fragment");
             }
             if !url.origin().eq_ignore_ascii_case(app_origin) {
-                return bad(field, &format!("must be on this app's origin ({app_origin})"));
+                return bad(
+                    field,
+                    &format!("must be on this app's origin ({app_origin})"),
+                );
             }
         }
         if !self.scopes.iter().any(|scope| scope == "openid") {
@@ -87,7 +100,19 @@ impl ClientConfig {
         {
             return bad("api_url", "must be an absolute http(s) URL");
         }
+        if self
+            .request_timeout_ms
+            .is_some_and(|ms| !(100..=120_000).contains(&ms))
+        {
+            return bad("request_timeout_ms", "must be between 100 and 120000");
+        }
         Ok(())
+    }
+
+    /// The request timeout in milliseconds.
+    pub fn request_timeout_ms(&self) -> u32 {
+        self.request_timeout_ms
+            .unwrap_or(DEFAULT_REQUEST_TIMEOUT_MS)
     }
 
     /// The path of the redirect URI: the route that handles callbacks.
@@ -126,7 +151,10 @@ mod tests {
     fn names_the_bad_field() {
         let cases = [
             (r#","api_url":"nope""#, "api_url"),
-            (r#","post_logout_redirect_uri":"https://evil.example/""#, "post_logout_redirect_uri"),
+            (
+                r#","post_logout_redirect_uri":"https://evil.example/""#,
+                "post_logout_redirect_uri",
+            ),
             (r#","extra":1"#, "unknown field"),
         ];
         for (overrides, expected) in cases {

@@ -40,7 +40,10 @@ pub struct ProviderMetadata {
 /// `{issuer}/.well-known/openid-configuration`, with any trailing `/` of the
 /// issuer removed first (Discovery §4).
 pub fn discovery_url(issuer: &str) -> String {
-    format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/'))
+    format!(
+        "{}/.well-known/openid-configuration",
+        issuer.trim_end_matches('/')
+    )
 }
 
 impl ProviderMetadata {
@@ -72,7 +75,9 @@ impl ProviderMetadata {
         ];
         for (name, url) in endpoints {
             let Some(url) = url else { continue };
-            if !parse_http_url(url).is_some_and(|url| url.is_secure_or_loopback() && !url.has_fragment) {
+            if !parse_http_url(url)
+                .is_some_and(|url| url.is_secure_or_loopback() && !url.has_fragment)
+            {
                 return Err(AuthError::DiscoveryFailed(format!(
                     "its {name} is not a secure URL"
                 )));

@@ -10,21 +10,29 @@ use thiserror::Error;
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum AuthError {
     /// `config.json` is missing, not JSON, or has an invalid field.
-    #[error("The app's sign-in settings (config.json) are missing or invalid: {0}. Ask the site's administrator to fix them.")]
+    #[error(
+        "The app's sign-in settings (config.json) are missing or invalid: {0}. Ask the site's administrator to fix them."
+    )]
     ConfigInvalid(String),
 
     /// The provider's OpenID discovery document could not be fetched or is unusable.
-    #[error("Could not load the identity provider's settings: {0}. Try again later; if it persists, the provider address in config.json may be wrong.")]
+    #[error(
+        "Could not load the identity provider's settings: {0}. Try again later; if it persists, the provider address in config.json may be wrong."
+    )]
     DiscoveryFailed(String),
 
     /// The callback's `state` is missing, or no sign-in with that `state` was
     /// started in this tab (forged, replayed, expired or from another tab).
-    #[error("This sign-in response does not match a sign-in started in this tab (it may be old, reused or forged), so it was rejected. Please sign in again.")]
+    #[error(
+        "This sign-in response does not match a sign-in started in this tab (it may be old, reused or forged), so it was rejected. Please sign in again."
+    )]
     StateMismatch,
 
     /// A response came from (or names) another issuer than the configured one
     /// ([RFC 9207](https://www.rfc-editor.org/rfc/rfc9207)).
-    #[error("The sign-in response came from an unexpected identity provider ({0}), so it was rejected. Please sign in again.")]
+    #[error(
+        "The sign-in response came from an unexpected identity provider ({0}), so it was rejected. Please sign in again."
+    )]
     IssuerMismatch(String),
 
     /// The provider answered with an OAuth error (`access_denied`,
@@ -46,8 +54,16 @@ pub enum AuthError {
     TokenResponseInvalid(String),
 
     /// The ID token failed validation; the reason says which check.
-    #[error("The identity provider's ID token failed verification ({0}), so the sign-in was refused.")]
+    #[error(
+        "The identity provider's ID token failed verification ({0}), so the sign-in was refused."
+    )]
     InvalidIdToken(String),
+
+    /// The userinfo endpoint describes another person than the ID token.
+    #[error(
+        "The identity provider's profile answer names a different person than the sign-in, so it was discarded and the sign-in refused."
+    )]
+    UserinfoSubMismatch,
 
     /// A server answered with an unexpected HTTP status and no OAuth error.
     #[error("The identity provider had a problem (HTTP {0}). Please try again in a moment.")]
@@ -101,6 +117,7 @@ impl AuthError {
             Self::CallbackInvalid(_) => "callback_invalid",
             Self::TokenResponseInvalid(_) => "token_response_invalid",
             Self::InvalidIdToken(_) => "invalid_id_token",
+            Self::UserinfoSubMismatch => "userinfo_sub_mismatch",
             Self::ServerError(_) => "server_error",
             Self::Network(_) => "network_error",
             Self::NotSignedIn => "not_signed_in",
@@ -153,7 +170,10 @@ mod tests {
     fn codes_are_stable_snake_case() {
         assert_eq!(AuthError::StateMismatch.code(), "state_mismatch");
         assert_eq!(AuthError::Network("x".into()).code(), "network_error");
-        assert_eq!(AuthError::oauth("access_denied", None).code(), "access_denied");
+        assert_eq!(
+            AuthError::oauth("access_denied", None).code(),
+            "access_denied"
+        );
     }
 
     #[test]

@@ -1,11 +1,11 @@
 //! ID token claims ([OIDC Core §2](https://openid.net/specs/openid-connect-core-1_0.html#IDToken),
 //! validation per [§3.1.3.7](https://openid.net/specs/openid-connect-core-1_0.html#IDTokenValidation)).
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 
 use super::error::AuthError;
+use super::jws::{CompactJws, SigningAlg};
+use super::random::base64url;
 use super::secret::constant_time_eq;
 
 /// Allowed difference between the provider's clock and the browser's, in
@@ -79,40 +79,17 @@ pub struct IdTokenExpectations<'a> {
     pub nonce: Option<&'a str>,
     /// Now, seconds since the epoch.
     pub now_s: i64,
-}
-
-/// A compact JWS split into its parts, not yet verified.
-#[derive(Debug)]
-pub struct DecodedJwt {
-    /// The decoded protected header (JSON).
-    pub header: serde_json::Value,
-    /// The decoded claims.
-    pub claims: IdTokenClaims,
+    /// The algorithm the signature was verified with (for `at_hash`).
+    pub alg: Option<SigningAlg>,
 }
 
 fn invalid(why: &str) -> AuthError {
     AuthError::InvalidIdToken(why.to_owned())
 }
 
-/// Decodes the header and claims of a compact JWS.
-pub fn decode(jwt: &str) -> Result<DecodedJwt, AuthError> {
-    let mut parts = jwt.split('.');
-    let (Some(header), Some(payload), Some(_signature), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(invalid("not a signed JWT"));
-    };
-    let header = URL_SAFE_NO_PAD
-        .decode(header)
-        .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .ok_or_else(|| invalid("unreadable header"))?;
-    let claims = URL_SAFE_NO_PAD
-        .decode(payload)
-        .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .ok_or_else(|| invalid("unreadable claims"))?;
-    Ok(DecodedJwt { header, claims })
+/// Decodes an ID token's claims (the signature is checked separately).
+pub fn decode(jwt: &str) -> Result<IdTokenClaims, AuthError> {
+    CompactJws::parse(jwt)?.claims()
 }
 
 impl IdTokenClaims {
@@ -145,6 +122,24 @@ impl IdTokenClaims {
         Ok(())
     }
 
+    /// Checks `at_hash` against the access token, when the claim is present
+    /// ([OIDC Core §3.1.3.8](https://openid.net/specs/openid-connect-core-1_0.html#CodeIDToken)).
+    pub fn check_at_hash(
+        &self,
+        alg: Option<SigningAlg>,
+        access_token: &str,
+    ) -> Result<(), AuthError> {
+        let Some(claimed) = &self.at_hash else {
+            return Ok(());
+        };
+        let expected = alg.map(|alg| at_hash(alg, access_token));
+        if expected.is_some_and(|expected| constant_time_eq(&expected, claimed)) {
+            Ok(())
+        } else {
+            Err(invalid("at_hash"))
+        }
+    }
+
     /// The name to greet the person with.
     pub fn display_name(&self) -> &str {
         [&self.name, &self.preferred_username, &self.email]
@@ -155,10 +150,19 @@ impl IdTokenClaims {
     }
 }
 
+/// base64url of the left half of the hash of `access_token`, with the hash
+/// of the signing algorithm (SHA-512 for Ed25519).
+pub fn at_hash(alg: SigningAlg, access_token: &str) -> String {
+    use sha2::{Digest, Sha256, Sha512};
+    match alg {
+        SigningAlg::EdDsa => base64url(&Sha512::digest(access_token.as_bytes())[..32]),
+        _ => base64url(&Sha256::digest(access_token.as_bytes())[..16]),
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::auth::random::base64url;
 
     pub(crate) fn jwt(claims: &serde_json::Value) -> String {
         let header = base64url(br#"{"alg":"RS256","kid":"k1"}"#);
@@ -176,7 +180,7 @@ pub(crate) mod tests {
                 base.insert(key.clone(), value.clone());
             }
         }
-        decode(&jwt(&base)).expect("decodes").claims
+        decode(&jwt(&base)).expect("decodes")
     }
 
     const EXPECT: IdTokenExpectations<'static> = IdTokenExpectations {
@@ -184,19 +188,26 @@ pub(crate) mod tests {
         client_id: "leptos-spa",
         nonce: Some("n0nce"),
         now_s: 1_500,
+        alg: Some(SigningAlg::Rs256),
     };
 
     fn reason(overrides: serde_json::Value) -> Option<String> {
-        claims(overrides).validate(&EXPECT).err().map(|err| match err {
-            AuthError::InvalidIdToken(why) => why,
-            other => other.code().to_owned(),
-        })
+        claims(overrides)
+            .validate(&EXPECT)
+            .err()
+            .map(|err| match err {
+                AuthError::InvalidIdToken(why) => why,
+                other => other.code().to_owned(),
+            })
     }
 
     #[test]
     fn accepts_valid_claims_and_names_the_person() {
         assert_eq!(reason(serde_json::json!({})), None);
-        assert_eq!(claims(serde_json::json!({})).display_name(), "Alice Liddell");
+        assert_eq!(
+            claims(serde_json::json!({})).display_name(),
+            "Alice Liddell"
+        );
         let anonymous = claims(serde_json::json!({"name": null}));
         assert_eq!(anonymous.display_name(), "alice");
     }
@@ -204,15 +215,47 @@ pub(crate) mod tests {
     #[test]
     fn names_the_failed_check() {
         use serde_json::json;
-        assert_eq!(reason(json!({"iss": "http://evil"})).as_deref(), Some("issuer"));
+        assert_eq!(
+            reason(json!({"iss": "http://evil"})).as_deref(),
+            Some("issuer")
+        );
         assert_eq!(reason(json!({"aud": "other"})).as_deref(), Some("audience"));
-        assert_eq!(reason(json!({"aud": ["leptos-spa", "x"]})).as_deref(), Some("authorized party"));
-        assert_eq!(reason(json!({"aud": ["leptos-spa", "x"], "azp": "leptos-spa"})), None);
+        assert_eq!(
+            reason(json!({"aud": ["leptos-spa", "x"]})).as_deref(),
+            Some("authorized party")
+        );
+        assert_eq!(
+            reason(json!({"aud": ["leptos-spa", "x"], "azp": "leptos-spa"})),
+            None
+        );
         assert_eq!(reason(json!({"exp": 1_300})).as_deref(), Some("expired"));
         assert_eq!(reason(json!({"exp": 1_400})), None, "within clock skew");
-        assert_eq!(reason(json!({"iat": 1_700})).as_deref(), Some("issued in the future"));
+        assert_eq!(
+            reason(json!({"iat": 1_700})).as_deref(),
+            Some("issued in the future")
+        );
         assert_eq!(reason(json!({"nonce": "other"})).as_deref(), Some("nonce"));
         assert_eq!(reason(json!({"nonce": null})).as_deref(), Some("nonce"));
+    }
+
+    /// OIDC Core §A.3 example: at_hash of "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y".
+    #[test]
+    fn at_hash_matches_the_spec_example() {
+        let token = "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y";
+        assert_eq!(at_hash(SigningAlg::Rs256, token), "77QmUPtjPfzWtF2AnpK9RQ");
+        let with = claims(serde_json::json!({"at_hash": "77QmUPtjPfzWtF2AnpK9RQ"}));
+        assert!(with.check_at_hash(Some(SigningAlg::Rs256), token).is_ok());
+        assert!(
+            with.check_at_hash(Some(SigningAlg::Rs256), "other")
+                .is_err()
+        );
+        assert!(with.check_at_hash(None, token).is_err());
+        assert!(
+            claims(serde_json::json!({}))
+                .check_at_hash(None, token)
+                .is_ok(),
+            "absent: nothing to check"
+        );
     }
 
     #[test]

@@ -12,6 +12,15 @@ use super::secret::{CsrfState, Nonce, PkceCodeVerifier};
 /// sessionStorage) neither overwrites nor consumes this one.
 pub const STORAGE_PREFIX: &str = "oidc.pending.";
 
+/// Set (in sessionStorage) when this tab should not try a silent
+/// `prompt=none` sign-in on load: after one came back `login_required`, or
+/// after the person signed out. Removed by the next successful sign-in.
+pub const SILENT_SKIP_KEY: &str = "oidc.silent.skip";
+
+/// Prefix of the key that remembers the `state` of a pending RP-initiated
+/// logout, to validate the return.
+pub const LOGOUT_PREFIX: &str = "oidc.logout.";
+
 /// A pending request older than this is ignored and purged.
 pub const PENDING_TTL_MS: f64 = 10.0 * 60.0 * 1000.0;
 

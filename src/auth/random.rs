@@ -14,7 +14,9 @@ pub const ENTROPY_BYTES: usize = 32;
 pub fn random_bytes<const N: usize>() -> Result<[u8; N], AuthError> {
     let mut bytes = [0u8; N];
     getrandom::fill(&mut bytes).map_err(|_| {
-        AuthError::BrowserUnsupported("this browser offers no secure random number generator".into())
+        AuthError::BrowserUnsupported(
+            "this browser offers no secure random number generator".into(),
+        )
     })?;
     Ok(bytes)
 }
@@ -38,7 +40,10 @@ mod tests {
         let a = random_token().expect("rng");
         let b = random_token().expect("rng");
         assert_eq!(a.len(), 43);
-        assert!(a.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'));
+        assert!(
+            a.bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+        );
         assert_ne!(a, b);
     }
 }

@@ -126,6 +126,7 @@ pub(crate) mod tests {
             post_logout_redirect_uri: Some("http://localhost:8080/".into()),
             scopes: vec!["openid".into(), "profile".into(), "api:read".into()],
             api_url: None,
+            request_timeout_ms: None,
         }
     }
 
@@ -139,7 +140,9 @@ pub(crate) mod tests {
 
     fn query(url: &str) -> Vec<(String, String)> {
         let (_, query) = url.split_once('?').expect("query");
-        form_urlencoded::parse(query.as_bytes()).into_owned().collect()
+        form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect()
     }
 
     #[test]
@@ -152,7 +155,9 @@ pub(crate) mod tests {
             5.0,
             RequestSecrets {
                 state: CsrfState::new("STATE".into()),
-                code_verifier: PkceCodeVerifier::new("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk".into()),
+                code_verifier: PkceCodeVerifier::new(
+                    "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk".into(),
+                ),
                 nonce: Nonce::new("NONCE".into()),
             },
         );
@@ -163,7 +168,10 @@ pub(crate) mod tests {
             ("redirect_uri", "http://localhost:8080/callback"),
             ("scope", "openid profile api:read"),
             ("state", "STATE"),
-            ("code_challenge", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"),
+            (
+                "code_challenge",
+                "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+            ),
             ("code_challenge_method", "S256"),
             ("nonce", "NONCE"),
         ]
@@ -171,16 +179,24 @@ pub(crate) mod tests {
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .collect();
         assert_eq!(query(&request.url), expected);
-        assert!(!request.url.contains("dBjftJeZ"), "the verifier never leaves the tab");
+        assert!(
+            !request.url.contains("dBjftJeZ"),
+            "the verifier never leaves the tab"
+        );
         assert_eq!(request.pending.return_to, "/profile?tab=1");
         assert!(!request.pending.silent);
     }
 
     #[test]
     fn silent_requests_say_prompt_none_and_outside_urls_become_root() {
-        let request =
-            AuthorizationRequest::new(&config(), &metadata(), "https://evil.example/", Prompt::None, 0.0)
-                .expect("request");
+        let request = AuthorizationRequest::new(
+            &config(),
+            &metadata(),
+            "https://evil.example/",
+            Prompt::None,
+            0.0,
+        )
+        .expect("request");
         assert!(query(&request.url).contains(&("prompt".into(), "none".into())));
         assert!(request.pending.silent);
         assert_eq!(request.pending.return_to, "/");

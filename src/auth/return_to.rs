@@ -8,17 +8,18 @@ const MAX_LEN: usize = 2048;
 /// Returns `candidate` if it is a plain in-app path (`/…`, not `//…`, no
 /// backslash, no control characters, not the callback route), else `/`.
 pub fn sanitize_return_path(candidate: &str, callback_path: &str) -> String {
-    let path_only = candidate
-        .split(['?', '#'])
-        .next()
-        .unwrap_or_default();
+    let path_only = candidate.split(['?', '#']).next().unwrap_or_default();
     let acceptable = candidate.starts_with('/')
         && !candidate.starts_with("//")
         && !candidate.contains('\\')
         && candidate.len() <= MAX_LEN
         && !candidate.chars().any(char::is_control)
         && path_only != callback_path;
-    if acceptable { candidate.to_owned() } else { "/".to_owned() }
+    if acceptable {
+        candidate.to_owned()
+    } else {
+        "/".to_owned()
+    }
 }
 
 #[cfg(test)]
@@ -27,7 +28,10 @@ mod tests {
 
     #[test]
     fn keeps_in_app_paths() {
-        assert_eq!(sanitize_return_path("/profile?tab=1#x", "/callback"), "/profile?tab=1#x");
+        assert_eq!(
+            sanitize_return_path("/profile?tab=1#x", "/callback"),
+            "/profile?tab=1#x"
+        );
         assert_eq!(sanitize_return_path("/", "/callback"), "/");
     }
 
@@ -45,6 +49,9 @@ mod tests {
         ] {
             assert_eq!(sanitize_return_path(bad, "/callback"), "/", "{bad:?}");
         }
-        assert_eq!(sanitize_return_path(&format!("/{}", "a".repeat(3000)), "/callback"), "/");
+        assert_eq!(
+            sanitize_return_path(&format!("/{}", "a".repeat(3000)), "/callback"),
+            "/"
+        );
     }
 }

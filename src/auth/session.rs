@@ -5,6 +5,7 @@ use super::error::AuthError;
 use super::id_token::{IdTokenClaims, IdTokenExpectations, decode};
 use super::secret::{AccessToken, IdToken, RefreshToken};
 use super::token::TokenResponse;
+use super::userinfo::UserinfoClaims;
 
 /// Refresh this long before expiry at most…
 pub const MAX_REFRESH_MARGIN_MS: f64 = 60_000.0;
@@ -21,6 +22,22 @@ pub struct UserProfile {
     pub name: String,
     /// Email, if shared.
     pub email: Option<String>,
+}
+
+impl UserProfile {
+    /// Fills in what a (matching) userinfo answer adds.
+    pub fn merge_userinfo(&mut self, userinfo: UserinfoClaims) {
+        if let Some(name) = userinfo
+            .name
+            .or(userinfo.preferred_username)
+            .filter(|name| !name.trim().is_empty())
+        {
+            self.name = name;
+        }
+        if userinfo.email.is_some() {
+            self.email = userinfo.email;
+        }
+    }
 }
 
 impl From<&IdTokenClaims> for UserProfile {
@@ -64,8 +81,9 @@ impl TokenSet {
         let id_token = response
             .id_token
             .ok_or_else(|| AuthError::InvalidIdToken("missing".into()))?;
-        let claims = decode(id_token.secret())?.claims;
+        let claims = decode(id_token.secret())?;
         claims.validate(expect)?;
+        claims.check_at_hash(expect.alg, response.access_token.secret())?;
         Ok(Self {
             expires_at_ms: expires_at(response.expires_in, now_ms),
             access_token: response.access_token,
@@ -89,10 +107,16 @@ impl TokenSet {
         now_ms: f64,
     ) -> Result<(), AuthError> {
         if let Some(id_token) = &response.id_token {
-            let claims = decode(id_token.secret())?.claims;
-            claims.validate(&IdTokenExpectations { nonce: None, ..*expect })?;
+            let claims = decode(id_token.secret())?;
+            claims.validate(&IdTokenExpectations {
+                nonce: None,
+                ..*expect
+            })?;
+            claims.check_at_hash(expect.alg, response.access_token.secret())?;
             if claims.iss != self.claims.iss || claims.sub != self.claims.sub {
-                return Err(AuthError::InvalidIdToken("refreshed ID token names another person".into()));
+                return Err(AuthError::InvalidIdToken(
+                    "refreshed ID token names another person".into(),
+                ));
             }
         }
         self.access_token = response.access_token;
@@ -149,6 +173,7 @@ mod tests {
         client_id: "leptos-spa",
         nonce: Some("n"),
         now_s: 1_000,
+        alg: None,
     };
 
     fn response(refresh: Option<&str>, sub: &str, nonce: Option<&str>) -> TokenResponse {
@@ -165,31 +190,55 @@ mod tests {
 
     #[test]
     fn refresh_rotates_and_keeps_the_person() {
-        let mut tokens = TokenSet::from_code_exchange(response(Some("rt1"), "alice", Some("n")), &EXPECT, 1_000_000.0)
-            .expect("session");
+        let mut tokens = TokenSet::from_code_exchange(
+            response(Some("rt1"), "alice", Some("n")),
+            &EXPECT,
+            1_000_000.0,
+        )
+        .expect("session");
         assert_eq!(tokens.profile().name, "Alice");
         assert_eq!(tokens.refresh_due_at_ms(), Some(1_000_000.0 + 45_000.0));
         assert!(!tokens.needs_refresh(1_044_000.0));
         assert!(tokens.needs_refresh(1_045_000.0));
 
-        tokens.apply_refresh(response(Some("rt2"), "alice", None), &EXPECT, 1_050_000.0).expect("refresh");
-        assert_eq!(tokens.refresh_token.as_ref().map(RefreshToken::secret), Some("rt2"));
+        tokens
+            .apply_refresh(response(Some("rt2"), "alice", None), &EXPECT, 1_050_000.0)
+            .expect("refresh");
+        assert_eq!(
+            tokens.refresh_token.as_ref().map(RefreshToken::secret),
+            Some("rt2")
+        );
         assert_eq!(tokens.generation, 2);
 
-        tokens.apply_refresh(response(None, "alice", None), &EXPECT, 1_060_000.0).expect("refresh");
-        assert_eq!(tokens.refresh_token.as_ref().map(RefreshToken::secret), Some("rt2"), "kept when not rotated");
+        tokens
+            .apply_refresh(response(None, "alice", None), &EXPECT, 1_060_000.0)
+            .expect("refresh");
+        assert_eq!(
+            tokens.refresh_token.as_ref().map(RefreshToken::secret),
+            Some("rt2"),
+            "kept when not rotated"
+        );
 
-        let err = tokens.apply_refresh(response(Some("rt3"), "mallory", None), &EXPECT, 1_070_000.0);
+        let err =
+            tokens.apply_refresh(response(Some("rt3"), "mallory", None), &EXPECT, 1_070_000.0);
         assert_eq!(err.expect_err("other sub").code(), "invalid_id_token");
-        assert_eq!(tokens.refresh_token.as_ref().map(RefreshToken::secret), Some("rt2"));
+        assert_eq!(
+            tokens.refresh_token.as_ref().map(RefreshToken::secret),
+            Some("rt2")
+        );
     }
 
     #[test]
     fn code_exchange_requires_a_valid_id_token() {
-        let wrong_nonce = TokenSet::from_code_exchange(response(None, "alice", Some("x")), &EXPECT, 0.0);
+        let wrong_nonce =
+            TokenSet::from_code_exchange(response(None, "alice", Some("x")), &EXPECT, 0.0);
         assert_eq!(wrong_nonce.expect_err("nonce").code(), "invalid_id_token");
-        let long = IdTokenExpectations { now_s: 1_000, ..EXPECT };
-        let tokens = TokenSet::from_code_exchange(response(None, "alice", Some("n")), &long, 0.0).expect("ok");
+        let long = IdTokenExpectations {
+            now_s: 1_000,
+            ..EXPECT
+        };
+        let tokens = TokenSet::from_code_exchange(response(None, "alice", Some("n")), &long, 0.0)
+            .expect("ok");
         assert!(tokens.is_expired(60_000.0));
     }
 }

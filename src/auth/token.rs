@@ -72,7 +72,10 @@ struct RawError {
 pub fn parse_token_response(status: u16, body: &str) -> Result<TokenResponse, AuthError> {
     if !(200..300).contains(&status) {
         if let Ok(error) = serde_json::from_str::<RawError>(body) {
-            return Err(AuthError::oauth(&error.error, error.error_description.as_deref()));
+            return Err(AuthError::oauth(
+                &error.error,
+                error.error_description.as_deref(),
+            ));
         }
         return Err(if status >= 500 {
             AuthError::ServerError(status)
@@ -95,15 +98,25 @@ pub fn parse_token_response(status: u16, body: &str) -> Result<TokenResponse, Au
     let expires_in = match raw.expires_in {
         None | Some(Value::Null) => None,
         // Some providers send the number as a string.
-        Some(Value::String(text)) => Some(text.parse::<u64>().map_err(|_| invalid("expires_in is not a number"))?),
-        Some(value) => Some(value.as_u64().ok_or_else(|| invalid("expires_in is not a whole number"))?),
+        Some(Value::String(text)) => Some(
+            text.parse::<u64>()
+                .map_err(|_| invalid("expires_in is not a number"))?,
+        ),
+        Some(value) => Some(
+            value
+                .as_u64()
+                .ok_or_else(|| invalid("expires_in is not a whole number"))?,
+        ),
     };
     if expires_in == Some(0) {
         return Err(invalid("expires_in is zero"));
     }
     Ok(TokenResponse {
         access_token: AccessToken::new(access_token),
-        refresh_token: raw.refresh_token.filter(|t| !t.is_empty()).map(RefreshToken::new),
+        refresh_token: raw
+            .refresh_token
+            .filter(|t| !t.is_empty())
+            .map(RefreshToken::new),
         id_token: raw.id_token.filter(|t| !t.is_empty()).map(IdToken::new),
         expires_in,
         scope: raw.scope,
@@ -128,7 +141,10 @@ mod tests {
         );
         assert!(!body.contains("client_secret"));
         let refresh = refresh_form(&RefreshToken::new("r t".into()), "leptos-spa");
-        assert_eq!(refresh, "grant_type=refresh_token&refresh_token=r+t&client_id=leptos-spa");
+        assert_eq!(
+            refresh,
+            "grant_type=refresh_token&refresh_token=r+t&client_id=leptos-spa"
+        );
     }
 
     #[test]
@@ -143,13 +159,37 @@ mod tests {
     #[test]
     fn refuses_unusable_responses() {
         let cases = [
-            (200, r#"{"token_type":"Bearer","expires_in":60}"#, "token_response_invalid"),
-            (200, r#"{"access_token":"at","token_type":"DPoP","expires_in":60}"#, "token_response_invalid"),
-            (200, r#"{"access_token":"at","token_type":"Bearer","expires_in":-5}"#, "token_response_invalid"),
-            (200, r#"{"access_token":"at","token_type":"Bearer","expires_in":0}"#, "token_response_invalid"),
-            (200, "<html><body>Welcome</body></html>", "token_response_invalid"),
+            (
+                200,
+                r#"{"token_type":"Bearer","expires_in":60}"#,
+                "token_response_invalid",
+            ),
+            (
+                200,
+                r#"{"access_token":"at","token_type":"DPoP","expires_in":60}"#,
+                "token_response_invalid",
+            ),
+            (
+                200,
+                r#"{"access_token":"at","token_type":"Bearer","expires_in":-5}"#,
+                "token_response_invalid",
+            ),
+            (
+                200,
+                r#"{"access_token":"at","token_type":"Bearer","expires_in":0}"#,
+                "token_response_invalid",
+            ),
+            (
+                200,
+                "<html><body>Welcome</body></html>",
+                "token_response_invalid",
+            ),
             (200, "[]", "token_response_invalid"),
-            (400, r#"{"error":"invalid_grant","error_description":"grant request is invalid"}"#, "invalid_grant"),
+            (
+                400,
+                r#"{"error":"invalid_grant","error_description":"grant request is invalid"}"#,
+                "invalid_grant",
+            ),
             (500, "Internal Server Error", "server_error"),
             (404, "Not found", "token_response_invalid"),
         ];

@@ -47,7 +47,9 @@ pub fn parse_http_url(url: &str) -> Option<HttpUrl<'_>> {
     let host = if authority.starts_with('[') {
         &authority[..=authority.find(']')?]
     } else {
-        authority.rsplit_once(':').map_or(authority, |(host, _)| host)
+        authority
+            .rsplit_once(':')
+            .map_or(authority, |(host, _)| host)
     };
     if host.is_empty() {
         return None;
@@ -81,9 +83,9 @@ pub fn is_loopback_host(host: &str) -> bool {
     host == "localhost"
         || host.ends_with(".localhost")
         || host == "[::1]"
-        || host
-            .strip_prefix("127.")
-            .is_some_and(|rest| rest.split('.').count() == 3 && rest.split('.').all(|p| p.parse::<u8>().is_ok()))
+        || host.strip_prefix("127.").is_some_and(|rest| {
+            rest.split('.').count() == 3 && rest.split('.').all(|p| p.parse::<u8>().is_ok())
+        })
 }
 
 /// Appends `application/x-www-form-urlencoded` pairs to a URL, keeping any
@@ -118,7 +120,10 @@ mod tests {
         assert_eq!(url.query, Some("x=1"));
         assert!(url.has_fragment);
         assert_eq!(url.origin(), "https://id.example.com:8443");
-        assert_eq!(parse_http_url("http://[::1]:9000/").expect("v6").host, "[::1]");
+        assert_eq!(
+            parse_http_url("http://[::1]:9000/").expect("v6").host,
+            "[::1]"
+        );
     }
 
     #[test]
@@ -137,10 +142,20 @@ mod tests {
 
     #[test]
     fn loopback_rules() {
-        for host in ["localhost", "127.0.0.1", "127.1.2.3", "[::1]", "app.localhost"] {
+        for host in [
+            "localhost",
+            "127.0.0.1",
+            "127.1.2.3",
+            "[::1]",
+            "app.localhost",
+        ] {
             assert!(is_loopback_host(host), "{host}");
         }
-        for host in ["127.0.0.1.evil.example", "localhost.evil.example", "10.0.0.1"] {
+        for host in [
+            "127.0.0.1.evil.example",
+            "localhost.evil.example",
+            "10.0.0.1",
+        ] {
             assert!(!is_loopback_host(host), "{host}");
         }
         let insecure = parse_http_url("http://id.example.com/").expect("valid");
@@ -149,8 +164,17 @@ mod tests {
 
     #[test]
     fn append_query_keeps_existing_parameters() {
-        assert_eq!(append_query("https://a/b", &[("x", "1 2")]), "https://a/b?x=1+2");
-        assert_eq!(append_query("https://a/b?p=q", &[("x", "&")]), "https://a/b?p=q&x=%26");
-        assert_eq!(append_query("https://a/b?", &[("x", "1")]), "https://a/b?x=1");
+        assert_eq!(
+            append_query("https://a/b", &[("x", "1 2")]),
+            "https://a/b?x=1+2"
+        );
+        assert_eq!(
+            append_query("https://a/b?p=q", &[("x", "&")]),
+            "https://a/b?p=q&x=%26"
+        );
+        assert_eq!(
+            append_query("https://a/b?", &[("x", "1")]),
+            "https://a/b?x=1"
+        );
     }
 }

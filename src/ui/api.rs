@@ -14,6 +14,9 @@ enum ApiCall {
     Failed(String),
 }
 
+/// How many calls the burst button sends at once.
+const BURST: usize = 20;
+
 /// The home page: the protected API, when signed in.
 #[component]
 pub(crate) fn ApiPanel() -> impl IntoView {
@@ -32,11 +35,37 @@ pub(crate) fn ApiPanel() -> impl IntoView {
                 Ok(response) => {
                     let status = response.status();
                     let body = response.text().await.unwrap_or_default();
-                    ApiCall::Answered { status, text: summarize(&body) }
+                    ApiCall::Answered {
+                        status,
+                        text: summarize(&body),
+                    }
                 }
                 Err(error) => ApiCall::Failed(error.to_string()),
             };
             call.set(outcome);
+        });
+    };
+
+    let burst = RwSignal::new(None::<(usize, usize)>);
+    let call_burst = move |_| {
+        let Some(url) = auth.config().and_then(|config| config.api_url) else {
+            return;
+        };
+        burst.set(None);
+        leptos::task::spawn_local(async move {
+            let calls = (0..BURST).map(|_| {
+                let url = url.clone();
+                async move {
+                    let response = auth.fetch(|| Request::get(&url).build()).await;
+                    response.is_ok_and(|response| response.ok())
+                }
+            });
+            let ok = futures::future::join_all(calls)
+                .await
+                .into_iter()
+                .filter(|ok| *ok)
+                .count();
+            burst.set(Some((ok, BURST)));
         });
     };
 
@@ -56,6 +85,14 @@ pub(crate) fn ApiPanel() -> impl IntoView {
                 >
                     "Call the protected API"
                 </button>
+                <button data-testid="call-api-burst" on:click=call_burst>
+                    {format!("Call it {BURST} times at once")}
+                </button>
+                {move || burst.get().map(|(ok, total)| view! {
+                    <p data-testid="api-burst-result" data-ok=ok.to_string() data-total=total.to_string()>
+                        {format!("{ok} of {total} calls succeeded (sharing one token refresh).")}
+                    </p>
+                })}
                 <div class="api-output" aria-live="polite">
                     {move || match call.get() {
                         ApiCall::Idle => ().into_any(),
@@ -80,7 +117,11 @@ pub(crate) fn ApiPanel() -> impl IntoView {
 fn summarize(body: &str) -> String {
     let json: Option<Value> = serde_json::from_str(body).ok();
     json.as_ref()
-        .and_then(|value| value.get("message").or_else(|| value.get("error_description")))
+        .and_then(|value| {
+            value
+                .get("message")
+                .or_else(|| value.get("error_description"))
+        })
         .and_then(Value::as_str)
         .map_or_else(|| body.chars().take(500).collect(), str::to_owned)
 }

@@ -41,7 +41,13 @@ pub(crate) fn StatusPanel() -> impl IntoView {
                     }.into_any(),
                     AuthStatus::SignedIn(profile) => view! {
                         <p>"Signed in as " <strong data-testid="user-name">{profile.name}</strong></p>
-                        <button data-testid="sign-out" on:click=move |_| auth.sign_out()>"Sign out"</button>
+                        <button
+                            data-testid="sign-out"
+                            on:click=move |_| auth.sign_out()
+                            disabled=move || auth.signing_out().get()
+                        >
+                            {move || if auth.signing_out().get() { "Signing out…" } else { "Sign out" }}
+                        </button>
                     }.into_any(),
                     AuthStatus::Error(error) => {
                         let can_retry = error.code() != "config_invalid";
@@ -60,6 +66,9 @@ pub(crate) fn StatusPanel() -> impl IntoView {
                     }
                 }}
             </section>
+            {move || auth.warning().get().map(|message| view! {
+                <p class="card warning" role="status" data-testid="auth-warning">{message}</p>
+            })}
         </Show>
     }
 }

@@ -28,7 +28,9 @@ pub fn origin() -> String {
 
 /// `location.pathname`.
 pub fn pathname() -> String {
-    location().and_then(|l| l.pathname().ok()).unwrap_or_else(|| "/".into())
+    location()
+        .and_then(|l| l.pathname().ok())
+        .unwrap_or_else(|| "/".into())
 }
 
 /// `location.search`, with its leading `?`.
@@ -46,7 +48,9 @@ pub fn current_path() -> String {
 /// routers (leptos_router or the app's own) through a `popstate` event.
 /// Used to wipe `code` and `state` from the address bar and history.
 pub fn replace_url(path: &str) {
-    let Some(window) = web_sys::window() else { return };
+    let Some(window) = web_sys::window() else {
+        return;
+    };
     if let Ok(history) = window.history() {
         let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(path));
     }
@@ -66,11 +70,21 @@ pub fn redirect(url: &str) {
 pub async fn sleep(ms: i32) {
     let promise = js_sys::Promise::new(&mut |resolve, _reject| {
         if let Some(window) = web_sys::window() {
-            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
-                resolve.unchecked_ref(),
-                ms,
-            );
+            let _ = window
+                .set_timeout_with_callback_and_timeout_and_arguments_0(resolve.unchecked_ref(), ms);
         }
     });
     let _ = JsFuture::from(promise).await;
+}
+
+/// `navigator.onLine` (true when unknown).
+pub fn is_online() -> bool {
+    web_sys::window().is_none_or(|window| window.navigator().on_line())
+}
+
+/// Whether the page is hidden (background tab, minimized window).
+pub fn is_hidden() -> bool {
+    web_sys::window()
+        .and_then(|window| window.document())
+        .is_some_and(|document| document.hidden())
 }

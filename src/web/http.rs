@@ -9,9 +9,6 @@ use web_sys::{AbortController, RequestCredentials};
 use super::browser::sleep;
 use crate::auth::error::AuthError;
 
-/// Every request to the provider gives up after this long.
-pub const REQUEST_TIMEOUT_MS: i32 = 15_000;
-
 /// Status and body of an answer.
 #[derive(Debug)]
 pub struct HttpAnswer {
@@ -21,56 +18,97 @@ pub struct HttpAnswer {
     pub body: String,
 }
 
-/// Sends `builder`'s request and reads the body, within the timeout.
-/// `what` names the server for the error message ("the sign-in service").
-async fn exchange(builder: RequestBuilder, body: Option<String>, what: &str) -> Result<HttpAnswer, AuthError> {
-    let controller = AbortController::new().ok();
-    let signal = controller.as_ref().map(AbortController::signal);
-    // No cookies to the provider's API endpoints: a public client
-    // authenticates with nothing but its client_id and the grant.
-    let builder = builder
-        .credentials(RequestCredentials::Omit)
-        .abort_signal(signal.as_ref());
-    let request = match body {
-        Some(body) => builder
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .body(body),
-        None => builder.build(),
+/// Sends requests that give up after `timeout_ms`.
+#[derive(Debug, Clone, Copy)]
+pub struct Http {
+    /// Milliseconds before a request counts as failed.
+    pub timeout_ms: u32,
+}
+
+impl Http {
+    fn timeout(self) -> i32 {
+        i32::try_from(self.timeout_ms).unwrap_or(i32::MAX)
     }
-    .map_err(|_| AuthError::Network(what.to_owned()))?;
-    let call = async {
-        let response = request.send().await.ok()?;
-        let status = response.status();
-        let body = response.text().await.ok()?;
-        Some(HttpAnswer { status, body })
-    };
-    match select(pin!(call), pin!(sleep(REQUEST_TIMEOUT_MS))).await {
-        Either::Left((Some(answer), _)) => Ok(answer),
-        Either::Left((None, _)) => Err(AuthError::Network(what.to_owned())),
-        Either::Right(_) => {
-            if let Some(controller) = controller {
-                controller.abort();
+
+    fn timed_out(self, what: &str) -> AuthError {
+        AuthError::Network(format!(
+            "{what} (no answer within {:.1} s)",
+            f64::from(self.timeout_ms) / 1000.0
+        ))
+    }
+
+    /// Sends `builder`'s request and reads the body, within the timeout.
+    /// `what` names the server for the error message ("the sign-in service").
+    async fn exchange(
+        self,
+        builder: RequestBuilder,
+        body: Option<String>,
+        what: &str,
+    ) -> Result<HttpAnswer, AuthError> {
+        let controller = AbortController::new().ok();
+        let signal = controller.as_ref().map(AbortController::signal);
+        // No cookies to the provider's API endpoints: a public client
+        // authenticates with nothing but its client_id and the grant.
+        let builder = builder
+            .credentials(RequestCredentials::Omit)
+            .abort_signal(signal.as_ref());
+        let request = match body {
+            Some(body) => builder
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .body(body),
+            None => builder.build(),
+        }
+        .map_err(|_| AuthError::Network(what.to_owned()))?;
+        let call = async {
+            let response = request.send().await.ok()?;
+            let status = response.status();
+            let body = response.text().await.ok()?;
+            Some(HttpAnswer { status, body })
+        };
+        match select(pin!(call), pin!(sleep(self.timeout()))).await {
+            Either::Left((Some(answer), _)) => Ok(answer),
+            Either::Left((None, _)) => Err(AuthError::Network(what.to_owned())),
+            Either::Right(_) => {
+                if let Some(controller) = controller {
+                    controller.abort();
+                }
+                Err(self.timed_out(what))
             }
-            Err(AuthError::Network(format!("{what} (no answer within {} s)", REQUEST_TIMEOUT_MS / 1000)))
         }
     }
-}
 
-/// `GET url`.
-pub async fn get(url: &str, what: &str) -> Result<HttpAnswer, AuthError> {
-    exchange(Request::get(url), None, what).await
-}
+    /// `GET url`.
+    pub async fn get(self, url: &str, what: &str) -> Result<HttpAnswer, AuthError> {
+        self.exchange(Request::get(url), None, what).await
+    }
 
-/// `POST url` with a form body.
-pub async fn post_form(url: &str, form: String, what: &str) -> Result<HttpAnswer, AuthError> {
-    exchange(Request::post(url), Some(form), what).await
-}
+    /// `GET url` with `Authorization: Bearer <token>`.
+    pub async fn get_with_bearer(
+        self,
+        url: &str,
+        token: &str,
+        what: &str,
+    ) -> Result<HttpAnswer, AuthError> {
+        let builder = Request::get(url).header("Authorization", &format!("Bearer {token}"));
+        self.exchange(builder, None, what).await
+    }
 
-/// Sends an already-built request (an API call), within the timeout.
-pub async fn send(request: Request, what: &str) -> Result<Response, AuthError> {
-    match select(pin!(request.send()), pin!(sleep(REQUEST_TIMEOUT_MS))).await {
-        Either::Left((Ok(response), _)) => Ok(response),
-        Either::Left((Err(_), _)) => Err(AuthError::Network(what.to_owned())),
-        Either::Right(_) => Err(AuthError::Network(format!("{what} (no answer within {} s)", REQUEST_TIMEOUT_MS / 1000))),
+    /// `POST url` with a form body.
+    pub async fn post_form(
+        self,
+        url: &str,
+        form: String,
+        what: &str,
+    ) -> Result<HttpAnswer, AuthError> {
+        self.exchange(Request::post(url), Some(form), what).await
+    }
+
+    /// Sends an already-built request (an API call), within the timeout.
+    pub async fn send(self, request: Request, what: &str) -> Result<Response, AuthError> {
+        match select(pin!(request.send()), pin!(sleep(self.timeout()))).await {
+            Either::Left((Ok(response), _)) => Ok(response),
+            Either::Left((Err(_), _)) => Err(AuthError::Network(what.to_owned())),
+            Either::Right(_) => Err(self.timed_out(what)),
+        }
     }
 }

@@ -1,0 +1,48 @@
+//! User Timing marks (`performance.mark`/`measure`), visible in DevTools and
+//! read by `bench/`. Names (all `oidc:`-prefixed measures):
+//!
+//! | measure | from … to … |
+//! | --- | --- |
+//! | `oidc:ready` | client start → configuration and discovery loaded |
+//! | `oidc:pkce` | generating verifier, challenge, state and nonce |
+//! | `oidc:callback` | callback page's client start → `signed-in` |
+//! | `oidc:token-request` | the code exchange POST (network) |
+//! | `oidc:jwks-request` | fetching the provider's keys (network) |
+//! | `oidc:userinfo-request` | the userinfo GET (network) |
+//! | `oidc:refresh` | a whole refresh |
+//! | `oidc:refresh-request` | the refresh POST (network) |
+
+fn performance() -> Option<web_sys::Performance> {
+    web_sys::window()?.performance()
+}
+
+/// Sets the mark `name`.
+pub fn mark(name: &str) {
+    if let Some(performance) = performance() {
+        let _ = performance.mark(name);
+    }
+}
+
+/// Measures `name` from the mark `start_mark` to now.
+pub fn measure_from(name: &str, start_mark: &str) {
+    if let Some(performance) = performance() {
+        let _ = performance.measure_with_start_mark(name, start_mark);
+    }
+}
+
+/// A timed span: marks `<name>:start` now and measures `<name>` on [`Span::end`].
+#[derive(Debug)]
+pub struct Span(&'static str);
+
+impl Span {
+    /// Starts the span.
+    pub fn start(name: &'static str) -> Self {
+        mark(&format!("{name}:start"));
+        Self(name)
+    }
+
+    /// Ends the span, recording the measure.
+    pub fn end(self) {
+        measure_from(self.0, &format!("{}:start", self.0));
+    }
+}
