@@ -10,6 +10,7 @@ use futures::future::{FutureExt as _, LocalBoxFuture, Shared};
 use gloo_net::http::{Request, Response};
 use leptos::prelude::*;
 
+use crate::auth::backoff::retry_delay_ms;
 use crate::auth::callback::{CallbackExpectations, CallbackParams, validate_callback};
 use crate::auth::config::{ClientConfig, DEFAULT_REQUEST_TIMEOUT_MS};
 use crate::auth::discovery::{ProviderMetadata, discovery_url};
@@ -187,9 +188,6 @@ impl Auth {
 }
 
 type RefreshFlight = Shared<LocalBoxFuture<'static, Result<(), AuthError>>>;
-
-/// Refresh retries after transient failures wait 2^n s (capped), with jitter.
-const MAX_RETRY_DELAY_MS: f64 = 60_000.0;
 
 fn invalid_id_token(why: &str) -> AuthError {
     AuthError::InvalidIdToken(why.to_owned())
@@ -641,7 +639,7 @@ impl Client {
                 let delay = self.schedule_retry();
                 self.signals.warning.set(Some(format!(
                     "Could not renew your session: {error} Retrying in {} s; you are still signed in.",
-                    (delay / 1000.0).ceil()
+                    delay.div_ceil(1000)
                 )));
                 Err(error)
             }
@@ -687,13 +685,11 @@ impl Client {
 
     /// After a transient failure: capped exponential backoff with jitter.
     /// Returns the delay in milliseconds.
-    fn schedule_retry(self: &Rc<Self>) -> f64 {
+    fn schedule_retry(self: &Rc<Self>) -> u32 {
         let attempt = self.failed_refreshes.get().saturating_add(1);
         self.failed_refreshes.set(attempt);
-        let exponent = i32::try_from(attempt.min(16)).unwrap_or(16);
-        let ceiling = (1000.0 * 2f64.powi(exponent)).min(MAX_RETRY_DELAY_MS);
-        let delay = ceiling * (0.5 + js_sys::Math::random() / 2.0);
-        self.arm_timer(delay);
+        let delay = retry_delay_ms(attempt, js_sys::Math::random());
+        self.arm_timer(f64::from(delay));
         delay
     }
 

@@ -2,6 +2,7 @@
 //! and bytes, checked natively by `cargo test`. The browser edges live in
 //! `web`; the Leptos facade in the crate root.
 
+pub mod backoff;
 pub mod callback;
 pub mod config;
 pub mod discovery;

@@ -40,10 +40,19 @@ pub struct PendingRequest {
     /// The in-app path to return to (already sanitized).
     pub return_to: String,
     /// Milliseconds since the epoch when the request was made.
+    #[serde(serialize_with = "whole_number")]
     pub created_at_ms: f64,
     /// Whether this was a `prompt=none` attempt (its failures are quiet).
     #[serde(default)]
     pub silent: bool,
+}
+
+/// Writes a time as a whole number: float formatting would cost the wasm
+/// build kilobytes for no gain in millisecond precision.
+fn whole_number<S: serde::Serializer>(value: &f64, serializer: S) -> Result<S::Ok, S::Error> {
+    // Epoch milliseconds fit an i64 for the next 290 million years.
+    #[allow(clippy::cast_possible_truncation)]
+    serializer.serialize_i64(value.round() as i64)
 }
 
 impl PendingRequest {

@@ -31,10 +31,7 @@ impl Http {
     }
 
     fn timed_out(self, what: &str) -> AuthError {
-        AuthError::Network(format!(
-            "{what} (no answer within {:.1} s)",
-            f64::from(self.timeout_ms) / 1000.0
-        ))
+        AuthError::Network(format!("{what} (no answer within {} ms)", self.timeout_ms))
     }
 
     /// Sends `builder`'s request and reads the body, within the timeout.
