@@ -1,0 +1,509 @@
+// Benchmarks the release build (dist/) in headless Chromium against the local stack and
+// writes BENCHMARKS.md. Run it through scripts/bench.sh (builds first), under the e2e lock:
+//
+//   flock /tmp/leptos-e2e.lock scripts/bench.sh
+//
+// Env: BENCH_RUNS (20) timed runs, after one warm-up run that is not counted;
+//      BENCH_ACCESS_TOKEN_TTL (10) seconds, so the timer refresh comes after 7.5 s;
+//      BENCH_NATIVE_PKCE  file with the output of `cargo run --release --example pkce_bench`;
+//      CHROMIUM_PATH (/usr/bin/chromium).
+//
+// One run = one fresh browser context (a new person): first visit of / (with the silent
+// prompt=none round trip), reload (without it), sign-in through the provider's form, then
+// wait for the app's timer refresh. Timings come from the app's own performance.measure
+// entries (src/web/perf.rs) and from performance.now() at the moment the DOM shows a state.
+
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import zlib from 'node:zlib';
+import { chromium } from 'playwright-core';
+
+import { startStack } from '../dev/stack.mjs';
+import { API, APP, CHROMIUM_ARGS, ISSUER, expectState, sel } from '../tests/e2e/harness.mjs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const DIST = path.join(ROOT, 'dist');
+const OUT = path.join(ROOT, 'BENCHMARKS.md');
+const RAW = path.join(ROOT, 'target', 'bench', 'raw.json');
+const RUNS = Number(process.env.BENCH_RUNS || 20);
+const TTL = Number(process.env.BENCH_ACCESS_TOKEN_TTL || 10);
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const GZIP_BUDGET = 120_000; // bytes (120 KB)
+const OVERHEAD_BUDGET = 10; // ms, median client overhead of the callback
+const LONG_TASK_BUDGET = 50; // ms, no long task above this during sign-in
+const NETWORK_MEASURES = ['oidc:config-request', 'oidc:discovery-request', 'oidc:token-request',
+  'oidc:jwks-request', 'oidc:userinfo-request'];
+
+// ---------------------------------------------------------------------------------------
+// In every app page (added with context.addInitScript, so it runs before the app): records
+// when each auth state first appears (signed-out counts once the sign-in button is enabled),
+// collects long tasks, and on pagehide keeps a snapshot in the tab's sessionStorage
+// (`bench.left.*`, removed when read): a page that left for the provider cannot be read
+// afterwards, and a binding call made during pagehide does not reach Node.
+function pageProbe(appOrigin) {
+  if (location.origin !== appOrigin || window !== window.top) return;
+  const states = {};
+  const longTasks = [];
+  const keep = (entries) => entries.forEach((e) => longTasks.push({ start: e.startTime, duration: e.duration }));
+  let longTaskObserver;
+  try {
+    longTaskObserver = new PerformanceObserver((list) => keep(list.getEntries()));
+    longTaskObserver.observe({ type: 'longtask', buffered: true });
+  } catch { /* no Long Tasks API: reported as no data */ }
+  const check = () => {
+    const state = document.querySelector('[data-testid=auth-status]')?.getAttribute('data-state');
+    if (!state || state in states) return;
+    if (state === 'signed-out') {
+      const button = document.querySelector('[data-testid=sign-in]');
+      if (!button || button.disabled) return;
+    }
+    states[state] = performance.now();
+  };
+  new MutationObserver(check).observe(document, {
+    subtree: true, childList: true, attributes: true, attributeFilter: ['data-state', 'disabled'],
+  });
+  const snapshot = () => {
+    if (longTaskObserver) keep(longTaskObserver.takeRecords());
+    const pick = ({ name, startTime, duration }) => ({ name, start: startTime, duration });
+    const nav = performance.getEntriesByType('navigation')[0];
+    return {
+      timeOrigin: performance.timeOrigin,
+      states: { ...states },
+      longTasks: longTaskObserver ? [...longTasks] : null,
+      measures: performance.getEntriesByType('measure').map(pick),
+      marks: performance.getEntriesByType('mark').map(pick),
+      responseEnd: nav?.responseEnd,
+    };
+  };
+  const left = () => Object.keys(sessionStorage).filter((key) => key.startsWith('bench.left.')).map((key) => {
+    const snap = JSON.parse(sessionStorage.getItem(key));
+    sessionStorage.removeItem(key);
+    return snap;
+  }).sort((a, b) => a.timeOrigin - b.timeOrigin);
+  window.__bench = { snapshot, left, states: () => states };
+  addEventListener('pagehide', () => sessionStorage.setItem(`bench.left.${performance.timeOrigin}`, JSON.stringify(snapshot())));
+}
+
+const measure = (snap, name) => snap?.measures.find((m) => m.name === name)?.duration;
+const markAt = (snap, name) => snap?.marks.find((m) => m.name === name)?.start;
+const short = (name) => `\`${name.replace(/^oidc:/, '')}\``;
+
+/** Where the client overhead of `total` goes: the gaps around the network measures in it. */
+function gaps(snap, total) {
+  const whole = snap.measures.find((m) => m.name === total);
+  if (!whole) return {};
+  const spans = snap.measures.filter((m) => NETWORK_MEASURES.includes(m.name)).sort((a, b) => a.start - b.start);
+  const out = {};
+  let [at, after] = [whole.start, 'client start'];
+  for (const span of spans) {
+    out[`${after} → ${short(span.name)}`] = span.start - at;
+    [at, after] = [span.start + span.duration, short(span.name)];
+  }
+  out[`${after} → signed-in`] = whole.start + whole.duration - at;
+  return out;
+}
+
+/**
+ * A page's long tasks, by phase: `load` ends before the client starts (HTML, JS, wasm),
+ * `start-up` holds the `oidc:start` mark (wasm start, first render), `later` is app work.
+ * Null when the browser has no Long Tasks API.
+ */
+function taskPhases(snap) {
+  if (!snap.longTasks) return null;
+  const start = markAt(snap, 'oidc:start') ?? Infinity;
+  return snap.longTasks.map(({ start: at, duration }) => ({
+    duration, phase: at + duration <= start ? 'load' : at <= start ? 'start-up' : 'later' }));
+}
+
+/** Waits until the app shows `state` (as the harness does) and the probe has timed it. */
+async function settle(page, state) {
+  await expectState(page, state, 20000);
+  await page.waitForFunction((s) => window.__bench?.states()[s] !== undefined, state, { polling: 50 });
+  return page.evaluate(() => window.__bench.snapshot());
+}
+
+/** Takes the snapshots that earlier app pages of this tab left on pagehide; expects one. */
+async function leftPage(page) {
+  const left = await page.evaluate(() => window.__bench.left());
+  if (left.length !== 1) throw new Error(`expected 1 snapshot of the previous app page, found ${left.length}`);
+  return left[0];
+}
+
+async function oneRun(browser) {
+  const context = await browser.newContext({ baseURL: APP });
+  context.setDefaultTimeout(20000);
+  try {
+    await context.addInitScript(pageProbe, APP);
+    const page = await context.newPage();
+
+    // a. First visit: the start page tries prompt=none at the provider, whose
+    // login_required answer lands on /callback, which shows signed-out.
+    await page.goto('/', { waitUntil: 'commit' });
+    const shown = await settle(page, 'signed-out');
+    const start = await leftPage(page);
+    const firstVisit = {
+      wall: shown.timeOrigin + shown.states['signed-out'] - start.timeOrigin,
+      readyStart: measure(start, 'oidc:ready'),
+      ready: measure(shown, 'oidc:ready'),
+      silentPkce: measure(start, 'oidc:pkce'),
+    };
+
+    // a. Reload in the same tab: the failed silent attempt is remembered.
+    await page.reload({ waitUntil: 'commit' });
+    const reloaded = await settle(page, 'signed-out');
+    await leftPage(page); // the page that showed signed-out above
+    const reload = {
+      wall: reloaded.states['signed-out'],
+      ready: measure(reloaded, 'oidc:ready'),
+      responseEnd: reloaded.responseEnd,
+      appStart: markAt(reloaded, 'oidc:start'),
+    };
+
+    // b, d, e. Sign in from the reloaded page through the provider's login form.
+    await page.locator(sel.signIn).click();
+    await page.locator('#login').waitFor();
+    await page.fill('#login', 'alice');
+    await page.fill('#password', 'wonderland');
+    await page.click('#sign-in-submit');
+    const cb = await settle(page, 'signed-in');
+    const signInPage = await leftPage(page);
+    const network = NETWORK_MEASURES.map((name) => measure(cb, name)).filter((d) => d !== undefined);
+    const callback = {
+      wall: cb.states['signed-in'],
+      callback: measure(cb, 'oidc:callback'),
+      responseEnd: cb.responseEnd,
+      appStart: markAt(cb, 'oidc:start'),
+      ...Object.fromEntries(NETWORK_MEASURES.map((name) => [name, measure(cb, name)])),
+      overhead: measure(cb, 'oidc:callback') - network.reduce((a, b) => a + b, 0),
+      gaps: gaps(cb, 'oidc:callback'),
+    };
+    const signIn = { pkce: measure(signInPage, 'oidc:pkce') };
+    const tasks = { start: taskPhases(signInPage), callback: taskPhases(cb),
+      firstVisit: start.longTasks && shown.longTasks ? [...taskPhases(start), ...taskPhases(shown)] : null };
+
+    // c. The app's timer refreshes 25 % of the token lifetime before expiry.
+    await page.waitForFunction(() => performance.getEntriesByName('oidc:refresh').length > 0, null,
+      { timeout: (TTL + 20) * 1000, polling: 100 });
+    await expectState(page, 'signed-in', 1000);
+    const after = await page.evaluate(() => window.__bench.snapshot());
+    const refresh = { total: measure(after, 'oidc:refresh'), request: measure(after, 'oidc:refresh-request') };
+    refresh.overhead = refresh.total - refresh.request;
+
+    return { firstVisit, reload, callback, signIn, refresh, longTasks: tasks };
+  } finally {
+    await context.close().catch(() => {});
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// 1. What the first page load fetches from the app origin (listed by Chromium; the bytes
+// are then fetched once more from Node and compressed here).
+async function transferSizes(browser) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const seen = new Map();
+  let leftApp = false; // stop at the silent round trip: what follows is another page load
+  page.on('request', (req) => {
+    if (req.isNavigationRequest() && req.frame() === page.mainFrame() && new URL(req.url()).origin !== APP) leftApp = true;
+  });
+  page.on('response', (res) => {
+    const url = new URL(res.url());
+    if (leftApp || url.origin !== APP || seen.has(url.pathname)) return;
+    seen.set(url.pathname, { path: url.pathname, status: res.status(), type: res.headers()['content-type'] ?? '',
+      encoding: res.headers()['content-encoding'] ?? 'none' });
+  });
+  try {
+    await page.goto(`${APP}/`, { waitUntil: 'commit' });
+    await expectState(page, 'signed-out', 20000);
+  } finally {
+    await context.close();
+  }
+  const files = [];
+  for (const file of seen.values()) {
+    const bytes = Buffer.from(await (await fetch(APP + file.path)).arrayBuffer());
+    files.push({
+      ...file,
+      raw: bytes.length,
+      gzip: zlib.gzipSync(bytes, { level: 9 }).length,
+      brotli: zlib.brotliCompressSync(bytes, { params: {
+        [zlib.constants.BROTLI_PARAM_QUALITY]: 11, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: bytes.length } }).length,
+    });
+  }
+  return files;
+}
+
+// ---------------------------------------------------------------------------------------
+// Statistics and formatting.
+function stats(values) {
+  const v = values.filter(Number.isFinite).sort((a, b) => a - b);
+  if (!v.length) return undefined;
+  const q = (p) => {
+    const i = (v.length - 1) * p;
+    const lo = Math.floor(i);
+    return v[lo] + (v[Math.ceil(i)] - v[lo]) * (i - lo);
+  };
+  return { n: v.length, median: q(0.5), min: v[0], p25: q(0.25), p75: q(0.75), max: v[v.length - 1] };
+}
+
+const fmt = (x, digits = 1) => (x === undefined || Number.isNaN(x) ? '–' : x.toFixed(digits));
+const kb = (bytes) => `${(bytes / 1000).toFixed(1)} kB`;
+const pct = (part, whole) => `${((100 * part) / whole).toFixed(0)} %`;
+const table = (head, rows) => [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i ? ' ---: ' : ' --- ')).join('|')}|`,
+  ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+
+/** A table of distributions: rows are [label, values, digits?]. */
+function statTable(rows, unit = 'ms') {
+  return table([`measure (${unit})`, 'median', 'min', 'p25', 'p75', 'max', 'n'], rows.map(([label, values, digits = 1]) => {
+    const s = stats(values);
+    return s ? [label, `**${fmt(s.median, digits)}**`, ...['min', 'p25', 'p75', 'max'].map((k) => fmt(s[k], digits)), s.n]
+      : [label, 'no data', '', '', '', '', 0];
+  }));
+}
+
+function run(cmd, args = ['--version']) {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n')[0];
+  } catch {
+    return 'not found';
+  }
+}
+
+function machine() {
+  const cpuinfo = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';
+  return {
+    nproc: run('nproc', []),
+    model: cpuinfo.match(/^model name\s*:\s*(.+)$/m)?.[1] ?? os.cpus()[0]?.model ?? 'unknown',
+    memory: `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
+  };
+}
+
+function versions(chromiumVersion) {
+  const lock = JSON.parse(readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8'));
+  const npm = (name) => lock.packages?.[`node_modules/${name}`]?.version ?? 'not in package-lock.json';
+  return {
+    rustc: run('rustc'), trunk: run('trunk'), 'wasm-bindgen': run('wasm-bindgen'), 'wasm-opt': run('wasm-opt'),
+    chromium: chromiumVersion, node: process.version, 'oidc-provider': npm('oidc-provider'),
+    'playwright-core': npm('playwright-core'),
+  };
+}
+
+function gitState() {
+  const head = run('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD']);
+  const dirty = run('git', ['-C', ROOT, 'status', '--porcelain', '--', 'src', 'Cargo.toml', 'Cargo.lock', 'index.html', 'style']);
+  return dirty && dirty !== 'not found' ? `${head} + uncommitted changes in src/ or build inputs` : head;
+}
+
+// ---------------------------------------------------------------------------------------
+function report({ date, load, files, runs, failures, env, nativePkce }) {
+  const col = (pick) => runs.map(pick);
+  const total = files.filter((f) => f.status === 200).reduce((t, f) => ({
+    raw: t.raw + f.raw, gzip: t.gzip + f.gzip, brotli: t.brotli + f.brotli }), { raw: 0, gzip: 0, brotli: 0 });
+  const gapLabels = [...new Set(runs.flatMap((r) => Object.keys(r.callback.gaps)))];
+  const first = stats(col((r) => r.firstVisit.wall));
+  const reload = stats(col((r) => r.reload.wall));
+  const cbStats = stats(col((r) => r.callback.callback));
+  const overhead = stats(col((r) => r.callback.overhead));
+  // Long tasks per page kind over all runs; null when a run had no Long Tasks API.
+  const tasksOf = (kinds) => (runs.every((r) => kinds.every((k) => r.longTasks[k]))
+    ? runs.map((r) => kinds.flatMap((k) => r.longTasks[k])) : null);
+  const maxOf = (perRun) => Math.max(0, ...perRun.flat().map((t) => t.duration));
+  const signInTasks = tasksOf(['start', 'callback']);
+  const maxTask = signInTasks && maxOf(signInTasks);
+  const verdict = (ok) => (ok ? '**PASS**' : '**MISS**');
+  const budgets = [
+    ['first load, total gzip', '≤ 120 kB (120 000 B)', kb(total.gzip), verdict(total.gzip <= GZIP_BUDGET)],
+    ['callback client overhead, median', `≤ ${OVERHEAD_BUDGET} ms`, overhead ? `${fmt(overhead.median)} ms` : 'no data',
+      verdict(overhead && overhead.median <= OVERHEAD_BUDGET)],
+    ['long tasks during sign-in', `none > ${LONG_TASK_BUDGET} ms`,
+      signInTasks ? `${signInTasks.flat().length} long task(s), max ${fmt(maxTask)} ms` : 'no data (Long Tasks API missing)',
+      verdict(signInTasks && maxTask <= LONG_TASK_BUDGET)],
+  ];
+
+  const lines = [];
+  const out = (...text) => lines.push(...text);
+  out('# Benchmarks', '',
+    `Generated by \`scripts/bench.sh\` (\`bench/run.mjs\`) on ${date}; regenerate instead of editing. Quote the`,
+    'medians: this is a shared, noisy machine; the spread columns show how noisy.', '',
+    '```sh', 'flock /tmp/leptos-e2e.lock scripts/bench.sh      # BENCH_RUNS=20 by default', '```', '',
+    `App: \`dist/\` built by \`trunk build --release --offline\` from ${env.git}. ${runs.length} timed runs`
+      + ` (after 1 warm-up run)${failures.length ? `, ${failures.length} failed run(s): see the end` : ''}.`, '',
+    '## Budgets', '', table(['budget', 'limit', 'measured', ''], budgets), '',
+    '## Machine and versions', '',
+    table(['', ''], [
+      ['CPU', `${env.machine.model}, nproc ${env.machine.nproc}`], ['memory', env.machine.memory],
+      ['load average (1 min) at start / end', `${load.start.toFixed(2)} / ${load.end.toFixed(2)}`],
+      ...Object.entries(env.versions).map(([k, v]) => [k, `\`${v}\``]),
+    ]), '');
+
+  out('## 1. First page load: transfer size', '',
+    'Everything the first load of `/` fetched from the app origin, as listed by Chromium (up to the',
+    `silent round trip). \`dev/static.mjs\` served it ${files.every((f) => f.encoding === 'none') ? 'uncompressed'
+      : `with Content-Encoding ${[...new Set(files.map((f) => f.encoding))].join(', ')}`}; raw is the file`,
+    'size, gzip (zlib level 9) and brotli (quality 11) are what a compressing server would send.', '',
+    table(['file', 'type', 'raw', 'gzip', 'brotli', 'gzip / raw'], [
+      ...files.map((f) => [`\`${f.path}\`${f.status === 200 ? '' : ` (HTTP ${f.status}, not counted)`}`,
+        f.type.split(';')[0], kb(f.raw), kb(f.gzip), kb(f.brotli), pct(f.gzip, f.raw)]),
+      ['**total**', '', `**${kb(total.raw)}**`, `**${kb(total.gzip)}**`, `**${kb(total.brotli)}**`, pct(total.gzip, total.raw)],
+    ]), '');
+
+  out('## 2a. Navigation → interactive signed-out page', '',
+    'Until `[data-testid=auth-status][data-state=signed-out]` is in the DOM and `[data-testid=sign-in]` is',
+    'enabled. *First visit*: fresh context, includes the silent `prompt=none` round trip to the provider',
+    '(start page → provider → `/callback`, which shows signed-out). *Reload*: same tab, the failed',
+    'attempt is remembered, no round trip.', '',
+    statTable([
+      ['first visit: wall, navigation start → interactive', col((r) => r.firstVisit.wall)],
+      ['first visit: `oidc:ready` on the start page', col((r) => r.firstVisit.readyStart)],
+      ['first visit: `oidc:ready` on the page that shows signed-out', col((r) => r.firstVisit.ready)],
+      ['reload: wall, navigation start → interactive', col((r) => r.reload.wall)],
+      ['reload: ↳ HTML received at (navigation `responseEnd`)', col((r) => r.reload.responseEnd)],
+      ['reload: ↳ client started at (`oidc:start` mark)', col((r) => r.reload.appStart)],
+      ['reload: `oidc:ready`', col((r) => r.reload.ready)],
+    ]), '',
+    first && reload ? `Median first visit / reload: **${(first.median / reload.median).toFixed(1)}×**.` : '', '');
+
+  out('## 2b. Callback → signed-in', '',
+    'One sign-in per run through the provider\'s form. Wall-clock starts at the navigation that ends on',
+    '`/callback`, i.e. it includes the provider handling the login form and its redirects. Client',
+    'overhead = `oidc:callback` − the sum of the network measures (config, discovery, token, JWKS,',
+    'userinfo): JSON parsing, ID-token checks incl. the WebCrypto signature check, storage. The ↳ rows',
+    'are moments after navigation start, not parts of a sum.', '',
+    statTable([
+      ['wall, navigation start → signed-in', col((r) => r.callback.wall)],
+      ['↳ HTML received at (navigation `responseEnd`)', col((r) => r.callback.responseEnd)],
+      ['↳ client started at (`oidc:start` mark)', col((r) => r.callback.appStart)],
+      ['`oidc:callback` (client start → signed-in)', col((r) => r.callback.callback)],
+      ...NETWORK_MEASURES.map((name) => [`\`${name}\``, col((r) => r.callback[name])]),
+      ['**client overhead**', col((r) => r.callback.overhead)],
+    ]), '',
+    cbStats && overhead ? `Median client overhead is ${pct(overhead.median, cbStats.median)} of the median \`oidc:callback\`.` : '', '',
+    'Where the client overhead goes: the time between one network measure\'s end and the next one\'s',
+    'start (their sum is the overhead above):', '',
+    statTable(gapLabels.map((label) => [label, col((r) => r.callback.gaps[label])])), '');
+
+  out('## 2c. Token refresh', '',
+    `The app's timer refresh (access tokens live ${TTL} s in this run, so it fires after ${(TTL * 0.75).toFixed(1)} s).`, '',
+    statTable([
+      ['`oidc:refresh` (whole refresh)', col((r) => r.refresh.total)],
+      ['`oidc:refresh-request` (the POST)', col((r) => r.refresh.request)],
+      ['client overhead (refresh − request)', col((r) => r.refresh.overhead)],
+    ]), '');
+
+  out('## 2d. Long tasks', '',
+    'Long tasks (> 50 ms, Long Tasks API) on the app pages, from each page\'s load on. The budget',
+    'covers the sign-in: the page where the button is clicked and the callback page until',
+    'signed-in. Phase: *load* = before the client starts (HTML, JS, wasm); *start-up* = the task',
+    'holding the `oidc:start` mark (wasm start, first render); *later* = the app\'s work after it.', '',
+    table(['page', 'runs with a long task', 'long tasks (load / start-up / later)', 'max (ms)'],
+      [['sign-in: start page', ['start']], ['sign-in: callback page', ['callback']],
+        ['first visit: start page + silent callback page (not budgeted)', ['firstVisit']]].map(([label, kinds]) => {
+        const perRun = tasksOf(kinds);
+        if (!perRun) return [label, 'no data', '', ''];
+        const all = perRun.flat();
+        const by = ['load', 'start-up', 'later'].map((phase) => all.filter((t) => t.phase === phase).length).join(' / ');
+        return [label, perRun.filter((t) => t.length).length, `${all.length} (${by})`, all.length ? fmt(maxOf(perRun)) : '–'];
+      })), '');
+
+  out('## 2e / 3. PKCE generation', '',
+    'The app\'s `oidc:pkce` measure: verifier, S256 challenge, state and nonce, on the click and on the',
+    'silent attempt at start-up. Chromium coarsens `performance.now()` to 0.1 ms outside',
+    'cross-origin-isolated pages, so values here are multiples of about 0.1 ms.', '',
+    statTable([
+      ['`oidc:pkce`, sign-in click', col((r) => r.signIn.pkce), 2],
+      ['`oidc:pkce`, silent attempt (first visit)', col((r) => r.firstVisit.silentPkce), 2],
+    ]), '',
+    'Native micro-benchmark (`cargo run --release --example pkce_bench`):', '',
+    nativePkce ? ['```', nativePkce.trim(), '```'].join('\n') : '*skipped: `examples/pkce_bench.rs` does not exist.*', '');
+
+  out('## How measured', '',
+    '- Stack: `dev/stack.mjs` `startStack` (provider with `TEST_HOOKS=1` and',
+    `  \`ACCESS_TOKEN_TTL=${TTL}\`, API, static server for \`dist/\`); headless Chromium through playwright-core`,
+    '  with the e2e suite\'s flags. Each run is a fresh browser context (no cookies, storage or HTTP',
+    '  cache; the static server sends `Cache-Control: no-store`).',
+    '- An init script (`context.addInitScript`) in every app page records `performance.now()` when',
+    '  a MutationObserver first sees each `data-state` (signed-out only once the sign-in button is',
+    '  enabled), observes `longtask` entries (`buffered: true`), and on `pagehide` keeps a snapshot',
+    '  of the page\'s performance entries in the tab\'s sessionStorage (`bench.left.*`), read by the',
+    '  next app page: that is how `oidc:pkce` is read from the page that leaves for the provider.',
+    '- Wall-clock times are `performance.now()` at that moment (from the document\'s navigation',
+    '  start); across the silent round trip: `timeOrigin + now()` of the final page − `timeOrigin`',
+    '  of the start page.',
+    '- App measures (`src/web/perf.rs`): `oidc:ready` (client start → configuration and discovery',
+    '  loaded), `oidc:callback` (client start → signed-in), `oidc:config-request`,',
+    '  `oidc:discovery-request`, `oidc:token-request`, `oidc:jwks-request`, `oidc:userinfo-request`,',
+    '  `oidc:refresh`, `oidc:refresh-request`, `oidc:pkce`; plus the `oidc:start` mark.',
+    '- Spread: min, p25, p75, max (linear interpolation); raw samples in `target/bench/raw.json`.', '');
+
+  if (failures.length) out('## Failed runs', '', ...failures.map((f) => `- run ${f.run}: ${f.error}`), '');
+  return { markdown: lines.join('\n'), budgets, first, reload, overhead, total };
+}
+
+// ---------------------------------------------------------------------------------------
+async function main() {
+  if (!existsSync(path.join(DIST, 'index.html'))) throw new Error('dist/index.html is missing: run scripts/bench.sh (it builds)');
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/setup.sh --browser`);
+  const date = new Date().toISOString();
+  const loadStart = os.loadavg()[0];
+  const stack = await startStack({
+    static: true,
+    testHooks: true,
+    logDir: path.join(ROOT, '.dev-logs', 'bench'),
+    env: { OP_PORT: '9000', API_PORT: '9100', APP_PORT: '8080', ISSUER, APP_ORIGIN: APP, API_AUDIENCE: API,
+      DIST, ACCESS_TOKEN_TTL: String(TTL) },
+  });
+  let browser;
+  const stop = async () => {
+    await browser?.close().catch(() => {});
+    await stack.stop();
+  };
+  for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => stop().finally(() => process.exit(130)));
+
+  const runs = [];
+  const failures = [];
+  let files;
+  let chromiumVersion;
+  try {
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 30000 });
+    chromiumVersion = browser.version();
+    files = await transferSizes(browser);
+    console.log(`bench: first load fetches ${files.map((f) => f.path).join(', ')}`);
+    await oneRun(browser); // warm-up: provider, API and browser caches of code paths; not counted
+    for (let i = 1; i <= RUNS; i++) {
+      try {
+        const r = await oneRun(browser);
+        runs.push(r);
+        console.log(`bench: run ${i}/${RUNS}: first visit ${fmt(r.firstVisit.wall, 0)} ms, reload ${fmt(r.reload.wall, 0)} ms,`
+          + ` callback ${fmt(r.callback.callback, 0)} ms (overhead ${fmt(r.callback.overhead)} ms),`
+          + ` refresh ${fmt(r.refresh.total)} ms, pkce ${fmt(r.signIn.pkce, 2)} ms`);
+      } catch (err) {
+        failures.push({ run: i, error: err.message.split('\n')[0] });
+        console.error(`bench: run ${i}/${RUNS} failed: ${err.message}`);
+      }
+    }
+  } finally {
+    await stop();
+  }
+  if (!runs.length) throw new Error('every run failed; see .dev-logs/bench/');
+
+  const nativeFile = process.env.BENCH_NATIVE_PKCE;
+  const nativePkce = nativeFile && existsSync(nativeFile) ? readFileSync(nativeFile, 'utf8') : '';
+  const env = { machine: machine(), versions: versions(chromiumVersion), git: gitState() };
+  const result = report({ date, load: { start: loadStart, end: os.loadavg()[0] }, files, runs, failures, env, nativePkce });
+  writeFileSync(OUT, result.markdown);
+  mkdirSync(path.dirname(RAW), { recursive: true });
+  writeFileSync(RAW, JSON.stringify({ date, env, files, runs, failures }, null, 1));
+
+  console.log(`\nbench: wrote ${path.relative(process.cwd(), OUT)} (${runs.length} runs)`);
+  console.log(`  first visit ${fmt(result.first?.median, 0)} ms, reload ${fmt(result.reload?.median, 0)} ms (medians)`);
+  for (const [name, limit, measured, verdict] of result.budgets) {
+    console.log(`  ${verdict.replaceAll('*', '')}  ${name}: ${measured}; budget ${limit}`);
+  }
+}
+
+main().catch((err) => {
+  console.error(`bench: ${err.stack || err.message}`);
+  process.exit(1);
+});

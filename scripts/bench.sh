@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# One command for the benchmark (issue 5): install what is missing, build the
+# release app into dist/, run the native PKCE micro-benchmark if there is one,
+# then bench/run.mjs (headless Chromium against the local stack), which writes
+# BENCHMARKS.md and prints a summary.
+#
+#   BENCH_RUNS=20               timed browser runs (after one warm-up run)
+#   BENCH_ACCESS_TOKEN_TTL=10   access token lifetime for the refresh timing
+#
+# It uses ports 8080/9000/9100 like the test suites; take their lock, from outside
+# (this script does not lock, so that the command below cannot deadlock):
+#   flock /tmp/leptos-e2e.lock scripts/bench.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh --browser
+source scripts/env.sh
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+step "release build"
+trunk build --release --offline
+
+step "native PKCE micro-benchmark"
+mkdir -p target/bench
+native_out="$PWD/target/bench/pkce_bench.txt"
+rm -f "$native_out"
+if [ -f examples/pkce_bench.rs ]; then
+  cargo run --release --example pkce_bench | tee "$native_out"
+else
+  echo "examples/pkce_bench.rs does not exist: skipped"
+fi
+
+step "browser benchmark (${BENCH_RUNS:-20} runs)"
+BENCH_NATIVE_PKCE="$native_out" node bench/run.mjs
