@@ -97,7 +97,6 @@ struct Signals {
 /// Starts the client (configuration, discovery, then the callback if this
 /// page is one) and puts its handle in context.
 pub fn provide_auth(source: ConfigSource) -> Auth {
-    perf::mark("oidc:start");
     let signals = Signals {
         status: RwSignal::new(AuthStatus::Starting),
         warning: RwSignal::new(None),
@@ -109,6 +108,7 @@ pub fn provide_auth(source: ConfigSource) -> Auth {
     };
     provide_context(auth);
     leptos::task::spawn_local(async move {
+        perf::mark("oidc:start");
         match Client::start(source, signals).await {
             Ok(client) => {
                 perf::measure_from("oidc:ready", "oidc:start");
@@ -217,7 +217,7 @@ impl Client {
                 let answer = Http {
                     timeout_ms: DEFAULT_REQUEST_TIMEOUT_MS,
                 }
-                .get(&url, "the app's configuration")
+                .get_own(&url, "the app's configuration")
                 .await
                 .map_err(|_| AuthError::ConfigInvalid(format!("{url} could not be loaded")))?;
                 span.end();
@@ -271,7 +271,10 @@ impl Client {
         if browser::pathname() == self.config.callback_path() && params.is_authorization_response()
         {
             self.set_status(AuthStatus::SigningIn);
-            let status = match self.finish_callback(params).await {
+            let outcome = self.finish_callback(params).await;
+            // Routers follow the wiped URL now, in one render with the outcome.
+            browser::announce_url_change();
+            let status = match outcome {
                 Ok(profile) => {
                     perf::measure_from("oidc:callback", "oidc:start");
                     AuthStatus::SignedIn(profile)
@@ -322,7 +325,7 @@ impl Client {
         let return_to = pending
             .as_ref()
             .map_or("/", |pending| pending.return_to.as_str());
-        browser::replace_url(return_to);
+        browser::replace_url_quietly(return_to);
         let silent = pending.as_ref().is_some_and(|pending| pending.silent);
         let fail = |error| (error, silent);
 

@@ -2,6 +2,7 @@
 //! validation per [§3.1.3.7](https://openid.net/specs/openid-connect-core-1_0.html#IDTokenValidation)).
 
 use serde::Deserialize;
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
 
 use super::error::AuthError;
 use super::jws::{CompactJws, SigningAlg};
@@ -13,13 +14,37 @@ use super::secret::constant_time_eq;
 pub const CLOCK_SKEW_SECONDS: i64 = 120;
 
 /// `aud` is a string or an array of strings.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Audience {
     /// One audience.
     One(String),
     /// Several audiences.
     Many(Vec<String>),
+}
+
+impl<'de> Deserialize<'de> for Audience {
+    // By hand: `#[serde(untagged)]` would buffer every value first, which
+    // costs the wasm build kilobytes.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct AudienceVisitor;
+        impl<'de> Visitor<'de> for AudienceVisitor {
+            type Value = Audience;
+            fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str("a string or an array of strings")
+            }
+            fn visit_str<E: de::Error>(self, value: &str) -> Result<Audience, E> {
+                Ok(Audience::One(value.to_owned()))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Audience, A::Error> {
+                let mut all = Vec::new();
+                while let Some(aud) = seq.next_element::<String>()? {
+                    all.push(aud);
+                }
+                Ok(Audience::Many(all))
+            }
+        }
+        deserializer.deserialize_any(AudienceVisitor)
+    }
 }
 
 impl Audience {

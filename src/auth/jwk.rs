@@ -6,10 +6,12 @@ use serde::{Deserialize, Serialize};
 use super::error::AuthError;
 use super::jws::SigningAlg;
 
-/// One public key. Unknown members are ignored.
+/// One public key. Unknown members are ignored; a key of a type this
+/// client cannot use simply never matches.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Jwk {
     /// Key type: `RSA`, `EC`, `OKP`, …
+    #[serde(default)]
     pub kty: String,
     /// Key id.
     #[serde(default)]
@@ -49,17 +51,12 @@ impl JwkSet {
     pub fn from_json(text: &str) -> Result<Self, AuthError> {
         #[derive(Deserialize)]
         struct Raw {
-            keys: Vec<serde_json::Value>,
+            keys: Vec<Jwk>,
         }
         let raw: Raw = serde_json::from_str(text).map_err(|_| {
             AuthError::InvalidIdToken("the provider's signing keys are unreadable".into())
         })?;
-        let keys = raw
-            .keys
-            .into_iter()
-            .filter_map(|key| serde_json::from_value(key).ok())
-            .collect();
-        Ok(Self { keys })
+        Ok(Self { keys: raw.keys })
     }
 
     /// The key that verifies a token signed with `alg` (and `kid`, if any).

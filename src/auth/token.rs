@@ -3,7 +3,7 @@
 //! client secret is ever sent; `client_id` identifies it.
 
 use serde::Deserialize;
-use serde_json::Value;
+use serde::de::{self, Deserializer, Visitor};
 
 use super::error::AuthError;
 use super::secret::{AccessToken, AuthorizationCode, IdToken, PkceCodeVerifier, RefreshToken};
@@ -53,10 +53,52 @@ pub struct TokenResponse {
 struct RawSuccess {
     access_token: Option<String>,
     token_type: Option<String>,
-    expires_in: Option<Value>,
+    #[serde(default)]
+    expires_in: Lifetime,
     refresh_token: Option<String>,
     id_token: Option<String>,
     scope: Option<String>,
+}
+
+/// `expires_in`: a number of seconds, or (as some providers send it) a
+/// numeric string.
+#[derive(Default)]
+enum Lifetime {
+    #[default]
+    Absent,
+    Seconds(u64),
+    Invalid,
+}
+
+impl<'de> Deserialize<'de> for Lifetime {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct LifetimeVisitor;
+        impl Visitor<'_> for LifetimeVisitor {
+            type Value = Lifetime;
+            fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str("a number of seconds")
+            }
+            fn visit_u64<E: de::Error>(self, seconds: u64) -> Result<Lifetime, E> {
+                Ok(Lifetime::Seconds(seconds))
+            }
+            fn visit_i64<E: de::Error>(self, seconds: i64) -> Result<Lifetime, E> {
+                Ok(u64::try_from(seconds).map_or(Lifetime::Invalid, Lifetime::Seconds))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Lifetime, E> {
+                Ok(Lifetime::Invalid)
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<Lifetime, E> {
+                Ok(text.parse().map_or(Lifetime::Invalid, Lifetime::Seconds))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Lifetime, E> {
+                Ok(Lifetime::Invalid)
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Lifetime, E> {
+                Ok(Lifetime::Absent)
+            }
+        }
+        deserializer.deserialize_any(LifetimeVisitor)
+    }
 }
 
 #[derive(Deserialize)]
@@ -84,7 +126,8 @@ pub fn parse_token_response(status: u16, body: &str) -> Result<TokenResponse, Au
         });
     }
     let invalid = |why: &str| AuthError::TokenResponseInvalid(why.to_owned());
-    let raw: RawSuccess = serde_json::from_str(body).map_err(|_| invalid("not a JSON object"))?;
+    let raw: RawSuccess =
+        serde_json::from_str(body).map_err(|_| invalid("not a valid JSON token response"))?;
     let access_token = raw
         .access_token
         .filter(|token| !token.is_empty())
@@ -96,21 +139,11 @@ pub fn parse_token_response(status: u16, body: &str) -> Result<TokenResponse, Au
         None => return Err(invalid("no token_type")),
     }
     let expires_in = match raw.expires_in {
-        None | Some(Value::Null) => None,
-        // Some providers send the number as a string.
-        Some(Value::String(text)) => Some(
-            text.parse::<u64>()
-                .map_err(|_| invalid("expires_in is not a number"))?,
-        ),
-        Some(value) => Some(
-            value
-                .as_u64()
-                .ok_or_else(|| invalid("expires_in is not a whole number"))?,
-        ),
+        Lifetime::Absent => None,
+        Lifetime::Seconds(0) => return Err(invalid("expires_in is zero")),
+        Lifetime::Seconds(seconds) => Some(seconds),
+        Lifetime::Invalid => return Err(invalid("expires_in is not a whole number")),
     };
-    if expires_in == Some(0) {
-        return Err(invalid("expires_in is zero"));
-    }
     Ok(TokenResponse {
         access_token: AccessToken::new(access_token),
         refresh_token: raw
@@ -153,6 +186,22 @@ mod tests {
         let response = parse_token_response(200, body).expect("valid");
         assert_eq!(response.access_token.secret(), "at");
         assert_eq!(response.expires_in, Some(60));
+        for (lifetime, expected) in [("null", None), ("3600", Some(3600)), ("\"5\"", Some(5))] {
+            let body =
+                format!(r#"{{"access_token":"at","token_type":"Bearer","expires_in":{lifetime}}}"#);
+            assert_eq!(
+                parse_token_response(200, &body).expect(&body).expires_in,
+                expected
+            );
+        }
+        for lifetime in ["1.5", "true", "\"soon\"", "{}"] {
+            let body =
+                format!(r#"{{"access_token":"at","token_type":"Bearer","expires_in":{lifetime}}}"#);
+            assert_eq!(
+                parse_token_response(200, &body).expect_err(&body).code(),
+                "token_response_invalid"
+            );
+        }
         assert_eq!(response.refresh_token.expect("rt").secret(), "rt");
     }
 

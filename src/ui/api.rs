@@ -3,7 +3,7 @@
 use gloo_net::http::Request;
 use leptos::prelude::*;
 use leptos_pkce::{AuthStatus, use_auth};
-use serde_json::Value;
+use serde::Deserialize;
 
 /// The outcome of the last API call.
 #[derive(Clone, PartialEq)]
@@ -113,15 +113,17 @@ pub(crate) fn ApiPanel() -> impl IntoView {
     }
 }
 
+/// The parts of the demo API's JSON answer worth showing.
+#[derive(Deserialize)]
+struct ApiAnswer {
+    message: Option<String>,
+    error_description: Option<String>,
+}
+
 /// The API's `message` (or error description) if it answered JSON, else the text.
 fn summarize(body: &str) -> String {
-    let json: Option<Value> = serde_json::from_str(body).ok();
-    json.as_ref()
-        .and_then(|value| {
-            value
-                .get("message")
-                .or_else(|| value.get("error_description"))
-        })
-        .and_then(Value::as_str)
-        .map_or_else(|| body.chars().take(500).collect(), str::to_owned)
+    serde_json::from_str::<ApiAnswer>(body)
+        .ok()
+        .and_then(|answer| answer.message.or(answer.error_description))
+        .unwrap_or_else(|| body.chars().take(500).collect())
 }

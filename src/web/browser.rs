@@ -44,19 +44,30 @@ pub fn current_path() -> String {
     format!("{}{}{hash}", pathname(), search())
 }
 
-/// Replaces the current history entry with `path` (same origin) and tells
-/// routers (leptos_router or the app's own) through a `popstate` event.
-/// Used to wipe `code` and `state` from the address bar and history.
-pub fn replace_url(path: &str) {
+/// Replaces the current history entry with `path` (same origin), without
+/// telling routers yet (see [`announce_url_change`]). Used to wipe `code`
+/// and `state` from the address bar and history.
+pub fn replace_url_quietly(path: &str) {
+    if let Some(history) = web_sys::window().and_then(|window| window.history().ok()) {
+        let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(path));
+    }
+}
+
+/// Tells routers (leptos_router or the app's own) that the URL changed,
+/// through a `popstate` event.
+pub fn announce_url_change() {
     let Some(window) = web_sys::window() else {
         return;
     };
-    if let Ok(history) = window.history() {
-        let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(path));
-    }
     if let Ok(event) = web_sys::PopStateEvent::new("popstate") {
         let _ = window.dispatch_event(&event);
     }
+}
+
+/// [`replace_url_quietly`], then [`announce_url_change`].
+pub fn replace_url(path: &str) {
+    replace_url_quietly(path);
+    announce_url_change();
 }
 
 /// Leaves the app for `url` (the provider).

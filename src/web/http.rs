@@ -25,6 +25,12 @@ pub struct Http {
     pub timeout_ms: u32,
 }
 
+/// A request to the provider: no cookies. A public client authenticates with
+/// nothing but its `client_id` and the grant.
+fn to_provider(builder: RequestBuilder) -> RequestBuilder {
+    builder.credentials(RequestCredentials::Omit)
+}
+
 impl Http {
     fn timeout(self) -> i32 {
         i32::try_from(self.timeout_ms).unwrap_or(i32::MAX)
@@ -39,20 +45,16 @@ impl Http {
     async fn exchange(
         self,
         builder: RequestBuilder,
-        body: Option<String>,
+        form: Option<String>,
         what: &str,
     ) -> Result<HttpAnswer, AuthError> {
         let controller = AbortController::new().ok();
         let signal = controller.as_ref().map(AbortController::signal);
-        // No cookies to the provider's API endpoints: a public client
-        // authenticates with nothing but its client_id and the grant.
-        let builder = builder
-            .credentials(RequestCredentials::Omit)
-            .abort_signal(signal.as_ref());
-        let request = match body {
-            Some(body) => builder
+        let builder = builder.abort_signal(signal.as_ref());
+        let request = match form {
+            Some(form) => builder
                 .header("Content-Type", "application/x-www-form-urlencoded")
-                .body(body),
+                .body(form),
             None => builder.build(),
         }
         .map_err(|_| AuthError::Network(what.to_owned()))?;
@@ -74,12 +76,20 @@ impl Http {
         }
     }
 
-    /// `GET url`.
-    pub async fn get(self, url: &str, what: &str) -> Result<HttpAnswer, AuthError> {
+    /// `GET url` on the app's own origin with the browser's default
+    /// credentials mode, so that `<link rel=preload as=fetch crossorigin>`
+    /// of the same URL is reused rather than fetched twice.
+    pub async fn get_own(self, url: &str, what: &str) -> Result<HttpAnswer, AuthError> {
         self.exchange(Request::get(url), None, what).await
     }
 
-    /// `GET url` with `Authorization: Bearer <token>`.
+    /// `GET url` from the provider.
+    pub async fn get(self, url: &str, what: &str) -> Result<HttpAnswer, AuthError> {
+        self.exchange(to_provider(Request::get(url)), None, what)
+            .await
+    }
+
+    /// `GET url` from the provider with `Authorization: Bearer <token>`.
     pub async fn get_with_bearer(
         self,
         url: &str,
@@ -87,17 +97,18 @@ impl Http {
         what: &str,
     ) -> Result<HttpAnswer, AuthError> {
         let builder = Request::get(url).header("Authorization", &format!("Bearer {token}"));
-        self.exchange(builder, None, what).await
+        self.exchange(to_provider(builder), None, what).await
     }
 
-    /// `POST url` with a form body.
+    /// `POST url` to the provider with a form body.
     pub async fn post_form(
         self,
         url: &str,
         form: String,
         what: &str,
     ) -> Result<HttpAnswer, AuthError> {
-        self.exchange(Request::post(url), Some(form), what).await
+        self.exchange(to_provider(Request::post(url)), Some(form), what)
+            .await
     }
 
     /// Sends an already-built request (an API call), within the timeout.

@@ -1,11 +1,14 @@
 //! User Timing marks (`performance.mark`/`measure`), visible in DevTools and
-//! read by `bench/`. Names (all `oidc:`-prefixed measures):
+//! read by `bench/`. The mark `oidc:start` is set when the client's start-up
+//! task begins (right after the app's first render). Measures:
 //!
 //! | measure | from … to … |
 //! | --- | --- |
-//! | `oidc:ready` | client start → configuration and discovery loaded |
+//! | `oidc:config-request` | fetching `config.json` (network, or the preload) |
+//! | `oidc:discovery-request` | fetching the discovery document (network) |
+//! | `oidc:ready` | `oidc:start` → configuration and discovery loaded |
 //! | `oidc:pkce` | generating verifier, challenge, state and nonce |
-//! | `oidc:callback` | callback page's client start → `signed-in` |
+//! | `oidc:callback` | `oidc:start` on the callback page → `signed-in` |
 //! | `oidc:token-request` | the code exchange POST (network) |
 //! | `oidc:jwks-request` | fetching the provider's keys (network) |
 //! | `oidc:userinfo-request` | the userinfo GET (network) |
