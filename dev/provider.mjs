@@ -12,7 +12,8 @@
 //   ACCESS_TOKEN_TTL   60      seconds
 //   REFRESH_TOKEN_TTL  86400   seconds
 //   ID_TOKEN_TTL       3600    seconds
-//   TEST_HOOKS         1 enables GET /__test/stats and POST /__test/reset
+//   TEST_HOOKS         1 enables GET /__test/stats, POST /__test/reset and POST /__test/fault
+//                      (token endpoint fault injection, see "Fault injection" below)
 //
 // Behaviour notes, verified against oidc-provider 9.13 (see tests/e2e/provider.test.mjs):
 // - userinfo does NOT work with the SPA's access token. That token is bound to the API
@@ -293,9 +294,13 @@ const newStats = () => ({
   token_successes: {}, // by grant_type
   token_errors: {}, // by grant_type
   token_error_codes: {}, // by OAuth error code
-  totals: { requests: 0, successes: 0, errors: 0 },
+  totals: { requests: 0, successes: 0, errors: 0, faults: 0 },
   authorizations: { success: 0, error: 0 },
   logouts: 0,
+  // Fault injection (TEST_HOOKS): token requests answered by an armed fault. They are also
+  // counted in token_requests (by grant_type) and totals.requests, never in successes/errors.
+  faults_served: 0,
+  token_faults: {}, // by grant_type
 });
 let stats = newStats();
 const bump = (obj, key) => { obj[key] = (obj[key] || 0) + 1; };
@@ -350,6 +355,103 @@ provider.use(async (ctx, next) => {
   }
 });
 
+// ---------------------------------------------------------------------------
+// Fault injection (TEST_HOOKS only): makes the token endpoint fail the way real networks and
+// servers do, so tests can check that the app survives a failing refresh.
+//
+//   POST /__test/fault {"mode": "down"|"hang"|"500"|"503"|"garbage"|"off",
+//                       "grant": "refresh_token" (default) | "authorization_code" | "any",
+//                       "count": N (optional; how many requests to fault, default unlimited)}
+//   GET  /__test/fault  the armed fault ({"fault": null} when none)
+//
+//   down     the connection is reset (TCP RST), no HTTP answer at all
+//   hang     never answers; the socket stays open until the client gives up
+//   500/503  plain-text error with that status (and CORS for APP_ORIGIN, so a browser sees it)
+//   garbage  200 with an HTML body "<html>oops</html>" (and CORS)
+//
+// A faulted request never reaches oidc-provider: the refresh token it carried is NOT consumed
+// and still works afterwards. POST /__test/reset also disarms the fault. Without an armed fault
+// token requests pass through untouched. With one armed, the form body is read here to learn
+// the grant_type; a request that is then not faulted is handed on with that body in req.body,
+// which oidc-provider's body parser uses when the stream was already read (it warns once).
+const FAULT_MODES = new Set(['down', 'hang', '500', '503', 'garbage']);
+const FAULT_GRANTS = new Set(['refresh_token', 'authorization_code', 'any']);
+let fault = null; // { mode, grant, remaining } (remaining: number or null = unlimited)
+let tokenPath;
+
+async function readRaw(req, limit = 64 * 1024) {
+  const chunks = [];
+  let size = 0;
+  for await (const chunk of req.iterator({ destroyOnReturn: false })) {
+    size += chunk.length;
+    if (size > limit) throw Object.assign(new Error('request entity too large'), { status: 413 });
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, size);
+}
+
+function armFault(input) {
+  if (!input || typeof input !== 'object' || Array.isArray(input)) throw new Error('expected a JSON object');
+  const mode = String(input.mode ?? '');
+  if (mode === 'off') {
+    fault = null;
+    return;
+  }
+  if (!FAULT_MODES.has(mode)) throw new Error(`mode must be one of off, ${[...FAULT_MODES].join(', ')}`);
+  const grant = input.grant === undefined ? 'refresh_token' : String(input.grant);
+  if (!FAULT_GRANTS.has(grant)) throw new Error(`grant must be one of ${[...FAULT_GRANTS].join(', ')}`);
+  let remaining = null;
+  if (input.count !== undefined && input.count !== null) {
+    if (!Number.isInteger(input.count) || input.count < 1) throw new Error('count must be a positive integer');
+    remaining = input.count;
+  }
+  fault = { mode, grant, remaining };
+}
+
+async function serveFault(ctx, active, grantType) {
+  if (active.remaining !== null) {
+    active.remaining -= 1;
+    if (active.remaining <= 0 && fault === active) fault = null;
+  }
+  stats.faults_served += 1;
+  bump(stats.token_faults, grantType);
+  bump(stats.token_requests, grantType);
+  stats.totals.requests += 1;
+  stats.totals.faults += 1;
+  console.log(`token fault mode=${active.mode} grant_type=${grantType}`);
+
+  const cors = () => {
+    if (ctx.get('Origin') === APP_ORIGIN) {
+      ctx.set('Access-Control-Allow-Origin', APP_ORIGIN);
+      ctx.set('Vary', 'Origin');
+    }
+    ctx.set('Cache-Control', 'no-store');
+  };
+  const socket = ctx.req.socket;
+  switch (active.mode) {
+    case 'down':
+      ctx.respond = false;
+      if (typeof socket.resetAndDestroy === 'function') socket.resetAndDestroy();
+      else socket.destroy();
+      return;
+    case 'hang':
+      ctx.respond = false;
+      if (!socket.destroyed) await new Promise((resolve) => { socket.once('close', resolve); });
+      return;
+    case 'garbage':
+      cors();
+      ctx.status = 200;
+      ctx.type = 'text/html';
+      ctx.body = '<html>oops</html>';
+      return;
+    default: // '500', '503'
+      cors();
+      ctx.status = Number(active.mode);
+      ctx.type = 'text/plain';
+      ctx.body = `fault injected: HTTP ${active.mode}\n`;
+  }
+}
+
 if (TEST_HOOKS) {
   provider.use(async (ctx, next) => {
     if (ctx.path === '/__test/stats' && ctx.method === 'GET') {
@@ -359,8 +461,40 @@ if (TEST_HOOKS) {
     }
     if (ctx.path === '/__test/reset' && ctx.method === 'POST') {
       stats = newStats();
+      fault = null;
       ctx.status = 204;
       return;
+    }
+    if (ctx.path === '/__test/fault') {
+      ctx.set('Cache-Control', 'no-store');
+      if (ctx.method === 'POST') {
+        try {
+          armFault(JSON.parse((await readRaw(ctx.req, 4096)).toString('utf8') || '{}'));
+        } catch (err) {
+          ctx.status = 400;
+          ctx.body = { error: 'invalid_request', error_description: err.message };
+          return;
+        }
+        console.log(fault ? `fault armed: ${JSON.stringify(fault)}` : 'fault cleared');
+      } else if (ctx.method !== 'GET') {
+        ctx.throw(405);
+      }
+      ctx.body = { fault };
+      return;
+    }
+
+    tokenPath ??= provider.pathFor('token');
+    if (fault && ctx.method === 'POST' && ctx.path === tokenPath) {
+      const raw = await readRaw(ctx.req);
+      const grantType = (ctx.is('application/x-www-form-urlencoded')
+        && new URLSearchParams(raw.toString('utf8')).get('grant_type')) || 'unknown';
+      // Looked up again after the read: concurrent requests may have used up a counted fault.
+      const active = fault;
+      if (active && (active.grant === 'any' || active.grant === grantType)) {
+        await serveFault(ctx, active, grantType);
+        return;
+      }
+      ctx.req.body = raw; // not faulted: oidc-provider parses this instead of the stream
     }
     await next();
   });

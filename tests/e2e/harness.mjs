@@ -9,8 +9,8 @@
 //   CHROMIUM_PATH      default /usr/bin/chromium
 
 import assert from 'node:assert/strict';
-import { existsSync, rmSync } from 'node:fs';
-import { appendFile, mkdir } from 'node:fs/promises';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -28,6 +28,7 @@ export const ISSUER = 'http://127.0.0.1:9000';
 export const API = 'http://127.0.0.1:9100';
 export const TOKEN_ENDPOINT = `${ISSUER}/token`;
 export const ACCESS_TOKEN_TTL = 6; // seconds; tests wait past it to force refreshes
+export const HOSTILE = 'http://127.0.0.1:9300'; // dev/hostile.mjs, with setupSuite({ services: { hostile: true } })
 
 export const CHROMIUM_ARGS = [
   '--headless=new',
@@ -48,6 +49,9 @@ export const sel = {
   callApi: '[data-testid=call-api]',
   apiResult: '[data-testid=api-result]',
   userName: '[data-testid=user-name]',
+  burst: '[data-testid=call-api-burst]',
+  burstResult: '[data-testid=api-burst-result]',
+  warning: '[data-testid=auth-warning]',
   state: (s) => `[data-testid=auth-status][data-state=${s}]`,
 };
 
@@ -62,11 +66,34 @@ export function skipReason() {
   return reason;
 }
 
-/** Starts stack + browser once per test file. Call close() in after(). */
-export async function setupSuite() {
+/** The app's config.json as built (dist/config.json), as an object. */
+export function builtConfig() {
+  return JSON.parse(readFileSync(path.join(DIST, 'config.json'), 'utf8'));
+}
+
+/**
+ * Starts stack + browser once per test file. Call close() in after().
+ *
+ * Options (all optional):
+ *   env     extra env for the servers, e.g. { ACCESS_TOKEN_TTL: '10' } (default TTL: ACCESS_TOKEN_TTL)
+ *   config  fields merged over dist/config.json and served as /config.json (CONFIG_OVERRIDE),
+ *           e.g. { request_timeout_ms: 2000 }; a field set to undefined is left out.
+ *           `suite.setConfig(fields)` rewrites it later (read on every page load).
+ *   services which servers besides the static one: { provider, api } (default true) and
+ *           { hostile } (default false: dev/hostile.mjs on HOSTILE), e.g.
+ *           { provider: false, api: false, hostile: true }
+ */
+export async function setupSuite({ env: extraEnv = {}, config, services = {} } = {}) {
   rmSync(LOG_DIR, { recursive: true, force: true });
   await mkdir(LOG_DIR, { recursive: true });
+  const configPath = config ? path.join(LOG_DIR, 'config.override.json') : undefined;
+  const setConfig = async (fields) => {
+    assert.ok(configPath, 'setupSuite({ config }) enables setConfig');
+    await writeFile(configPath, `${JSON.stringify({ ...builtConfig(), ...fields }, null, 2)}\n`);
+  };
+  if (config) await setConfig(config);
   const stack = await startStack({
+    ...services,
     static: true,
     testHooks: true,
     logDir: process.env.E2E_VERBOSE ? undefined : LOG_DIR,
@@ -74,11 +101,14 @@ export async function setupSuite() {
       OP_PORT: '9000',
       API_PORT: '9100',
       APP_PORT: '8080',
+      HOSTILE_PORT: new URL(HOSTILE).port,
       ISSUER,
       APP_ORIGIN: APP,
       API_AUDIENCE: API,
       DIST,
       ACCESS_TOKEN_TTL: String(ACCESS_TOKEN_TTL),
+      ...(configPath ? { CONFIG_OVERRIDE: configPath } : {}),
+      ...extraEnv,
     },
   });
   let browser;
@@ -96,6 +126,7 @@ export async function setupSuite() {
   return {
     browser,
     stack,
+    setConfig,
     async close() {
       await browser.close().catch(() => {});
       await stack.stop();
@@ -130,14 +161,20 @@ export async function newSession(browser, name = 'session') {
 
 /**
  * Records every POST to the token endpoint: the request form (grant_type, code,
- * refresh_token, ...) and the JSON answer. `tokens()` lists every token value seen.
+ * refresh_token, ...), when it was sent (`at`), the status and the JSON answer.
+ * `tokens()` lists every token value seen.
  */
 export function recordTokenTraffic(context) {
   const requests = [];
   const pending = new Set();
   context.on('request', (req) => {
     if (req.method() !== 'POST' || !req.url().startsWith(TOKEN_ENDPOINT)) return;
-    const entry = { form: Object.fromEntries(new URLSearchParams(req.postData() || '')), status: undefined, body: undefined };
+    const entry = {
+      form: Object.fromEntries(new URLSearchParams(req.postData() || '')),
+      status: undefined, // undefined: no HTTP answer (network error, abort)
+      body: undefined,
+      at: Date.now(), // when the browser sent it (ms)
+    };
     requests.push(entry);
     const done = req.response().then(async (res) => {
       if (!res) return;
@@ -178,6 +215,23 @@ export async function resetStats() {
   await fetch(`${ISSUER}/__test/reset`, { method: 'POST' });
   await fetch(`${API}/__test/reset`, { method: 'POST' });
 }
+
+/**
+ * Arms a token endpoint fault at the provider (see dev/provider.mjs): mode 'down' | 'hang' |
+ * '500' | '503' | 'garbage'; grant 'refresh_token' (default) | 'authorization_code' | 'any';
+ * count = how many requests (default: until cleared). resetStats() also clears it.
+ */
+export async function setFault(mode, { grant, count } = {}) {
+  const res = await fetch(`${ISSUER}/__test/fault`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ mode, grant, count }),
+  });
+  const body = await res.json();
+  assert.equal(res.status, 200, `fault not armed: ${JSON.stringify(body)}`);
+  return body.fault;
+}
+export const clearFault = () => setFault('off');
 
 /** Waits for the app to show a given auth state; returns the status element. */
 export async function expectState(page, stateName, timeout = 15000) {
