@@ -1,6 +1,7 @@
-// Starts the local stack: OpenID provider + demo API (+ static server for dist/ with --static).
+// Starts the local stack: OpenID provider + demo API (+ static server for dist/ with --static,
+// + the misbehaving provider dev/hostile.mjs on HOSTILE_PORT (9300) with --hostile).
 //
-//   node dev/stack.mjs [--static] [--test-hooks] [--log-dir DIR]
+//   node dev/stack.mjs [--static] [--hostile] [--test-hooks] [--log-dir DIR]
 //
 // Ports/env are those of the individual servers (OP_PORT, API_PORT, APP_PORT, ISSUER,
 // APP_ORIGIN, API_AUDIENCE, ACCESS_TOKEN_TTL, DIST, CONFIG_OVERRIDE, ...); they are passed
@@ -8,7 +9,8 @@
 // or until one child dies (then stops the others and exits 1).
 //
 // Also importable: `startStack({ static, testHooks, env, logDir, quiet })` returns
-// `{ urls, stop() }` (used by tests/e2e/harness.mjs).
+// `{ urls, stop() }` (used by tests/e2e/harness.mjs). More options: `provider: false` and
+// `api: false` leave those out, `hostile: true` adds dev/hostile.mjs.
 
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
@@ -21,11 +23,13 @@ export function stackUrls(env = process.env) {
   const opPort = env.OP_PORT || '9000';
   const apiPort = env.API_PORT || '9100';
   const appPort = env.APP_PORT || '8080';
+  const hostilePort = env.HOSTILE_PORT || '9300';
   return {
     issuer: (env.ISSUER || `http://127.0.0.1:${opPort}`).replace(/\/$/, ''),
     api: `http://127.0.0.1:${apiPort}`,
     app: (env.APP_ORIGIN || `http://localhost:${appPort}`).replace(/\/$/, ''),
     appLocal: `http://127.0.0.1:${appPort}`,
+    hostile: (env.HOSTILE_ISSUER || `http://127.0.0.1:${hostilePort}`).replace(/\/$/, ''),
   };
 }
 
@@ -73,6 +77,7 @@ function pipeOutput(child, name, { logDir, quiet }) {
 
 export async function startStack({
   static: withStatic = false, testHooks = false, env: extraEnv = {}, logDir, quiet = false,
+  provider: withProvider = true, api: withApi = true, hostile: withHostile = false,
 } = {}) {
   const env = { ...process.env, ...extraEnv };
   if (testHooks) env.TEST_HOOKS = '1';
@@ -82,10 +87,10 @@ export async function startStack({
   env.APP_ORIGIN = urls.app;
   env.API_AUDIENCE ||= urls.api;
 
-  const services = [
-    { name: 'provider', script: 'provider.mjs', probe: `${urls.issuer}/.well-known/openid-configuration` },
-    { name: 'api', script: 'api.mjs', probe: `${urls.api}/` },
-  ];
+  const services = [];
+  if (withProvider) services.push({ name: 'provider', script: 'provider.mjs', probe: `${urls.issuer}/.well-known/openid-configuration` });
+  if (withApi) services.push({ name: 'api', script: 'api.mjs', probe: `${urls.api}/` });
+  if (withHostile) services.push({ name: 'hostile', script: 'hostile.mjs', probe: `${urls.hostile}/.well-known/openid-configuration` });
   if (withStatic) services.push({ name: 'static', script: 'static.mjs', probe: `${urls.appLocal}/` });
 
   const children = [];
@@ -135,6 +140,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   const logDirIndex = args.indexOf('--log-dir');
   const options = {
     static: args.includes('--static'),
+    hostile: args.includes('--hostile'),
     testHooks: args.includes('--test-hooks'),
     logDir: logDirIndex >= 0 ? args[logDirIndex + 1] : undefined,
   };
@@ -150,6 +156,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   console.log(`stack: provider ${urls.issuer}  (test user alice / wonderland)`);
   console.log(`stack: api      ${urls.api}/api/hello`);
   if (options.static) console.log(`stack: app      ${urls.app}/`);
+  if (options.hostile) console.log(`stack: hostile  ${urls.hostile}  (POST /__scenario {"name": ...})`);
   console.log('stack: ready');
 
   const shutdown = async (signal) => {

@@ -1,0 +1,442 @@
+// Self-test of the hostile provider (dev/hostile.mjs), without a browser: each scenario
+// misbehaves exactly the way it claims and is otherwise a correct provider (PKCE enforced,
+// codes single use, signatures valid unless the scenario is about the signature).
+// Uses its own port (HOSTILE_PORT 9391), so it can run next to the browser suite.
+
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import {
+  createLocalJWKSet, decodeProtectedHeader, exportSPKI, importJWK, jwtVerify,
+} from 'jose';
+
+import { startStack } from '../../dev/stack.mjs';
+import { b64url, pkcePair } from './node-client.mjs';
+
+const PORT = '9391';
+const ISSUER = `http://127.0.0.1:${PORT}`;
+const APP = 'http://localhost:8080';
+const REDIRECT_URI = `${APP}/callback`;
+const CLIENT_ID = 'leptos-spa';
+const WRONG_ISSUER = 'http://127.0.0.1:9999';
+
+let stack;
+
+const stats = async () => (await fetch(`${ISSUER}/__stats`)).json();
+const jwks = async () => (await fetch(`${ISSUER}/jwks`)).json();
+const discovery = async () => (await fetch(`${ISSUER}/.well-known/openid-configuration`)).json();
+
+async function use(name) {
+  const res = await fetch(`${ISSUER}/__scenario`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name }),
+  });
+  assert.equal(res.status, 200, `scenario ${name}: ${await res.text()}`);
+}
+
+function authorizeUrl(params = {}) {
+  const pkce = pkcePair();
+  const query = {
+    response_type: 'code',
+    client_id: CLIENT_ID,
+    redirect_uri: REDIRECT_URI,
+    scope: 'openid profile',
+    state: b64url(Buffer.from(`state-${Math.random()}`)),
+    nonce: b64url(Buffer.from(`nonce-${Math.random()}`)),
+    code_challenge: pkce.challenge,
+    code_challenge_method: 'S256',
+    ...params,
+  };
+  for (const [k, v] of Object.entries(query)) if (v === undefined) delete query[k];
+  return { url: `${ISSUER}/authorize?${new URLSearchParams(query)}`, query, pkce };
+}
+
+/** GET /authorize without following the redirect: { res, callback (URL or undefined), ... }. */
+async function authorize(params) {
+  const request = authorizeUrl(params);
+  const res = await fetch(request.url, { redirect: 'manual' });
+  const location = res.headers.get('location');
+  return { ...request, res, callback: location ? new URL(location) : undefined };
+}
+
+async function tokenRequest(fields) {
+  const res = await fetch(`${ISSUER}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: APP },
+    body: new URLSearchParams({ client_id: CLIENT_ID, ...fields }).toString(),
+  });
+  const text = await res.text();
+  let body;
+  try { body = JSON.parse(text); } catch { body = undefined; }
+  return { res, text, body };
+}
+
+/** Authorization + code exchange as the app does it, under scenario `name`. */
+async function flow(name) {
+  await use(name);
+  const auth = await authorize();
+  assert.equal(auth.res.status, 302);
+  const code = auth.callback.searchParams.get('code');
+  assert.ok(code, 'a code');
+  const token = await tokenRequest({
+    grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: auth.pkce.verifier,
+  });
+  return { auth, token, ...token };
+}
+
+const claimsOf = (jwt) => JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString('utf8'));
+// Computed here independently of dev/hostile.mjs: base64url(left half of SHA-256).
+const atHash = (accessToken) => b64url(createHash('sha256').update(accessToken).digest().subarray(0, 16));
+
+/** Verifies `jwt` against the key set, issuer, audience; returns { payload, protectedHeader }. */
+const verify = (jwt, keySet, options = {}) => jwtVerify(jwt, createLocalJWKSet(keySet), {
+  issuer: ISSUER, audience: CLIENT_ID, algorithms: ['RS256', 'PS256', 'ES256'], ...options,
+});
+
+async function verifiesWith(jwt, keySet, options) {
+  try {
+    await verify(jwt, keySet, options);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('hostile provider (dev/hostile.mjs)', { timeout: 60000 }, () => {
+  before(async () => {
+    stack = await startStack({
+      provider: false, api: false, hostile: true, quiet: true, env: { HOSTILE_PORT: PORT, APP_ORIGIN: APP },
+    });
+  });
+  after(async () => {
+    await stack?.stop();
+  });
+
+  it('publishes discovery with CORS for the app, and answers preflights for userinfo', async () => {
+    await use('ok');
+    const res = await fetch(`${ISSUER}/.well-known/openid-configuration`, { headers: { origin: APP } });
+    assert.equal(res.headers.get('access-control-allow-origin'), APP);
+    assert.equal(res.headers.get('cache-control'), 'no-store');
+    const doc = await res.json();
+    assert.equal(doc.issuer, ISSUER);
+    for (const field of ['authorization_endpoint', 'token_endpoint', 'jwks_uri', 'userinfo_endpoint']) {
+      assert.ok(doc[field].startsWith(`${ISSUER}/`), field);
+    }
+    assert.deepEqual(doc.code_challenge_methods_supported, ['S256']);
+    assert.deepEqual(doc.id_token_signing_alg_values_supported, ['RS256', 'ES256', 'PS256']);
+    assert.equal(doc.authorization_response_iss_parameter_supported, true);
+    assert.equal(doc.end_session_endpoint, undefined);
+
+    const pre = await fetch(`${ISSUER}/userinfo`, {
+      method: 'OPTIONS',
+      headers: { origin: APP, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' },
+    });
+    assert.equal(pre.status, 204);
+    assert.equal(pre.headers.get('access-control-allow-origin'), APP);
+    assert.match(pre.headers.get('access-control-allow-headers'), /authorization/i);
+    const jwksRes = await fetch(`${ISSUER}/jwks`, { headers: { origin: APP } });
+    assert.equal(jwksRes.headers.get('access-control-allow-origin'), APP);
+    const token = await fetch(`${ISSUER}/token`, { method: 'POST', headers: { origin: APP } });
+    assert.equal(token.headers.get('access-control-allow-origin'), APP, 'errors carry CORS too');
+  });
+
+  it('rejects unknown scenarios and lists the known ones', async () => {
+    const res = await fetch(`${ISSUER}/__scenario`, { method: 'POST', body: '{"name":"nope"}' });
+    assert.equal(res.status, 400);
+    const { scenarios } = await res.json();
+    assert.ok(scenarios.includes('ok') && scenarios.length >= 24, scenarios.join());
+  });
+
+  it('checks the authorization request like a real server', async () => {
+    await use('ok');
+    assert.equal((await authorize({ client_id: 'other' })).res.status, 400, 'unknown client: no redirect');
+    assert.equal((await authorize({ redirect_uri: 'http://evil.example/cb' })).res.status, 400, 'unregistered redirect_uri: no redirect');
+    for (const [params, error] of [
+      [{ code_challenge_method: 'plain' }, 'invalid_request'],
+      [{ code_challenge_method: undefined }, 'invalid_request'],
+      [{ code_challenge: 'short' }, 'invalid_request'],
+      [{ response_type: 'token' }, 'unsupported_response_type'],
+      [{ scope: 'profile' }, 'invalid_scope'],
+    ]) {
+      const { callback, query } = await authorize(params);
+      assert.equal(callback.searchParams.get('error'), error, JSON.stringify(params));
+      assert.equal(callback.searchParams.get('state'), query.state);
+      assert.equal(callback.searchParams.get('code'), null);
+    }
+    const s = await stats();
+    assert.equal(s.issued.codes.length, 0);
+    assert.equal(s.authorize, 7);
+  });
+
+  it('answers prompt=none with login_required, state and the right iss (in every scenario)', async () => {
+    for (const name of ['ok', 'iss-wrong-callback', 'iss-missing-callback']) {
+      await use(name);
+      const { callback, query } = await authorize({ prompt: 'none' });
+      assert.equal(`${callback.origin}${callback.pathname}`, REDIRECT_URI);
+      assert.equal(callback.searchParams.get('error'), 'login_required');
+      assert.equal(callback.searchParams.get('state'), query.state);
+      assert.equal(callback.searchParams.get('iss'), ISSUER, name);
+      assert.equal(callback.searchParams.get('code'), null);
+      const s = await stats();
+      assert.equal(s.silent, 1);
+      assert.equal(s.issued.codes.length, 0);
+    }
+  });
+
+  it('enforces PKCE S256, single-use codes and the redirect_uri at the token endpoint', async () => {
+    await use('ok');
+    const exchange = (auth, fields = {}) => tokenRequest({
+      grant_type: 'authorization_code',
+      code: auth.callback.searchParams.get('code'),
+      redirect_uri: REDIRECT_URI,
+      code_verifier: auth.pkce.verifier,
+      ...fields,
+    });
+    const a = await authorize();
+    const wrong = await exchange(a, { code_verifier: pkcePair().verifier });
+    assert.equal(wrong.res.status, 400);
+    assert.equal(wrong.body.error, 'invalid_grant');
+    assert.equal((await exchange(a)).body.error, 'invalid_grant', 'a code is gone after a failed attempt too');
+
+    const b = await authorize();
+    assert.equal((await exchange(b, { code_verifier: undefined })).body.error, 'invalid_grant', 'verifier required');
+    const c = await authorize();
+    assert.equal((await exchange(c, { code_verifier: b.pkce.challenge })).body.error, 'invalid_grant', 'the challenge is not the verifier');
+    const d = await authorize();
+    assert.equal((await exchange(d, { redirect_uri: `${APP}/other` })).body.error, 'invalid_grant');
+    const e = await authorize();
+    assert.equal((await exchange(e, { client_id: 'other' })).res.status, 401);
+
+    const f = await authorize();
+    const good = await exchange(f);
+    assert.equal(good.res.status, 200, good.text);
+    assert.equal((await exchange(f)).body.error, 'invalid_grant', 'code replay');
+
+    const s = await stats();
+    assert.equal(s.token, 8);
+    assert.equal(s.issued.access_tokens.length, 1);
+    assert.ok(s.refusals.some((r) => /PKCE/.test(r)), s.refusals.join('\n'));
+  });
+
+  it('ok: a correct token response, ID token verifiable against /jwks, userinfo for the bearer', async () => {
+    const { auth, res, body } = await flow('ok');
+    assert.equal(auth.callback.searchParams.get('iss'), ISSUER);
+    assert.equal(auth.callback.searchParams.get('state'), auth.query.state);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), 'application/json');
+    assert.equal(res.headers.get('access-control-allow-origin'), APP);
+    assert.equal(body.token_type, 'Bearer');
+    assert.equal(body.expires_in, 300);
+    assert.ok(body.access_token && body.refresh_token);
+    const keySet = await jwks();
+    assert.deepEqual(keySet.keys.map((k) => k.kid), ['k1']);
+    const { payload, protectedHeader } = await verify(body.id_token, keySet);
+    assert.deepEqual(protectedHeader, { alg: 'RS256', typ: 'JWT', kid: 'k1' });
+    assert.equal(payload.sub, 'alice');
+    assert.equal(payload.aud, CLIENT_ID);
+    assert.equal(payload.nonce, auth.query.nonce);
+    assert.equal(payload.name, 'Alice Hostile');
+    assert.equal(payload.at_hash, atHash(body.access_token));
+    const nowS = Date.now() / 1000;
+    assert.ok(Math.abs(payload.iat - nowS) < 5);
+    assert.equal(payload.exp - payload.iat, 300);
+
+    const info = await fetch(`${ISSUER}/userinfo`, { headers: { authorization: `Bearer ${body.access_token}`, origin: APP } });
+    assert.equal(info.status, 200);
+    assert.equal(info.headers.get('access-control-allow-origin'), APP);
+    assert.deepEqual(await info.json(), { sub: 'alice', name: 'Alice Hostile' });
+    assert.equal((await fetch(`${ISSUER}/userinfo`)).status, 401, 'bearer required');
+    assert.equal((await fetch(`${ISSUER}/userinfo`, { headers: { authorization: 'Bearer nope' } })).status, 401);
+
+    // Refresh rotates and returns good tokens (no nonce on refresh).
+    const refreshed = await tokenRequest({ grant_type: 'refresh_token', refresh_token: body.refresh_token });
+    assert.equal(refreshed.res.status, 200);
+    assert.notEqual(refreshed.body.refresh_token, body.refresh_token);
+    assert.equal((await verify(refreshed.body.id_token, keySet)).payload.nonce, undefined);
+    const reuse = await tokenRequest({ grant_type: 'refresh_token', refresh_token: body.refresh_token });
+    assert.equal(reuse.body.error, 'invalid_grant');
+
+    const s = await stats();
+    assert.deepEqual(
+      { scenario: s.scenario, authorize: s.authorize, token: s.token, jwks: s.jwks, userinfo: s.userinfo },
+      { scenario: 'ok', authorize: 1, token: 3, jwks: 1, userinfo: 3 },
+    );
+    assert.deepEqual(s.issued.id_tokens, [body.id_token, refreshed.body.id_token]);
+    assert.deepEqual(s.issued.access_tokens, [body.access_token, refreshed.body.access_token]);
+    assert.ok(s.issued.codes.length === 1 && s.issued.refresh_tokens.length === 2);
+  });
+
+  // Claim scenarios: the signature is good; exactly the named claim is wrong.
+  const claimCases = {
+    'wrong-iss': (c) => assert.equal(c.iss, WRONG_ISSUER),
+    'wrong-aud': (c) => assert.equal(c.aud, 'someone-else'),
+    expired: (c, t) => {
+      assert.ok(Math.abs(c.exp - (t - 3600)) < 5, 'exp = now - 3600');
+      assert.ok(Math.abs(c.iat - (t - 7200)) < 5, 'iat = now - 7200');
+    },
+    'iat-future': (c, t) => {
+      assert.ok(Math.abs(c.iat - (t + 3600)) < 5, 'iat = now + 3600');
+      assert.ok(Math.abs(c.exp - (t + 7200)) < 5, 'exp = now + 7200');
+    },
+    'nonce-missing': (c) => assert.equal('nonce' in c, false),
+    'nonce-wrong': (c) => assert.equal(c.nonce, 'not-the-one'),
+    'at-hash-wrong': (c, _t, body) => {
+      assert.ok(c.at_hash);
+      assert.notEqual(c.at_hash, atHash(body.access_token));
+    },
+  };
+  for (const [name, check] of Object.entries(claimCases)) {
+    it(`${name}: a validly signed ID token with just that claim wrong`, async () => {
+      const { auth, body } = await flow(name);
+      const keySet = await jwks();
+      const { payload } = await verify(body.id_token, keySet, {
+        issuer: undefined, audience: undefined, currentDate: new Date(claimsOf(body.id_token).iat * 1000 + 1000),
+      });
+      check(payload, Math.floor(Date.now() / 1000), body);
+      const usual = {
+        iss: ISSUER, aud: CLIENT_ID, sub: 'alice', nonce: auth.query.nonce, at_hash: atHash(body.access_token),
+      };
+      const changed = Object.keys(usual).filter((k) => payload[k] !== usual[k]);
+      const expected = {
+        'wrong-iss': ['iss'], 'wrong-aud': ['aud'], 'nonce-missing': ['nonce'], 'nonce-wrong': ['nonce'], 'at-hash-wrong': ['at_hash'],
+      }[name] ?? [];
+      assert.deepEqual(changed, expected, 'no other claim differs');
+      if (!['expired', 'iat-future'].includes(name)) {
+        const t = Date.now() / 1000;
+        assert.ok(payload.iat <= t + 1 && payload.exp > t, 'times are fine');
+      }
+    });
+  }
+
+  it('unknown-key: signed with kid k9, which no /jwks ever publishes', async () => {
+    const { body } = await flow('unknown-key');
+    assert.equal(decodeProtectedHeader(body.id_token).kid, 'k9');
+    for (let i = 0; i < 3; i += 1) {
+      const keySet = await jwks();
+      assert.deepEqual(keySet.keys.map((k) => k.kid), ['k1']);
+      // Not even k1 (the only published RSA key) verifies it.
+      assert.equal(await verifiesWith(body.id_token, { keys: keySet.keys.map(({ kid, ...k }) => k) }), false);
+    }
+  });
+
+  it('alg-none: an unsecured ID token, and discovery even lists "none"', async () => {
+    const { body } = await flow('alg-none');
+    const [header, payload, signature] = body.id_token.split('.');
+    assert.deepEqual(JSON.parse(Buffer.from(header, 'base64url')), { alg: 'none', typ: 'JWT' });
+    assert.equal(signature, '');
+    assert.equal(JSON.parse(Buffer.from(payload, 'base64url')).sub, 'alice');
+    assert.ok((await discovery()).id_token_signing_alg_values_supported.includes('none'));
+  });
+
+  it('hs256-pubkey: HS256 keyed with the published RSA public key (PEM); discovery lists HS256', async () => {
+    const { auth, body } = await flow('hs256-pubkey');
+    assert.deepEqual(decodeProtectedHeader(body.id_token), { alg: 'HS256', typ: 'JWT', kid: 'k1' });
+    const [k1] = (await jwks()).keys;
+    const pem = await exportSPKI(await importJWK(k1, 'RS256'));
+    const { payload } = await jwtVerify(body.id_token, new TextEncoder().encode(pem), {
+      algorithms: ['HS256'], issuer: ISSUER, audience: CLIENT_ID,
+    });
+    assert.equal(payload.nonce, auth.query.nonce, 'otherwise a perfect token');
+    assert.ok((await discovery()).id_token_signing_alg_values_supported.includes('HS256'));
+  });
+
+  it('kid-absent-single: no kid, one key published, which verifies it', async () => {
+    const { body } = await flow('kid-absent-single');
+    assert.deepEqual(decodeProtectedHeader(body.id_token), { alg: 'RS256', typ: 'JWT' });
+    const keySet = await jwks();
+    assert.equal(keySet.keys.length, 1);
+    await verify(body.id_token, keySet);
+  });
+
+  it('kid-absent-multiple: no kid, two RSA keys published, one of them verifies it', async () => {
+    const { body } = await flow('kid-absent-multiple');
+    assert.equal(decodeProtectedHeader(body.id_token).kid, undefined);
+    const keySet = await jwks();
+    assert.deepEqual(keySet.keys.map((k) => [k.kid, k.kty, k.alg]), [['k1', 'RSA', 'RS256'], ['k2', 'RSA', 'RS256']]);
+    const results = await Promise.all(keySet.keys.map((key) => verifiesWith(body.id_token, { keys: [key] })));
+    assert.deepEqual(results, [true, false]);
+  });
+
+  it('key-rotation: signed with k2; the first /jwks has only k1, later ones k1+k2', async () => {
+    const { body } = await flow('key-rotation');
+    assert.equal(decodeProtectedHeader(body.id_token).kid, 'k2');
+    const first = await jwks();
+    assert.deepEqual(first.keys.map((k) => k.kid), ['k1']);
+    assert.equal(await verifiesWith(body.id_token, first), false);
+    const second = await jwks();
+    assert.deepEqual(second.keys.map((k) => k.kid), ['k1', 'k2']);
+    await verify(body.id_token, second);
+    assert.deepEqual((await jwks()).keys.map((k) => k.kid), ['k1', 'k2']);
+    assert.equal((await stats()).jwks, 3);
+    await use('key-rotation');
+    assert.equal((await stats()).jwks, 0, 'selecting the scenario resets the count');
+    assert.deepEqual((await jwks()).keys.map((k) => k.kid), ['k1'], 'and the rotation');
+  });
+
+  it('iss-wrong-callback / iss-missing-callback: the code response names another issuer / none', async () => {
+    await use('iss-wrong-callback');
+    let { callback, query } = await authorize();
+    assert.equal(callback.searchParams.get('iss'), WRONG_ISSUER);
+    assert.equal(callback.searchParams.get('state'), query.state);
+    assert.ok(callback.searchParams.get('code'));
+    await use('iss-missing-callback');
+    ({ callback } = await authorize());
+    assert.equal(callback.searchParams.has('iss'), false);
+    assert.ok(callback.searchParams.get('code'));
+    assert.equal((await discovery()).authorization_response_iss_parameter_supported, true);
+  });
+
+  it('userinfo-sub: userinfo names mallory', async () => {
+    const { body } = await flow('userinfo-sub');
+    assert.equal((await verify(body.id_token, await jwks())).payload.sub, 'alice');
+    const info = await fetch(`${ISSUER}/userinfo`, { headers: { authorization: `Bearer ${body.access_token}` } });
+    assert.equal((await info.json()).sub, 'mallory');
+  });
+
+  it('no-access-token / token-type-mac: otherwise good JSON token responses', async () => {
+    let { res, body } = await flow('no-access-token');
+    assert.equal(res.status, 200);
+    assert.equal('access_token' in body, false);
+    assert.equal(body.token_type, 'Bearer');
+    await verify(body.id_token, await jwks());
+    ({ res, body } = await flow('token-type-mac'));
+    assert.equal(res.status, 200);
+    assert.equal(body.token_type, 'MAC');
+    assert.ok(body.access_token);
+  });
+
+  it('html-token / not-json / token-500: broken answers after a valid PKCE check', async () => {
+    for (const [name, status, type, text] of [
+      ['html-token', 200, /^text\/html/, /^<html>/],
+      ['not-json', 200, /^application\/json/, /^not json$/],
+      ['token-500', 500, /^text\/plain/, /./],
+    ]) {
+      const flowed = await flow(name);
+      assert.equal(flowed.res.status, status, name);
+      assert.match(flowed.res.headers.get('content-type'), type, name);
+      assert.match(flowed.text, text, name);
+      assert.equal(flowed.res.headers.get('access-control-allow-origin'), APP);
+      const s = await stats();
+      assert.equal(s.issued.access_tokens.length, 0, `${name}: nothing minted`);
+      // A wrong verifier still gets a proper invalid_grant, not the scenario's answer.
+      const auth = await authorize();
+      const wrong = await tokenRequest({
+        grant_type: 'authorization_code', code: auth.callback.searchParams.get('code'), redirect_uri: REDIRECT_URI, code_verifier: pkcePair().verifier,
+      });
+      assert.equal(wrong.body?.error, 'invalid_grant', name);
+    }
+  });
+
+  it('es256 / ps256: other asymmetric algorithms, each with its own published key', async () => {
+    for (const [name, alg, kid, kty] of [['es256', 'ES256', 'e1', 'EC'], ['ps256', 'PS256', 'p1', 'RSA']]) {
+      const { body } = await flow(name);
+      assert.deepEqual(decodeProtectedHeader(body.id_token), { alg, typ: 'JWT', kid });
+      const keySet = await jwks();
+      const key = keySet.keys.find((k) => k.kid === kid);
+      assert.equal(key.kty, kty);
+      assert.equal(key.alg, alg);
+      if (kty === 'EC') assert.equal(key.crv, 'P-256');
+      const { payload } = await verify(body.id_token, keySet);
+      assert.equal(payload.at_hash, atHash(body.access_token), 'at_hash uses SHA-256 for these');
+    }
+  });
+});

@@ -1,0 +1,194 @@
+// Browser end-to-end tests of the built app (dist/) against a hostile OpenID provider
+// (dev/hostile.mjs on 127.0.0.1:9300): one scenario per test, modelled on the OpenID
+// Foundation's RP certification tests. The app must sign in where the provider is correct
+// (or unusual but legitimate), and otherwise end in the right error, signed out, with
+// nothing pending and no token of the provider's anywhere the page can persist it.
+//
+// Only the static server and the hostile provider run (no dev/provider.mjs, no API);
+// /config.json is replaced to point at the hostile issuer.
+//
+//   flock /tmp/leptos-e2e.lock node --test --test-concurrency=1 tests/e2e/hostile.test.mjs
+// The provider on its own (no browser): tests/e2e/hostile-server.test.mjs.
+
+import assert from 'node:assert/strict';
+import {
+  after, afterEach, before, describe, it,
+} from 'node:test';
+
+import {
+  APP, HOSTILE, assertNoTokenLeak, expectState, newSession, sel, setupSuite, skipReason,
+} from './harness.mjs';
+
+const skip = skipReason();
+
+const CONFIG = {
+  issuer: HOSTILE,
+  client_id: 'leptos-spa',
+  redirect_uri: `${APP}/callback`,
+  post_logout_redirect_uri: `${APP}/`,
+  scopes: ['openid', 'profile'],
+  api_url: undefined, // left out
+};
+
+// What the app must end in, per scenario. `stats`: exact counts the hostile provider must
+// have seen for this sign-in (after the scenario was selected).
+const SIGNED_IN = { state: 'signed-in', name: 'Alice Hostile' };
+const idToken = { state: 'error', error: 'invalid_id_token' };
+const badTokenResponse = { state: 'error', error: 'token_response_invalid' };
+const EXPECTED = {
+  ok: SIGNED_IN,
+  'unknown-key': { ...idToken, stats: { jwks: 2 } }, // refetched once for the unknown kid
+  'alg-none': idToken,
+  'hs256-pubkey': idToken,
+  'wrong-iss': idToken,
+  'wrong-aud': idToken,
+  expired: idToken,
+  'iat-future': idToken,
+  'nonce-missing': idToken,
+  'nonce-wrong': idToken,
+  'at-hash-wrong': idToken,
+  'kid-absent-single': SIGNED_IN, // the OpenID certification expects acceptance
+  'kid-absent-multiple': idToken, // several keys would do: the app refuses to guess
+  'key-rotation': { ...SIGNED_IN, stats: { jwks: 2 } },
+  'iss-wrong-callback': { state: 'error', error: 'issuer_mismatch', stats: { token: 0 } },
+  'iss-missing-callback': { state: 'error', error: 'issuer_mismatch', stats: { token: 0 } },
+  'userinfo-sub': { state: 'error', error: 'userinfo_sub_mismatch' },
+  'no-access-token': badTokenResponse,
+  'token-type-mac': badTokenResponse,
+  'html-token': badTokenResponse,
+  'not-json': badTokenResponse,
+  'token-500': { state: 'error', error: 'server_error' },
+  es256: SIGNED_IN,
+  ps256: SIGNED_IN,
+};
+
+// The check an invalid_id_token message must name: "... failed verification (REASON) ...".
+// Adjust here if the app's wording changes.
+const ID_TOKEN_REASONS = {
+  'alg-none': 'algorithm not allowed',
+  'hs256-pubkey': 'algorithm not allowed',
+  'unknown-key': 'unknown key',
+  'wrong-iss': 'issuer',
+  'wrong-aud': 'audience',
+  expired: 'expired',
+  'iat-future': 'issued in the future',
+  'nonce-missing': 'nonce',
+  'nonce-wrong': 'nonce',
+  'at-hash-wrong': 'at_hash',
+  'kid-absent-multiple': 'several keys and no kid',
+};
+
+async function hostile(path, init) {
+  const res = await fetch(`${HOSTILE}${path}`, init);
+  const body = await res.json();
+  assert.equal(res.status, 200, `${path}: ${JSON.stringify(body)}`);
+  return body;
+}
+const useScenario = (name) => hostile('/__scenario', {
+  method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name }),
+});
+const hostileStats = () => hostile('/__stats');
+const issuedValues = ({ issued }) => Object.values(issued).flat();
+
+/** What the page shows: data-state, data-error and the error message (if any). */
+async function shown(page) {
+  const status = page.locator(sel.status).first();
+  const message = page.locator('[data-testid=error-message]');
+  return {
+    state: await status.getAttribute('data-state'),
+    error: (await status.getAttribute('data-error')) ?? undefined,
+    message: (await message.count()) ? (await message.first().textContent()).trim() : undefined,
+  };
+}
+
+async function sessionStorageKeys(page) {
+  return page.evaluate(() => Array.from({ length: sessionStorage.length }, (_, i) => sessionStorage.key(i)));
+}
+
+describe('Leptos SPA against a hostile OpenID provider (browser)', { skip, timeout: 180000 }, () => {
+  let suite;
+  const sessions = [];
+
+  before(async () => {
+    suite = await setupSuite({
+      config: CONFIG,
+      services: { provider: false, api: false, hostile: true },
+    });
+  });
+  afterEach(async () => {
+    for (const { context } of sessions.splice(0)) await context.close().catch(() => {});
+  });
+  after(async () => {
+    await suite?.close();
+  });
+
+  it('the expectation table covers every scenario of the provider', async () => {
+    const res = await fetch(`${HOSTILE}/__scenario`, { method: 'POST', body: '{}' });
+    const { scenarios } = await res.json();
+    assert.deepEqual([...scenarios].sort(), Object.keys(EXPECTED).sort());
+  });
+
+  for (const [name, expected] of Object.entries(EXPECTED)) {
+    const outcome = expected.state === 'error' ? `${expected.error}` : expected.state;
+    it(`${name} → ${outcome}`, { timeout: 30000 }, async (t) => {
+      await useScenario(name);
+      const session = await newSession(suite.browser, name);
+      sessions.push(session);
+      const { page } = session;
+
+      // First load: a quiet prompt=none round trip, which the provider answers with
+      // login_required; the app settles signed out.
+      await page.goto('/');
+      await expectState(page, 'signed-out');
+      const before = await hostileStats();
+      assert.equal(before.silent, 1, 'one quiet prompt=none check on first load');
+      assert.equal(before.token, 0);
+
+      await page.locator(sel.signIn).first().click();
+      const end = page.locator(`${sel.state('signed-in')}, ${sel.state('error')}`);
+      try {
+        await end.waitFor({ state: 'attached', timeout: 20000 });
+      } catch (err) {
+        const s = await hostileStats();
+        throw new Error(`no end state; app shows ${JSON.stringify(await shown(page))}; provider refused: ${s.refusals.join('; ') || 'nothing'}`, { cause: err });
+      }
+      const got = await shown(page);
+      const s = await hostileStats();
+      const context = `app shows ${JSON.stringify(got)}; provider refused: ${s.refusals.join('; ') || 'nothing'}`;
+      t.diagnostic(`app: ${got.state}${got.error ? ` / ${got.error}` : ''}${got.message ? ` / ${got.message}` : ''}`);
+
+      assert.equal(s.authorize, 2, 'the silent check and the sign-in reached /authorize');
+      assert.equal(s.issued.codes.length, 1, 'one code was issued');
+      if (expected.state === 'signed-in') {
+        assert.equal(got.state, 'signed-in', context);
+        assert.equal((await page.locator(sel.userName).textContent()).trim(), expected.name);
+        assert.ok(s.jwks >= 1, 'the app fetched the signing keys');
+        assert.equal(s.userinfo, 1, 'the app asked userinfo once');
+      } else {
+        assert.equal(got.state, 'error', context);
+        assert.equal(got.error, expected.error, context);
+        assert.equal(await page.locator(sel.userName).count(), 0, 'not signed in');
+        assert.ok(got.message, 'an error message is shown');
+        if (ID_TOKEN_REASONS[name]) {
+          assert.ok(
+            got.message.includes(`(${ID_TOKEN_REASONS[name]})`),
+            `the message names the failed check "${ID_TOKEN_REASONS[name]}": ${got.message}`,
+          );
+        }
+        if (expected.error !== 'userinfo_sub_mismatch') {
+          assert.equal(s.userinfo, 0, 'no userinfo call with tokens from a refused response');
+        }
+        await page.locator(sel.signIn).first().waitFor({ state: 'visible' }); // can try again
+      }
+      assert.equal(s.token, expected.stats?.token ?? 1, 'code exchanges (a code is used at most once)');
+      if (expected.stats?.jwks !== undefined) assert.equal(s.jwks, expected.stats.jwks, 'JWKS fetches');
+
+      const keys = await sessionStorageKeys(page);
+      assert.deepEqual(keys.filter((k) => k.startsWith('oidc.pending.')), [], 'no pending request left');
+      assert.equal(new URL(page.url()).origin, APP);
+      assert.doesNotMatch(page.url(), /[?&](code|state|iss)=/, 'code/state/iss wiped from the URL');
+      // Codes and every token the provider issued: never persisted (in memory only).
+      await assertNoTokenLeak(page, issuedValues(s));
+    });
+  }
+});
