@@ -330,8 +330,13 @@ function report({ date, load, files, runs, failures, env, nativePkce }) {
     '```sh', 'flock /tmp/leptos-e2e.lock scripts/bench.sh      # BENCH_RUNS=20 by default', '```', '',
     `App: \`dist/\` built by \`trunk build --release --offline\` from ${env.git}. ${runs.length} timed runs`
       + ` (after 1 warm-up run)${failures.length ? `, ${failures.length} failed run(s): see the end` : ''}.`, '',
-    '## Budgets', '', table(['budget', 'limit', 'measured', ''], budgets), '',
-    '## Machine and versions', '',
+    '## Budgets', '', table(['budget', 'limit', 'measured', ''], budgets), '');
+  // Why a budget misses: a hand-written analysis kept next to this script.
+  const notes = path.join(ROOT, 'bench', 'budget-notes.md');
+  if (budgets.some((b) => b[3].includes('MISS')) && existsSync(notes)) {
+    out(readFileSync(notes, 'utf8').trim(), '');
+  }
+  out('## Machine and versions', '',
     table(['', ''], [
       ['CPU', `${env.machine.model}, nproc ${env.machine.nproc}`], ['memory', env.machine.memory],
       ['load average (1 min) at start / end', `${load.start.toFixed(2)} / ${load.end.toFixed(2)}`],
