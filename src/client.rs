@@ -6,7 +6,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
 
-use futures::future::{FutureExt as _, LocalBoxFuture, Shared};
+use futures::future::{FutureExt as _, LocalBoxFuture, Shared, join};
 use gloo_net::http::{Request, Response};
 use leptos::prelude::*;
 
@@ -189,10 +189,6 @@ impl Auth {
 
 type RefreshFlight = Shared<LocalBoxFuture<'static, Result<(), AuthError>>>;
 
-fn invalid_id_token(why: &str) -> AuthError {
-    AuthError::InvalidIdToken(why.to_owned())
-}
-
 struct Client {
     config: ClientConfig,
     metadata: ProviderMetadata,
@@ -344,13 +340,19 @@ impl Client {
             &pending.redirect_uri,
             &self.config.client_id,
         );
-        let span = Span::start("oidc:token-request");
-        let answer = self
-            .http
-            .post_form(&self.metadata.token_endpoint, form, "the sign-in service")
-            .await
-            .map_err(fail)?;
-        span.end();
+        let exchange = async {
+            let span = Span::start("oidc:token-request");
+            let answer = self
+                .http
+                .post_form(&self.metadata.token_endpoint, form, "the sign-in service")
+                .await;
+            span.end();
+            answer
+        };
+        // The ID token's check needs the provider's keys: fetch them while
+        // the code is being exchanged, not after.
+        let (answer, ()) = join(exchange, self.prefetch_signing_keys()).await;
+        let answer = answer.map_err(fail)?;
         let response = parse_token_response(answer.status, &answer.body).map_err(fail)?;
         let alg = self
             .verify_id_token(response.id_token.as_ref())
@@ -385,7 +387,7 @@ impl Client {
     /// Checks the ID token's signature with the provider's key (by `kid`,
     /// refetching the key set once if the key is unknown: keys rotate).
     async fn verify_id_token(&self, id_token: Option<&IdToken>) -> Result<SigningAlg, AuthError> {
-        let id_token = id_token.ok_or_else(|| invalid_id_token("missing"))?;
+        let id_token = id_token.ok_or_else(|| AuthError::invalid_id_token("missing"))?;
         let jws = CompactJws::parse(id_token.secret())?;
         let alg = jws.allowed_alg(&self.metadata.id_token_signing_alg_values_supported)?;
         let kid = jws.header.kid.as_deref();
@@ -397,13 +399,23 @@ impl Client {
                     return if crypto::verify(alg, key, jws.signing_input, &jws.signature).await? {
                         Ok(alg)
                     } else {
-                        Err(invalid_id_token("signature"))
+                        Err(AuthError::invalid_id_token("signature"))
                     };
                 }
-                KeyChoice::Ambiguous => return Err(invalid_id_token("several keys and no kid")),
+                KeyChoice::Ambiguous => {
+                    return Err(AuthError::invalid_id_token("several keys and no kid"));
+                }
                 KeyChoice::UnknownKid if !refetch => refetch = true,
-                KeyChoice::UnknownKid => return Err(invalid_id_token("unknown key")),
+                KeyChoice::UnknownKid => return Err(AuthError::invalid_id_token("unknown key")),
             }
+        }
+    }
+
+    /// Loads the key set into the cache; a failure here is retried (and
+    /// reported) by the verification that needs the keys.
+    async fn prefetch_signing_keys(&self) {
+        if self.metadata.jwks_uri.is_some() {
+            let _ = self.signing_keys(false).await;
         }
     }
 
@@ -412,11 +424,10 @@ impl Client {
         if let Some(keys) = self.jwks.borrow().as_ref().filter(|_| !fresh) {
             return Ok(Rc::clone(keys));
         }
-        let url = self
-            .metadata
-            .jwks_uri
-            .as_deref()
-            .ok_or_else(|| invalid_id_token("the provider publishes no signing keys"))?;
+        let url =
+            self.metadata.jwks_uri.as_deref().ok_or_else(|| {
+                AuthError::invalid_id_token("the provider publishes no signing keys")
+            })?;
         let span = Span::start("oidc:jwks-request");
         let answer = self
             .http

@@ -149,6 +149,11 @@ impl AuthError {
         Self::OAuth { code, description }
     }
 
+    /// An ID token that failed the check named by `why`.
+    pub fn invalid_id_token(why: &str) -> Self {
+        Self::InvalidIdToken(why.to_owned())
+    }
+
     /// True for failures that may pass by themselves (network, 5xx,
     /// `temporarily_unavailable`): a refresh token is never dropped for these.
     pub fn is_transient(&self) -> bool {

@@ -108,10 +108,6 @@ pub struct IdTokenExpectations<'a> {
     pub alg: Option<SigningAlg>,
 }
 
-fn invalid(why: &str) -> AuthError {
-    AuthError::InvalidIdToken(why.to_owned())
-}
-
 /// Decodes an ID token's claims (the signature is checked separately).
 pub fn decode(jwt: &str) -> Result<IdTokenClaims, AuthError> {
     CompactJws::parse(jwt)?.claims()
@@ -121,27 +117,27 @@ impl IdTokenClaims {
     /// Checks `iss`, `aud`/`azp`, `exp`, `iat` and `nonce`.
     pub fn validate(&self, expect: &IdTokenExpectations<'_>) -> Result<(), AuthError> {
         if self.iss != expect.issuer {
-            return Err(invalid("issuer"));
+            return Err(AuthError::invalid_id_token("issuer"));
         }
         if !self.aud.contains(expect.client_id) {
-            return Err(invalid("audience"));
+            return Err(AuthError::invalid_id_token("audience"));
         }
         // With several audiences `azp` must be present; whenever present it
         // must be this client.
         let azp_required = self.aud.is_multiple();
         if (azp_required || self.azp.is_some()) && self.azp.as_deref() != Some(expect.client_id) {
-            return Err(invalid("authorized party"));
+            return Err(AuthError::invalid_id_token("authorized party"));
         }
         if self.exp + CLOCK_SKEW_SECONDS <= expect.now_s {
-            return Err(invalid("expired"));
+            return Err(AuthError::invalid_id_token("expired"));
         }
         if self.iat > expect.now_s + CLOCK_SKEW_SECONDS {
-            return Err(invalid("issued in the future"));
+            return Err(AuthError::invalid_id_token("issued in the future"));
         }
         if let Some(expected) = expect.nonce {
             match &self.nonce {
                 Some(nonce) if constant_time_eq(nonce, expected) => {}
-                _ => return Err(invalid("nonce")),
+                _ => return Err(AuthError::invalid_id_token("nonce")),
             }
         }
         Ok(())
@@ -161,7 +157,7 @@ impl IdTokenClaims {
         if expected.is_some_and(|expected| constant_time_eq(&expected, claimed)) {
             Ok(())
         } else {
-            Err(invalid("at_hash"))
+            Err(AuthError::invalid_id_token("at_hash"))
         }
     }
 

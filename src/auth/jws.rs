@@ -91,16 +91,12 @@ pub struct CompactJws<'a> {
     pub signature: Vec<u8>,
 }
 
-fn invalid(why: &str) -> AuthError {
-    AuthError::InvalidIdToken(why.to_owned())
-}
-
 fn decode_json<T: DeserializeOwned>(part: &str, problem: &str) -> Result<T, AuthError> {
     URL_SAFE_NO_PAD
         .decode(part)
         .ok()
         .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .ok_or_else(|| invalid(problem))
+        .ok_or_else(|| AuthError::invalid_id_token(problem))
 }
 
 impl<'a> CompactJws<'a> {
@@ -108,17 +104,17 @@ impl<'a> CompactJws<'a> {
     pub fn parse(jwt: &'a str) -> Result<Self, AuthError> {
         let (signing_input, signature) = jwt
             .rsplit_once('.')
-            .ok_or_else(|| invalid("not a signed JWT"))?;
+            .ok_or_else(|| AuthError::invalid_id_token("not a signed JWT"))?;
         let (header, payload) = signing_input
             .split_once('.')
-            .ok_or_else(|| invalid("not a signed JWT"))?;
+            .ok_or_else(|| AuthError::invalid_id_token("not a signed JWT"))?;
         if payload.contains('.') {
-            return Err(invalid("not a signed JWT"));
+            return Err(AuthError::invalid_id_token("not a signed JWT"));
         }
         let header: JwsHeader = decode_json(header, "unreadable header")?;
         let signature = URL_SAFE_NO_PAD
             .decode(signature)
-            .map_err(|_| invalid("unreadable signature"))?;
+            .map_err(|_| AuthError::invalid_id_token("unreadable signature"))?;
         Ok(Self {
             header,
             signing_input,
@@ -138,7 +134,7 @@ impl<'a> CompactJws<'a> {
     pub fn allowed_alg(&self, advertised: &[String]) -> Result<SigningAlg, AuthError> {
         let name = self.header.alg.as_str();
         if self.header.crit.is_some() {
-            return Err(invalid("unsupported critical header"));
+            return Err(AuthError::invalid_id_token("unsupported critical header"));
         }
         let advertised_ok = if advertised.is_empty() {
             name == "RS256"
@@ -147,7 +143,7 @@ impl<'a> CompactJws<'a> {
         };
         match SigningAlg::from_name(name) {
             Some(alg) if advertised_ok && !self.signature.is_empty() => Ok(alg),
-            _ => Err(invalid("algorithm not allowed")),
+            _ => Err(AuthError::invalid_id_token("algorithm not allowed")),
         }
     }
 }

@@ -16,9 +16,8 @@ use router::{Link, provide_route};
 /// The whole app.
 #[component]
 pub(crate) fn App() -> impl IntoView {
-    let auth = provide_auth(ConfigSource::Url("/config.json".into()));
+    provide_auth(ConfigSource::Url("/config.json".into()));
     let route = provide_route();
-    let signed_in = move || matches!(auth.status().get(), AuthStatus::SignedIn(_));
 
     view! {
         <header class="topbar">
@@ -32,7 +31,7 @@ pub(crate) fn App() -> impl IntoView {
             <status::StatusPanel/>
             {move || match route.path().as_str() {
                 "/" => view! { <api::ApiPanel/> }.into_any(),
-                "/profile" => view! { <Profile signed_in=Signal::derive(signed_in)/> }.into_any(),
+                "/profile" => view! { <Profile/> }.into_any(),
                 _ => view! {
                     <section class="card">
                         <h1>"Page not found"</h1>
@@ -48,26 +47,21 @@ pub(crate) fn App() -> impl IntoView {
 }
 
 #[component]
-fn Profile(signed_in: Signal<bool>) -> impl IntoView {
+fn Profile() -> impl IntoView {
     let auth = leptos_pkce::use_auth();
     view! {
         <section class="card">
             <h1>"Profile"</h1>
-            <Show
-                when=move || signed_in.get()
-                fallback=|| view! { <p>"Sign in to see who the identity provider says you are."</p> }
-            >
-                {move || match auth.status().get() {
-                    AuthStatus::SignedIn(profile) => view! {
-                        <dl class="claims">
-                            <dt>"Name"</dt><dd>{profile.name}</dd>
-                            <dt>"Email"</dt><dd>{profile.email.unwrap_or_else(|| "not shared".into())}</dd>
-                            <dt>"Subject"</dt><dd><code>{profile.sub}</code></dd>
-                        </dl>
-                    }.into_any(),
-                    _ => ().into_any(),
-                }}
-            </Show>
+            {move || match auth.status().get() {
+                AuthStatus::SignedIn(profile) => view! {
+                    <dl class="claims">
+                        <dt>"Name"</dt><dd>{profile.name}</dd>
+                        <dt>"Email"</dt><dd>{profile.email.unwrap_or_else(|| "not shared".into())}</dd>
+                        <dt>"Subject"</dt><dd><code>{profile.sub}</code></dd>
+                    </dl>
+                }.into_any(),
+                _ => view! { <p>"Sign in to see who the identity provider says you are."</p> }.into_any(),
+            }}
         </section>
     }
 }
