@@ -156,13 +156,16 @@ impl Auth {
     }
 
     /// Sends the person to the provider. They come back to `return_to`
-    /// (an in-app path; default: the current page).
+    /// (an in-app path; default: the current page). If start-up failed,
+    /// the page is loaded again to retry it.
     pub fn sign_in(&self, return_to: Option<String>) {
-        if let Some(client) = self.client() {
-            client.sign_in(
+        match self.client() {
+            Some(client) => client.sign_in(
                 &return_to.unwrap_or_else(browser::current_path),
                 Prompt::Default,
-            );
+            ),
+            // Start-up failed (provider unreachable, say): try it again.
+            None => browser::reload(),
         }
     }
 

@@ -70,6 +70,13 @@ pub fn replace_url(path: &str) {
     announce_url_change();
 }
 
+/// Loads the page again (to retry a start-up that failed).
+pub fn reload() {
+    if let Some(location) = location() {
+        let _ = location.reload();
+    }
+}
+
 /// Leaves the app for `url` (the provider).
 pub fn redirect(url: &str) {
     if let Some(location) = location() {

@@ -1,0 +1,62 @@
+// Start-up failures are a clear message on the page, never a blank screen: a config.json the
+// app cannot use, and a provider it cannot reach (with a button that retries).
+
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, it } from 'node:test';
+
+import { expectState, newSession, sel, setupSuite, skipReason } from './harness.mjs';
+
+const skip = skipReason();
+
+describe('start-up errors (browser)', { skip, timeout: 120000 }, () => {
+  let suite;
+  let context;
+  const visit = async (name) => {
+    const session = await newSession(suite.browser, name);
+    context = session.context;
+    await session.page.goto('/');
+    return session.page;
+  };
+  const message = (page) => page.locator('[data-testid=error-message]').textContent();
+
+  before(async () => {
+    suite = await setupSuite({ config: {} });
+  });
+  afterEach(async () => {
+    await context?.close();
+    await suite.setConfig({});
+  });
+  after(async () => {
+    await suite?.close();
+  });
+
+  it('an unusable issuer in config.json is config_invalid, naming the field, with no sign-in button', async () => {
+    await suite.setConfig({ issuer: 'http://id.example.com' }); // plain http off loopback
+    const page = await visit('insecure-issuer');
+    const status = await expectState(page, 'error');
+    assert.equal(await status.getAttribute('data-error'), 'config_invalid');
+    assert.match(await message(page), /`issuer` must use https/);
+    assert.equal(await page.locator(sel.signIn).count(), 0, 'nothing to retry until the config is fixed');
+  });
+
+  it('a misspelt field in config.json is refused by name', async () => {
+    await suite.setConfig({ clientid: 'leptos-spa' });
+    const page = await visit('unknown-field');
+    const status = await expectState(page, 'error');
+    assert.equal(await status.getAttribute('data-error'), 'config_invalid');
+    assert.match(await message(page), /clientid/);
+  });
+
+  it('an unreachable provider is discovery_failed; "Sign in again" retries the start-up', async () => {
+    await suite.setConfig({ issuer: 'http://127.0.0.1:9' }); // nothing listens there
+    const page = await visit('unreachable');
+    const status = await expectState(page, 'error');
+    assert.equal(await status.getAttribute('data-error'), 'discovery_failed');
+    assert.match(await message(page), /identity provider/);
+
+    await suite.setConfig({}); // the provider is back
+    await page.locator(sel.signIn).click();
+    await expectState(page, 'signed-out', 20000); // restarted; the silent check found no session
+    assert.equal(await page.locator('[data-testid=error-message]').count(), 0);
+  });
+});
