@@ -1,7 +1,7 @@
 //! The one pending authorization request a tab keeps between the redirect to
-//! the provider and the callback. It is the only thing this client ever puts
-//! in Web Storage (sessionStorage, which is per tab), and it is removed on
-//! every outcome of the callback.
+//! the provider and the callback, in sessionStorage (per tab), removed on
+//! every outcome of the callback. Besides it, only two markers without any
+//! secret go there ([`SILENT_SKIP_KEY`], [`LOGOUT_PREFIX`]); no token ever does.
 
 use serde::{Deserialize, Serialize};
 

@@ -1,6 +1,6 @@
-//! The pending authorization request in sessionStorage: written just before
-//! the redirect, taken (read and removed) by the callback. Nothing else is
-//! ever written to Web Storage.
+//! sessionStorage: the pending authorization request (written just before
+//! the redirect, taken by the callback) and two markers without secrets.
+//! No token is ever written to Web Storage.
 
 use crate::auth::error::AuthError;
 use crate::auth::pending::{PendingRequest, STORAGE_PREFIX};
