@@ -7,8 +7,8 @@
 //!
 //! - [`auth`]: the pure protocol core (PKCE, state/nonce, requests, callback,
 //!   token responses, ID token claims). No I/O; tested natively.
-//! - On `wasm32`: [`provide_auth`] / [`use_auth`] give the app an [`Auth`]
-//!   handle with a reactive [`AuthStatus`], `sign_in`, `sign_out` and `fetch`.
+//! - On `wasm32`: `provide_auth` / `use_auth` give the app an `Auth` handle
+//!   with a reactive `AuthStatus`, `sign_in`, `sign_out` and `fetch`.
 //!
 //! ```ignore
 //! use leptos::prelude::*;
