@@ -477,8 +477,8 @@ impl Client {
         let request =
             AuthorizationRequest::new(&self.config, &self.metadata, return_to, prompt, now);
         span.end();
+        // Expired requests were already purged when this page started.
         let started = request.and_then(|request| {
-            storage::remove_all(Some(now - PENDING_TTL_MS));
             storage::save(&request.pending)?;
             Ok(request.url)
         });
