@@ -10,14 +10,15 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 step "format and lints"
 cargo fmt --all -- --check
-cargo clippy --all-targets -- -D warnings
-cargo clippy --all-targets --target wasm32-unknown-unknown -- -D warnings
+cargo clippy --workspace --all-targets -- -D warnings
+cargo clippy --workspace --all-targets --target wasm32-unknown-unknown -- -D warnings
+RUSTDOCFLAGS="-D warnings" cargo doc -p leptos-pkce --no-deps --quiet
 
-step "native tests (protocol core)"
-cargo test
+step "native tests (protocol core and session engine)"
+cargo test --workspace
 
 step "wasm tests in headless Chromium"
-cargo test --target wasm32-unknown-unknown --lib --tests
+cargo test -p leptos-pkce --target wasm32-unknown-unknown --lib --tests
 
 step "release build"
 trunk build --release --offline

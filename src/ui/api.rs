@@ -5,6 +5,20 @@ use leptos::prelude::*;
 use leptos_pkce::{AuthStatus, use_auth};
 use serde::Deserialize;
 
+use super::messages;
+
+/// The demo's own setting in `config.json` (the library ignores it).
+#[derive(Deserialize)]
+struct DemoConfig {
+    api_url: Option<String>,
+}
+
+/// The API to call, from `config.json` (read when first needed).
+async fn api_url() -> Option<String> {
+    let response = Request::get("/config.json").send().await.ok()?;
+    response.json::<DemoConfig>().await.ok()?.api_url
+}
+
 /// The outcome of the last API call.
 #[derive(Clone, PartialEq)]
 enum ApiCall {
@@ -25,12 +39,12 @@ pub(crate) fn ApiPanel() -> impl IntoView {
     let signed_in = move || matches!(auth.status().get(), AuthStatus::SignedIn(_));
 
     let call_api = move |_| {
-        let Some(url) = auth.config().and_then(|config| config.api_url) else {
-            call.set(ApiCall::Failed("No api_url is set in config.json.".into()));
-            return;
-        };
         call.set(ApiCall::Calling);
         leptos::task::spawn_local(async move {
+            let Some(url) = api_url().await else {
+                call.set(ApiCall::Failed("No api_url is set in config.json.".into()));
+                return;
+            };
             let outcome = match auth.fetch(|| Request::get(&url).build()).await {
                 Ok(response) => {
                     let status = response.status();
@@ -40,7 +54,7 @@ pub(crate) fn ApiPanel() -> impl IntoView {
                         text: summarize(&body),
                     }
                 }
-                Err(error) => ApiCall::Failed(error.to_string()),
+                Err(error) => ApiCall::Failed(messages::explain(&error)),
             };
             call.set(outcome);
         });
@@ -48,11 +62,11 @@ pub(crate) fn ApiPanel() -> impl IntoView {
 
     let burst = RwSignal::new(None::<(usize, usize)>);
     let call_burst = move |_| {
-        let Some(url) = auth.config().and_then(|config| config.api_url) else {
-            return;
-        };
         burst.set(None);
         leptos::task::spawn_local(async move {
+            let Some(url) = api_url().await else {
+                return;
+            };
             let calls = (0..BURST).map(|_| {
                 let url = url.clone();
                 async move {

@@ -5,6 +5,7 @@
 #![allow(unreachable_pub)]
 
 mod api;
+mod messages;
 mod router;
 mod status;
 

@@ -10,7 +10,10 @@ use wasm_bindgen::JsValue;
 pub(crate) struct Route(RwSignal<String>);
 
 fn pathname() -> String {
-    leptos_pkce::web::browser::pathname()
+    window()
+        .location()
+        .pathname()
+        .unwrap_or_else(|_| "/".into())
 }
 
 /// Creates the route signal and follows back/forward and `popstate`.

@@ -3,6 +3,8 @@
 use leptos::prelude::*;
 use leptos_pkce::{AuthStatus, use_auth};
 
+use super::messages;
+
 /// Shows who is signed in, progress, or what went wrong, with the right button.
 #[component]
 pub(crate) fn StatusPanel() -> impl IntoView {
@@ -23,16 +25,10 @@ pub(crate) fn StatusPanel() -> impl IntoView {
                 class="card status"
                 data-testid="auth-status"
                 data-state=move || status.with(AuthStatus::as_str)
-                data-error=move || status.with(AuthStatus::error_code)
+                data-error=move || status.with(|status| status.error_code().map(str::to_owned))
                 aria-live="polite"
             >
                 {move || match status.get() {
-                    AuthStatus::Starting | AuthStatus::SignedOut => view! {
-                        <p>"You are signed out."</p>
-                        <button class="primary" data-testid="sign-in" on:click=move |_| auth.sign_in(None)>
-                            "Sign in"
-                        </button>
-                    }.into_any(),
                     AuthStatus::SigningIn => view! {
                         <p class="busy">
                             <span class="spinner" aria-hidden="true"></span>
@@ -54,7 +50,7 @@ pub(crate) fn StatusPanel() -> impl IntoView {
                         view! {
                             <div class="error" role="alert">
                                 <p class="error-title">"Sign-in did not complete"</p>
-                                <p data-testid="error-message">{error.to_string()}</p>
+                                <p data-testid="error-message">{messages::explain(&error)}</p>
                                 <p class="error-code">"Error code: " <code>{error.code().to_owned()}</code></p>
                             </div>
                             <Show when=move || can_retry>
@@ -64,10 +60,18 @@ pub(crate) fn StatusPanel() -> impl IntoView {
                             </Show>
                         }.into_any()
                     }
+                    _ => view! {
+                        <p>"You are signed out."</p>
+                        <button class="primary" data-testid="sign-in" on:click=move |_| auth.sign_in(None)>
+                            "Sign in"
+                        </button>
+                    }.into_any(),
                 }}
             </section>
-            {move || auth.warning().get().map(|message| view! {
-                <p class="card warning" role="status" data-testid="auth-warning">{message}</p>
+            {move || auth.warning().get().map(|warning| view! {
+                <p class="card warning" role="status" data-testid="auth-warning">
+                    {messages::warning(&warning, js_sys::Date::now())}
+                </p>
             })}
         </Show>
     }

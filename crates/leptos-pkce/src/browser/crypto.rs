@@ -1,0 +1,84 @@
+//! Signature verification with the browser's WebCrypto (`SubtleCrypto`):
+//! no RSA or elliptic-curve code in the wasm, and no C toolchain to build it.
+
+use js_sys::{Array, JSON, Object};
+use wasm_bindgen::{JsCast as _, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::CryptoKey;
+
+use crate::protocol::AuthError;
+use crate::protocol::Jwk;
+use crate::protocol::SigningAlg;
+
+fn object(json: &str) -> Option<Object> {
+    JSON::parse(json).ok()?.dyn_into().ok()
+}
+
+/// `importKey` and `verify` parameters for each algorithm.
+fn parameters(alg: SigningAlg) -> (&'static str, &'static str) {
+    match alg {
+        SigningAlg::Rs256 => (
+            r#"{"name":"RSASSA-PKCS1-v1_5","hash":"SHA-256"}"#,
+            r#"{"name":"RSASSA-PKCS1-v1_5"}"#,
+        ),
+        SigningAlg::Ps256 => (
+            r#"{"name":"RSA-PSS","hash":"SHA-256"}"#,
+            r#"{"name":"RSA-PSS","saltLength":32}"#,
+        ),
+        SigningAlg::Es256 => (
+            r#"{"name":"ECDSA","namedCurve":"P-256"}"#,
+            r#"{"name":"ECDSA","hash":"SHA-256"}"#,
+        ),
+        SigningAlg::EdDsa => (r#"{"name":"Ed25519"}"#, r#"{"name":"Ed25519"}"#),
+    }
+}
+
+/// Whether `signature` over `signing_input` verifies with `key` under `alg`.
+/// A key the browser cannot import (malformed, or an algorithm it lacks)
+/// counts as a failed signature.
+pub(super) async fn verify(
+    alg: SigningAlg,
+    key: &Jwk,
+    signing_input: &str,
+    signature: &[u8],
+) -> Result<bool, AuthError> {
+    let unsupported =
+        || AuthError::BrowserUnsupported("WebCrypto (crypto.subtle) is not available".into());
+    let subtle = web_sys::window()
+        .and_then(|window| window.crypto().ok())
+        .map(|crypto| crypto.subtle())
+        .ok_or_else(unsupported)?;
+    let (import_params, verify_params) = parameters(alg);
+    let (Some(key_data), Some(import_params), Some(verify_params)) = (
+        object(&key.public_json()),
+        object(import_params),
+        object(verify_params),
+    ) else {
+        return Ok(false);
+    };
+    let usages = Array::of1(&JsValue::from_str("verify"));
+    let Ok(import) =
+        subtle.import_key_with_object("jwk", &key_data, &import_params, false, &usages)
+    else {
+        return Ok(false);
+    };
+    let Ok(crypto_key) = JsFuture::from(import)
+        .await
+        .and_then(|key| key.dyn_into::<CryptoKey>())
+    else {
+        return Ok(false);
+    };
+    let Ok(verifying) = subtle.verify_with_object_and_u8_array_and_u8_array(
+        &verify_params,
+        &crypto_key,
+        signature,
+        signing_input.as_bytes(),
+    ) else {
+        return Ok(false);
+    };
+    Ok(JsFuture::from(verifying)
+        .await
+        .ok()
+        .and_then(|ok| ok.as_bool())
+        .unwrap_or(false))
+}

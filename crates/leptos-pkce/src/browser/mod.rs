@@ -1,0 +1,97 @@
+//! The engine's ports in the browser: `fetch` with a timeout and a body
+//! cap, sessionStorage, WebCrypto, `location`/`history` and the clock.
+
+mod crypto;
+mod http;
+pub(crate) use http::send_resource;
+pub(crate) mod perf;
+mod storage;
+pub(crate) mod window;
+
+use crate::protocol::{AuthError, Jwk, SigningAlg};
+use crate::session::{
+    Clock, HttpRequest, HttpResponse, Navigator, Randomness, ResourceResponse, SignatureVerifier,
+    TabStore, Transport,
+};
+
+/// The browser's implementation of every port of the session engine.
+#[derive(Debug, Clone, Copy)]
+pub struct Browser {
+    /// Milliseconds before any request counts as failed.
+    pub request_timeout_ms: u32,
+}
+
+impl Transport for Browser {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, AuthError> {
+        http::send(request, self.request_timeout_ms).await
+    }
+}
+
+impl TabStore for Browser {
+    fn read(&self, key: &str) -> Option<String> {
+        storage::read(key)
+    }
+    fn write(&self, key: &str, value: &str) -> Result<(), AuthError> {
+        storage::write(key, value)
+    }
+    fn delete(&self, key: &str) {
+        storage::delete(key);
+    }
+    fn keys(&self) -> Vec<String> {
+        storage::keys()
+    }
+}
+
+impl SignatureVerifier for Browser {
+    async fn verify_signature(
+        &self,
+        alg: SigningAlg,
+        key: &Jwk,
+        signing_input: &str,
+        signature: &[u8],
+    ) -> Result<bool, AuthError> {
+        crypto::verify(alg, key, signing_input, signature).await
+    }
+}
+
+impl Clock for Browser {
+    fn now_ms(&self) -> f64 {
+        js_sys::Date::now()
+    }
+    fn step_started(&self, name: &'static str) {
+        perf::mark_start(name);
+    }
+    fn step_ended(&self, name: &'static str) {
+        perf::measure_from_start(name);
+    }
+}
+
+impl ResourceResponse for gloo_net::http::Response {
+    fn status(&self) -> u16 {
+        gloo_net::http::Response::status(self)
+    }
+}
+
+impl Randomness for Browser {
+    fn fill_random(&self, bytes: &mut [u8]) -> Result<(), AuthError> {
+        crate::protocol::random::fill_random(bytes)
+    }
+}
+
+impl Navigator for Browser {
+    fn path(&self) -> String {
+        window::pathname()
+    }
+    fn query(&self) -> String {
+        window::search()
+    }
+    fn current_path(&self) -> String {
+        window::current_path()
+    }
+    fn navigate(&self, url: &str, replace: bool) {
+        window::navigate(url, replace);
+    }
+    fn replace_url(&self, path: &str) {
+        window::replace_url_quietly(path);
+    }
+}

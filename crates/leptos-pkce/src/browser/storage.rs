@@ -1,0 +1,33 @@
+//! sessionStorage: the tab's pending request and markers without secrets.
+//! No token is ever written to Web Storage.
+
+use crate::protocol::AuthError;
+
+fn session_storage() -> Option<web_sys::Storage> {
+    web_sys::window().and_then(|window| window.session_storage().ok().flatten())
+}
+
+pub(super) fn read(key: &str) -> Option<String> {
+    session_storage()?.get_item(key).ok().flatten()
+}
+
+pub(super) fn write(key: &str, value: &str) -> Result<(), AuthError> {
+    session_storage()
+        .and_then(|storage| storage.set_item(key, value).ok())
+        .ok_or_else(|| AuthError::BrowserUnsupported("sessionStorage is not available".into()))
+}
+
+pub(super) fn delete(key: &str) {
+    if let Some(storage) = session_storage() {
+        let _ = storage.remove_item(key);
+    }
+}
+
+pub(super) fn keys() -> Vec<String> {
+    let Some(storage) = session_storage() else {
+        return Vec::new();
+    };
+    (0..storage.length().unwrap_or(0))
+        .filter_map(|index| storage.key(index).ok().flatten())
+        .collect()
+}

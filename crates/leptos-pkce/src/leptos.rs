@@ -1,0 +1,289 @@
+//! The Leptos adapter: signals, tasks, one timer and the page's wake-up
+//! listeners around the session engine. It decides nothing.
+
+use std::cell::Cell;
+use std::rc::{Rc, Weak};
+use std::time::Duration;
+
+use gloo_net::http::{Request, Response};
+use leptos::prelude::*;
+
+use crate::browser::{Browser, perf, send_resource, window};
+use crate::protocol::{AuthError, ClientConfig, DEFAULT_REQUEST_TIMEOUT_MS};
+use crate::session::{
+    AuthStatus, AuthWarning, CapturedCallback, Clock as _, Session, SessionOptions, load_config,
+};
+
+/// Where the client configuration comes from.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum ConfigSource {
+    /// Fetch this URL (normally `/config.json` on the app's own origin).
+    Url(String),
+    /// Use this configuration as it is.
+    Inline(ClientConfig),
+}
+
+/// Options for [`provide_auth_with_options`], builder style.
+#[derive(Debug, Clone)]
+pub struct AuthOptions {
+    source: ConfigSource,
+    request_timeout_ms: Option<u32>,
+    session: SessionOptions,
+}
+
+impl AuthOptions {
+    /// Defaults: 15 s request timeout (or the configuration's), silent
+    /// restore on, refresh margin 60 s.
+    pub fn new(source: ConfigSource) -> Self {
+        Self {
+            source,
+            request_timeout_ms: None,
+            session: SessionOptions::default(),
+        }
+    }
+
+    /// How long any request may take before it counts as failed.
+    #[must_use]
+    pub fn request_timeout_ms(mut self, ms: u32) -> Self {
+        self.request_timeout_ms = Some(ms);
+        self
+    }
+
+    /// Whether a page load without tokens tries one `prompt=none` round trip.
+    #[must_use]
+    pub fn silent_restore(mut self, on: bool) -> Self {
+        self.session.silent_restore = on;
+        self
+    }
+
+    /// Refresh at most this long before expiry.
+    #[must_use]
+    pub fn refresh_margin_ms(mut self, ms: u32) -> Self {
+        self.session.refresh_margin_ms = ms;
+        self
+    }
+}
+
+type BrowserSession = Session<Browser>;
+
+/// A cheap, copyable handle to the client. Get it with [`use_auth`].
+#[derive(Clone, Copy)]
+pub struct Auth {
+    status: RwSignal<AuthStatus>,
+    warning: RwSignal<Option<AuthWarning>>,
+    signing_out: RwSignal<bool>,
+    session: StoredValue<Option<Rc<BrowserSession>>, LocalStorage>,
+}
+
+/// Starts the client from `source` and puts its handle in context.
+pub fn provide_auth(source: ConfigSource) -> Auth {
+    provide_auth_with_options(AuthOptions::new(source))
+}
+
+/// Starts the client (configuration, discovery, then the callback if this
+/// page is one) and puts its handle in context.
+pub fn provide_auth_with_options(options: AuthOptions) -> Auth {
+    let auth = Auth {
+        status: RwSignal::new(AuthStatus::Starting),
+        warning: RwSignal::new(None),
+        signing_out: RwSignal::new(false),
+        session: StoredValue::new_local(None),
+    };
+    provide_context(auth);
+    // Before anything is awaited: a callback's code leaves the URL now.
+    let probe = Browser {
+        request_timeout_ms: DEFAULT_REQUEST_TIMEOUT_MS,
+    };
+    let captured = CapturedCallback::capture(&probe, probe.now_ms());
+    let url_changed = captured.is_some();
+    watch_page(auth);
+    leptos::task::spawn_local(async move {
+        perf::mark("oidc:start");
+        match start(options).await {
+            Ok(session) => {
+                perf::measure_from("oidc:ready", "oidc:start");
+                let session = Rc::new(session);
+                observe(auth, &session);
+                auth.session.set_value(Some(Rc::clone(&session)));
+                let before = window::current_path();
+                session.resume(captured).await;
+                if matches!(session.status(), AuthStatus::SignedIn(_)) && url_changed {
+                    perf::measure_from("oidc:callback", "oidc:start");
+                }
+                // Routers follow the URL the client wrote, in one render.
+                if url_changed || before != window::current_path() {
+                    window::announce_url_change();
+                }
+            }
+            Err(error) => {
+                auth.status.set(AuthStatus::Error(error));
+                if url_changed {
+                    window::announce_url_change();
+                }
+            }
+        }
+    });
+    auth
+}
+
+async fn start(options: AuthOptions) -> Result<BrowserSession, AuthError> {
+    let origin = window::origin();
+    let config = match options.source {
+        ConfigSource::Inline(config) => config.validate(&origin).map(|()| config)?,
+        ConfigSource::Url(url) => {
+            let loader = Browser {
+                request_timeout_ms: DEFAULT_REQUEST_TIMEOUT_MS,
+            };
+            load_config(&loader, &url, &origin).await?
+        }
+    };
+    let request_timeout_ms = options
+        .request_timeout_ms
+        .unwrap_or_else(|| config.request_timeout_ms());
+    Session::start(Browser { request_timeout_ms }, config, options.session).await
+}
+
+/// Mirrors the engine's state into the signals and keeps one timer armed
+/// for its next wake-up.
+fn observe(auth: Auth, session: &Rc<BrowserSession>) {
+    let weak: Weak<BrowserSession> = Rc::downgrade(session);
+    let timer: Rc<Cell<Option<TimeoutHandle>>> = Rc::default();
+    let armed_for: Rc<Cell<Option<f64>>> = Rc::default();
+    session.set_observer(move || {
+        let Some(session) = weak.upgrade() else {
+            return;
+        };
+        auth.status.set(session.status());
+        auth.warning.set(session.warning());
+        auth.signing_out.set(session.signing_out());
+        let next = session.next_wake_at_ms();
+        if next == armed_for.get() {
+            return;
+        }
+        armed_for.set(next);
+        if let Some(handle) = timer.take() {
+            handle.clear();
+        }
+        // Offline, the `online` event wakes the session instead.
+        let Some(at) = next.filter(|_| window::is_online()) else {
+            return;
+        };
+        // setTimeout holds at most 2^31-1 ms; a short floor keeps a due
+        // time in the past from spinning.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let delay = (at - session.platform().now_ms()).clamp(50.0, 2_147_483_647.0) as u64;
+        let weak = Rc::downgrade(&session);
+        let armed_for = Rc::clone(&armed_for);
+        let fire = move || {
+            armed_for.set(None);
+            wake(weak.upgrade());
+        };
+        timer.set(set_timeout_with_handle(fire, Duration::from_millis(delay)).ok());
+    });
+}
+
+fn wake(session: Option<Rc<BrowserSession>>) {
+    if let Some(session) = session {
+        leptos::task::spawn_local(async move { session.on_timer(window::is_online()).await });
+    }
+}
+
+/// Timers stall in hidden tabs and sleeping laptops, and pause offline:
+/// check again when the page is visible, focused or back online; a page
+/// restored from the back/forward cache is looked at again.
+fn watch_page(auth: Auth) {
+    let on_wake = move |_| {
+        if !window::is_hidden() {
+            wake(auth.session());
+        }
+    };
+    let handles = [
+        window_event_listener_untyped("visibilitychange", on_wake),
+        window_event_listener_untyped("focus", on_wake),
+        window_event_listener_untyped("online", on_wake),
+        window_event_listener(leptos::ev::pageshow, move |event| {
+            if event.persisted()
+                && let Some(session) = auth.session()
+            {
+                session.on_page_restored();
+            }
+        }),
+    ];
+    on_cleanup(move || handles.into_iter().for_each(|handle| handle.remove()));
+}
+
+/// The handle provided by [`provide_auth`].
+///
+/// # Panics
+/// If no ancestor called [`provide_auth`].
+pub fn use_auth() -> Auth {
+    expect_context::<Auth>()
+}
+
+impl Auth {
+    fn session(&self) -> Option<Rc<BrowserSession>> {
+        self.session.try_get_value().flatten()
+    }
+
+    /// Where the session stands.
+    pub fn status(&self) -> Signal<AuthStatus> {
+        self.status.into()
+    }
+
+    /// A problem that does not end the session (a refresh is retried, or
+    /// the browser is offline).
+    pub fn warning(&self) -> Signal<Option<AuthWarning>> {
+        self.warning.into()
+    }
+
+    /// Whether a sign-out is on its way (revocation, then the provider).
+    pub fn signing_out(&self) -> Signal<bool> {
+        self.signing_out.into()
+    }
+
+    /// Sends the person to the provider. They come back to `return_to`
+    /// (an in-app path; default: the current page). If start-up failed,
+    /// the page is loaded again to retry it.
+    pub fn sign_in(&self, return_to: Option<String>) {
+        match self.session() {
+            Some(session) => {
+                session.sign_in(&return_to.unwrap_or_else(window::current_path));
+            }
+            None => window::reload(),
+        }
+    }
+
+    /// Signs out: forgets the tokens, revokes the refresh token (RFC 7009)
+    /// and ends the provider session (RP-initiated logout) where the
+    /// provider offers these.
+    pub fn sign_out(&self) {
+        if let Some(session) = self.session() {
+            leptos::task::spawn_local(async move { session.sign_out().await });
+        }
+    }
+
+    /// Calls a resource with the access token (`Authorization: Bearer`).
+    /// `make` builds the request; it may be called twice (once more after
+    /// a refresh on a 401). Only origins listed in `resource_origins` get
+    /// the token; the token is refreshed first when it is due.
+    pub async fn fetch(
+        &self,
+        make: impl Fn() -> Result<Request, gloo_net::Error>,
+    ) -> Result<Response, AuthError> {
+        let session = self.session().ok_or(AuthError::NotSignedIn)?;
+        let unbuildable = || AuthError::Network("the request could not be built".into());
+        let url = make().map_err(|_| unbuildable())?.url();
+        let timeout = session.platform().request_timeout_ms;
+        session
+            .authorized(&url, |authorization| {
+                let request = make();
+                async move {
+                    let request = request.map_err(|_| unbuildable())?;
+                    request.headers().set("Authorization", &authorization);
+                    send_resource(request, timeout).await
+                }
+            })
+            .await
+    }
+}

@@ -1,0 +1,530 @@
+//! ID token claims ([OIDC Core §2](https://openid.net/specs/openid-connect-core-1_0.html#IDToken),
+//! validation per [§3.1.3.7](https://openid.net/specs/openid-connect-core-1_0.html#IDTokenValidation)).
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
+
+use super::error::AuthError;
+use super::jws::{CompactJws, JwsHeader, SigningAlg};
+use super::random::base64url;
+use super::secret::{IdToken, constant_time_eq};
+
+/// Allowed difference between the provider's clock and the browser's, in
+/// seconds, for `exp`, `nbf` and `iat`.
+pub const CLOCK_SKEW_SECONDS: i64 = 120;
+
+/// `aud` is a string or an array of strings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Audience {
+    /// One audience.
+    One(String),
+    /// Several audiences.
+    Many(Vec<String>),
+}
+
+impl<'de> Deserialize<'de> for Audience {
+    // By hand: `#[serde(untagged)]` would buffer every value first, which
+    // costs the wasm build kilobytes.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct AudienceVisitor;
+        impl<'de> Visitor<'de> for AudienceVisitor {
+            type Value = Audience;
+            fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str("a string or an array of strings")
+            }
+            fn visit_str<E: de::Error>(self, value: &str) -> Result<Audience, E> {
+                Ok(Audience::One(value.to_owned()))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Audience, A::Error> {
+                let mut all = Vec::new();
+                while let Some(aud) = seq.next_element::<String>()? {
+                    all.push(aud);
+                }
+                Ok(Audience::Many(all))
+            }
+        }
+        deserializer.deserialize_any(AudienceVisitor)
+    }
+}
+
+impl Audience {
+    fn contains(&self, client_id: &str) -> bool {
+        match self {
+            Self::One(aud) => aud == client_id,
+            Self::Many(auds) => auds.iter().any(|aud| aud == client_id),
+        }
+    }
+
+    fn is_multiple(&self) -> bool {
+        matches!(self, Self::Many(auds) if auds.len() > 1)
+    }
+}
+
+/// The claims the client checks or shows. Reachable only through a
+/// [`VerifiedIdToken`]: nothing reads a claim before the signature and the
+/// claims have been checked.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct IdTokenClaims {
+    /// Issuer.
+    pub iss: String,
+    /// Subject: the person's stable identifier at the provider.
+    pub sub: String,
+    /// Audience.
+    pub aud: Audience,
+    /// Expiry, seconds since the epoch.
+    pub exp: i64,
+    /// Issued at, seconds since the epoch.
+    pub iat: i64,
+    /// Not before, seconds since the epoch.
+    #[serde(default)]
+    pub nbf: Option<i64>,
+    /// When the person authenticated, seconds since the epoch.
+    #[serde(default)]
+    pub auth_time: Option<i64>,
+    /// Echo of the request's nonce.
+    #[serde(default)]
+    pub nonce: Option<String>,
+    /// Authorized party.
+    #[serde(default)]
+    pub azp: Option<String>,
+    /// Access token hash.
+    #[serde(default)]
+    pub at_hash: Option<String>,
+    /// Full name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Preferred username.
+    #[serde(default)]
+    pub preferred_username: Option<String>,
+    /// Email address.
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+/// What an ID token must match.
+#[derive(Debug, Clone, Copy)]
+pub struct IdTokenExpectations<'a> {
+    /// The configured issuer.
+    pub issuer: &'a str,
+    /// This client's id.
+    pub client_id: &'a str,
+    /// The nonce sent in the authorization request (`None` on refresh).
+    pub nonce: Option<&'a str>,
+    /// Now, seconds since the epoch.
+    pub now_s: i64,
+    /// The access token issued with the ID token, for `at_hash`.
+    pub access_token: Option<&'a str>,
+    /// On refresh: the claims of the session's ID token, which the new one
+    /// must continue ([OIDC Core §12.2](https://openid.net/specs/openid-connect-core-1_0.html#RefreshTokenResponse)).
+    pub previous: Option<&'a IdTokenClaims>,
+}
+
+/// An ID token as received, parsed once (header, claims, signature) and
+/// not yet trusted: its claims stay private until
+/// [`IdTokenJws::into_verified`] has a positive signature check.
+#[derive(Debug)]
+pub struct IdTokenJws {
+    raw: IdToken,
+    header: JwsHeader,
+    signing_input_len: usize,
+    signature: Vec<u8>,
+    claims: IdTokenClaims,
+}
+
+impl IdTokenJws {
+    /// Splits and decodes the compact JWS.
+    pub fn parse(raw: IdToken) -> Result<Self, AuthError> {
+        let jws = CompactJws::parse(raw.secret())?;
+        let claims = jws.claims()?;
+        let (header, signing_input_len, signature) =
+            (jws.header, jws.signing_input.len(), jws.signature);
+        Ok(Self {
+            raw,
+            header,
+            signing_input_len,
+            signature,
+            claims,
+        })
+    }
+
+    /// The algorithm to verify with (see [`CompactJws::allowed_alg`]).
+    pub fn allowed_alg(&self, advertised: &[String]) -> Result<SigningAlg, AuthError> {
+        super::jws::allowed_alg(&self.header, &self.signature, advertised)
+    }
+
+    /// The `kid` header, if any.
+    pub fn kid(&self) -> Option<&str> {
+        self.header.kid.as_deref()
+    }
+
+    /// The bytes that were signed.
+    pub fn signing_input(&self) -> &str {
+        &self.raw.secret()[..self.signing_input_len]
+    }
+
+    /// The decoded signature.
+    pub fn signature(&self) -> &[u8] {
+        &self.signature
+    }
+
+    /// Turns a token whose signature `alg` verified (`signature_valid`) into
+    /// a [`VerifiedIdToken`], checking its claims against `expect`.
+    pub fn into_verified(
+        self,
+        alg: SigningAlg,
+        signature_valid: bool,
+        expect: &IdTokenExpectations<'_>,
+    ) -> Result<VerifiedIdToken, AuthError> {
+        if !signature_valid {
+            return Err(AuthError::invalid_id_token("signature"));
+        }
+        self.claims.validate(expect)?;
+        if let Some(access_token) = expect.access_token {
+            self.claims.check_at_hash(alg, access_token)?;
+        }
+        Ok(VerifiedIdToken {
+            raw: self.raw,
+            claims: self.claims,
+            alg,
+        })
+    }
+}
+
+/// An ID token whose signature and claims were checked.
+#[derive(Debug)]
+pub struct VerifiedIdToken {
+    raw: IdToken,
+    claims: IdTokenClaims,
+    alg: SigningAlg,
+}
+
+impl VerifiedIdToken {
+    /// The verified claims.
+    pub fn claims(&self) -> &IdTokenClaims {
+        &self.claims
+    }
+
+    /// The algorithm its signature was verified with.
+    pub fn alg(&self) -> SigningAlg {
+        self.alg
+    }
+
+    /// The token itself (for `id_token_hint`).
+    pub fn raw(&self) -> &IdToken {
+        &self.raw
+    }
+
+    /// Splits into the token and its claims.
+    pub fn into_parts(self) -> (IdToken, IdTokenClaims) {
+        (self.raw, self.claims)
+    }
+}
+
+impl IdTokenClaims {
+    /// Checks `iss`, `aud`/`azp`, `exp`, `nbf`, `iat`, `nonce` and, on
+    /// refresh, continuity with the previous ID token.
+    fn validate(&self, expect: &IdTokenExpectations<'_>) -> Result<(), AuthError> {
+        if self.iss != expect.issuer {
+            return Err(AuthError::invalid_id_token("issuer"));
+        }
+        if !self.aud.contains(expect.client_id) {
+            return Err(AuthError::invalid_id_token("audience"));
+        }
+        // With several audiences `azp` must be present; whenever present it
+        // must be this client.
+        let azp_required = self.aud.is_multiple();
+        if (azp_required || self.azp.is_some()) && self.azp.as_deref() != Some(expect.client_id) {
+            return Err(AuthError::invalid_id_token("authorized party"));
+        }
+        if self.exp.saturating_add(CLOCK_SKEW_SECONDS) <= expect.now_s {
+            return Err(AuthError::invalid_id_token("expired"));
+        }
+        if self
+            .nbf
+            .is_some_and(|nbf| nbf.saturating_sub(CLOCK_SKEW_SECONDS) > expect.now_s)
+        {
+            return Err(AuthError::invalid_id_token("not yet valid"));
+        }
+        if self.iat.saturating_sub(CLOCK_SKEW_SECONDS) > expect.now_s {
+            return Err(AuthError::invalid_id_token("issued in the future"));
+        }
+        if let Some(expected) = expect.nonce {
+            match &self.nonce {
+                Some(nonce) if constant_time_eq(nonce, expected) => {}
+                _ => return Err(AuthError::invalid_id_token("nonce")),
+            }
+        }
+        match expect.previous {
+            Some(previous) => self.continues(previous),
+            None => Ok(()),
+        }
+    }
+
+    /// OIDC Core §12.2: a refreshed ID token names the same issuer, subject,
+    /// audience and authorized party, keeps `auth_time`, and carries the
+    /// original `nonce` if it carries one.
+    fn continues(&self, previous: &Self) -> Result<(), AuthError> {
+        if self.iss != previous.iss || self.sub != previous.sub {
+            return Err(AuthError::invalid_id_token(
+                "refreshed ID token names another person",
+            ));
+        }
+        if self.aud != previous.aud || self.azp != previous.azp {
+            return Err(AuthError::invalid_id_token(
+                "refreshed ID token has another audience",
+            ));
+        }
+        if previous.auth_time.is_some() && self.auth_time != previous.auth_time {
+            return Err(AuthError::invalid_id_token(
+                "refreshed ID token changes auth_time",
+            ));
+        }
+        if let Some(nonce) = &self.nonce
+            && previous.nonce.as_deref() != Some(nonce.as_str())
+        {
+            return Err(AuthError::invalid_id_token(
+                "refreshed ID token changes the nonce",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Checks `at_hash` against the access token, when the claim is present
+    /// ([OIDC Core §3.1.3.8](https://openid.net/specs/openid-connect-core-1_0.html#CodeIDToken)).
+    fn check_at_hash(&self, alg: SigningAlg, access_token: &str) -> Result<(), AuthError> {
+        let Some(claimed) = &self.at_hash else {
+            return Ok(());
+        };
+        if constant_time_eq(&at_hash(alg, access_token), claimed) {
+            Ok(())
+        } else {
+            Err(AuthError::invalid_id_token("at_hash"))
+        }
+    }
+
+    /// The name to greet the person with.
+    pub fn display_name(&self) -> &str {
+        [&self.name, &self.preferred_username, &self.email]
+            .into_iter()
+            .flatten()
+            .find(|value| !value.trim().is_empty())
+            .map_or(self.sub.as_str(), String::as_str)
+    }
+}
+
+/// base64url of the left half of the hash of `access_token`, with the hash
+/// of the signing algorithm (SHA-512 for Ed25519).
+pub fn at_hash(alg: SigningAlg, access_token: &str) -> String {
+    use sha2::{Digest, Sha256, Sha512};
+    match alg {
+        SigningAlg::EdDsa => base64url(&Sha512::digest(access_token.as_bytes())[..32]),
+        _ => base64url(&Sha256::digest(access_token.as_bytes())[..16]),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// An unsigned test JWT (signature bytes `sig`) with these claims.
+    pub(crate) fn jwt(claims: &serde_json::Value) -> String {
+        let header = base64url(br#"{"alg":"RS256","kid":"k1"}"#);
+        let payload = base64url(claims.to_string().as_bytes());
+        format!("{header}.{payload}.c2ln")
+    }
+
+    fn base(overrides: serde_json::Value) -> serde_json::Value {
+        let mut base = json!({
+            "iss": "http://127.0.0.1:9000", "sub": "alice", "aud": "leptos-spa",
+            "exp": 2_000, "iat": 1_000, "nonce": "n0nce", "name": "Alice Liddell"
+        });
+        if let (Some(base), Some(extra)) = (base.as_object_mut(), overrides.as_object()) {
+            for (key, value) in extra {
+                base.insert(key.clone(), value.clone());
+            }
+        }
+        base
+    }
+
+    const EXPECT: IdTokenExpectations<'static> = IdTokenExpectations {
+        issuer: "http://127.0.0.1:9000",
+        client_id: "leptos-spa",
+        nonce: Some("n0nce"),
+        now_s: 1_500,
+        access_token: None,
+        previous: None,
+    };
+
+    fn verify_with(
+        claims: serde_json::Value,
+        signature_valid: bool,
+        expect: &IdTokenExpectations<'_>,
+    ) -> Result<VerifiedIdToken, AuthError> {
+        IdTokenJws::parse(IdToken::new(jwt(&claims)))?.into_verified(
+            SigningAlg::Rs256,
+            signature_valid,
+            expect,
+        )
+    }
+
+    fn reason(overrides: serde_json::Value) -> Option<String> {
+        verify_with(base(overrides), true, &EXPECT)
+            .err()
+            .map(|err| match err {
+                AuthError::InvalidIdToken(why) => why,
+                other => other.code().to_owned(),
+            })
+    }
+
+    #[test]
+    fn accepts_valid_claims_and_names_the_person() {
+        let verified = verify_with(base(json!({})), true, &EXPECT).expect("valid");
+        assert_eq!(verified.claims().display_name(), "Alice Liddell");
+        assert_eq!(verified.alg(), SigningAlg::Rs256);
+        let anonymous = verify_with(base(json!({"name": null})), true, &EXPECT).expect("valid");
+        assert_eq!(anonymous.claims().display_name(), "alice");
+    }
+
+    #[test]
+    fn a_failed_signature_hides_the_claims() {
+        let err = verify_with(base(json!({})), false, &EXPECT).expect_err("bad signature");
+        assert_eq!(err, AuthError::invalid_id_token("signature"));
+    }
+
+    #[test]
+    fn parses_once_and_exposes_what_verification_needs() {
+        let raw = jwt(&base(json!({})));
+        let jws = IdTokenJws::parse(IdToken::new(raw.clone())).expect("parses");
+        assert_eq!(jws.kid(), Some("k1"));
+        assert_eq!(jws.signature(), b"sig");
+        assert_eq!(
+            Some(jws.signing_input()),
+            raw.rsplit_once('.').map(|(a, _)| a)
+        );
+        assert_eq!(jws.allowed_alg(&[]), Ok(SigningAlg::Rs256));
+    }
+
+    #[test]
+    fn names_the_failed_check() {
+        assert_eq!(
+            reason(json!({"iss": "http://evil"})).as_deref(),
+            Some("issuer")
+        );
+        assert_eq!(reason(json!({"aud": "other"})).as_deref(), Some("audience"));
+        assert_eq!(
+            reason(json!({"aud": ["leptos-spa", "x"]})).as_deref(),
+            Some("authorized party")
+        );
+        assert_eq!(
+            reason(json!({"aud": ["leptos-spa", "x"], "azp": "leptos-spa"})),
+            None
+        );
+        assert_eq!(reason(json!({"exp": 1_300})).as_deref(), Some("expired"));
+        assert_eq!(reason(json!({"exp": 1_400})), None, "within clock skew");
+        assert_eq!(
+            reason(json!({"iat": 1_700})).as_deref(),
+            Some("issued in the future")
+        );
+        assert_eq!(reason(json!({"nonce": "other"})).as_deref(), Some("nonce"));
+        assert_eq!(reason(json!({"nonce": null})).as_deref(), Some("nonce"));
+    }
+
+    #[test]
+    fn not_before_is_checked_with_the_skew() {
+        assert_eq!(
+            reason(json!({"nbf": 1_700})).as_deref(),
+            Some("not yet valid")
+        );
+        assert_eq!(reason(json!({"nbf": 1_600})), None, "within clock skew");
+        assert_eq!(reason(json!({"nbf": 1_000})), None);
+    }
+
+    #[test]
+    fn extreme_times_do_not_overflow() {
+        assert_eq!(reason(json!({"exp": i64::MAX})), None);
+        assert_eq!(reason(json!({"exp": i64::MIN})).as_deref(), Some("expired"));
+        assert_eq!(
+            reason(json!({"iat": i64::MAX})).as_deref(),
+            Some("issued in the future")
+        );
+        assert_eq!(reason(json!({"nbf": i64::MIN})), None);
+    }
+
+    #[test]
+    fn refreshed_tokens_must_continue_the_session() {
+        let original = verify_with(base(json!({"auth_time": 900})), true, &EXPECT)
+            .expect("original")
+            .into_parts()
+            .1;
+        let refresh = IdTokenExpectations {
+            nonce: None,
+            previous: Some(&original),
+            ..EXPECT
+        };
+        let check = |overrides| {
+            verify_with(base(overrides), true, &refresh)
+                .err()
+                .map(|err| err.to_string())
+        };
+        assert_eq!(check(json!({"auth_time": 900})), None);
+        assert_eq!(check(json!({"auth_time": 900, "nonce": null})), None);
+        for (overrides, why) in [
+            (
+                json!({"auth_time": 900, "sub": "mallory"}),
+                "another person",
+            ),
+            (json!({"auth_time": 1_400}), "auth_time"),
+            (json!({"auth_time": null}), "auth_time"),
+            (json!({"auth_time": 900, "nonce": "other"}), "nonce"),
+            (
+                json!({"auth_time": 900, "aud": ["leptos-spa", "x"], "azp": "leptos-spa"}),
+                "audience",
+            ),
+        ] {
+            let err = check(overrides.clone()).unwrap_or_default();
+            assert!(err.contains(why), "{overrides}: {err}");
+        }
+    }
+
+    /// OIDC Core §A.3 example: at_hash of "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y".
+    #[test]
+    fn at_hash_matches_the_spec_example() {
+        let token = "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y";
+        assert_eq!(at_hash(SigningAlg::Rs256, token), "77QmUPtjPfzWtF2AnpK9RQ");
+        let claims = base(json!({"at_hash": "77QmUPtjPfzWtF2AnpK9RQ"}));
+        let with_token = |access_token| IdTokenExpectations {
+            access_token: Some(access_token),
+            ..EXPECT
+        };
+        assert!(verify_with(claims.clone(), true, &with_token(token)).is_ok());
+        assert_eq!(
+            verify_with(claims, true, &with_token("other")).expect_err("mismatch"),
+            AuthError::invalid_id_token("at_hash")
+        );
+        assert!(
+            verify_with(base(json!({})), true, &with_token(token)).is_ok(),
+            "absent: nothing to check"
+        );
+    }
+
+    /// Ed25519 signs with SHA-512, so its at_hash is the left half of that.
+    #[test]
+    fn eddsa_at_hash_uses_sha512() {
+        use sha2::{Digest, Sha512};
+        let token = "an-access-token";
+        let expected = base64url(&Sha512::digest(token.as_bytes())[..32]);
+        assert_eq!(at_hash(SigningAlg::EdDsa, token), expected);
+        assert_eq!(expected.len(), 43);
+        assert_ne!(at_hash(SigningAlg::Es256, token), expected);
+    }
+
+    #[test]
+    fn refuses_what_is_not_a_jwt() {
+        for bad in ["", "a.b", "a.b.c.d", "!!.!!.!!"] {
+            let err = IdTokenJws::parse(IdToken::new(bad.into())).expect_err(bad);
+            assert_eq!(err.code(), "invalid_id_token");
+        }
+    }
+}

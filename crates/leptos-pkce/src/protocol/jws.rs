@@ -1,0 +1,223 @@
+//! Compact JWS parsing and the algorithm policy for ID tokens
+//! ([RFC 7515](https://www.rfc-editor.org/rfc/rfc7515), [RFC 8725 §3.1–3.2](https://www.rfc-editor.org/rfc/rfc8725#section-3.1)).
+//! Signatures themselves are checked by the browser's WebCrypto.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use super::error::AuthError;
+
+/// The asymmetric algorithms this client verifies. `none` and every HMAC
+/// algorithm are refused outright: a public client has no shared secret,
+/// and "HS256 keyed with the public key" is a classic forgery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SigningAlg {
+    /// RSASSA-PKCS1-v1_5 with SHA-256.
+    Rs256,
+    /// RSASSA-PSS with SHA-256.
+    Ps256,
+    /// ECDSA P-256 with SHA-256.
+    Es256,
+    /// Ed25519.
+    EdDsa,
+}
+
+impl SigningAlg {
+    /// From the JOSE `alg` name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "RS256" => Some(Self::Rs256),
+            "PS256" => Some(Self::Ps256),
+            "ES256" => Some(Self::Es256),
+            "EdDSA" | "Ed25519" => Some(Self::EdDsa),
+            _ => None,
+        }
+    }
+
+    /// The JOSE `alg` name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Rs256 => "RS256",
+            Self::Ps256 => "PS256",
+            Self::Es256 => "ES256",
+            Self::EdDsa => "EdDSA",
+        }
+    }
+
+    /// Whether `name` (a JOSE `alg` value) denotes this algorithm; Ed25519
+    /// has two names ([RFC 9864](https://www.rfc-editor.org/rfc/rfc9864)).
+    pub fn is_named(self, name: &str) -> bool {
+        Self::from_name(name) == Some(self)
+    }
+
+    /// The JWK `kty` a key for this algorithm has.
+    pub fn key_type(self) -> &'static str {
+        match self {
+            Self::Rs256 | Self::Ps256 => "RSA",
+            Self::Es256 => "EC",
+            Self::EdDsa => "OKP",
+        }
+    }
+
+    /// The JWK `crv` required, for curve-based keys.
+    pub fn curve(self) -> Option<&'static str> {
+        match self {
+            Self::Es256 => Some("P-256"),
+            Self::EdDsa => Some("Ed25519"),
+            Self::Rs256 | Self::Ps256 => None,
+        }
+    }
+}
+
+/// The protected header fields the client reads.
+#[derive(Debug, Clone, Deserialize)]
+pub struct JwsHeader {
+    /// Signature algorithm.
+    pub alg: String,
+    /// Key id.
+    #[serde(default)]
+    pub kid: Option<String>,
+    /// Critical extensions: none is understood, so any makes the token invalid.
+    #[serde(default)]
+    pub crit: Option<Vec<String>>,
+}
+
+/// A compact JWS split into header, signing input and signature.
+#[derive(Debug)]
+pub struct CompactJws<'a> {
+    /// The decoded protected header.
+    pub header: JwsHeader,
+    /// `BASE64URL(header) . BASE64URL(payload)`: the bytes that were signed.
+    pub signing_input: &'a str,
+    /// `BASE64URL(payload)`.
+    pub payload: &'a str,
+    /// The decoded signature.
+    pub signature: Vec<u8>,
+}
+
+fn decode_json<T: DeserializeOwned>(part: &str, problem: &str) -> Result<T, AuthError> {
+    URL_SAFE_NO_PAD
+        .decode(part)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .ok_or_else(|| AuthError::invalid_id_token(problem))
+}
+
+impl<'a> CompactJws<'a> {
+    /// Splits `jwt` (three base64url parts).
+    pub fn parse(jwt: &'a str) -> Result<Self, AuthError> {
+        let (signing_input, signature) = jwt
+            .rsplit_once('.')
+            .ok_or_else(|| AuthError::invalid_id_token("not a signed JWT"))?;
+        let (header, payload) = signing_input
+            .split_once('.')
+            .ok_or_else(|| AuthError::invalid_id_token("not a signed JWT"))?;
+        if payload.contains('.') {
+            return Err(AuthError::invalid_id_token("not a signed JWT"));
+        }
+        let header: JwsHeader = decode_json(header, "unreadable header")?;
+        let signature = URL_SAFE_NO_PAD
+            .decode(signature)
+            .map_err(|_| AuthError::invalid_id_token("unreadable signature"))?;
+        Ok(Self {
+            header,
+            signing_input,
+            payload,
+            signature,
+        })
+    }
+
+    /// The payload, decoded as JSON into `T` (not yet verified!).
+    pub fn claims<T: DeserializeOwned>(&self) -> Result<T, AuthError> {
+        decode_json(self.payload, "unreadable claims")
+    }
+
+    /// The algorithm to verify with: the header's `alg`, if it is
+    /// asymmetric, supported here, and advertised by the provider
+    /// (`RS256` when the provider lists none, per Discovery §3).
+    pub fn allowed_alg(&self, advertised: &[String]) -> Result<SigningAlg, AuthError> {
+        allowed_alg(&self.header, &self.signature, advertised)
+    }
+}
+
+/// See [`CompactJws::allowed_alg`].
+pub(crate) fn allowed_alg(
+    header: &JwsHeader,
+    signature: &[u8],
+    advertised: &[String],
+) -> Result<SigningAlg, AuthError> {
+    let name = header.alg.as_str();
+    if header.crit.is_some() {
+        return Err(AuthError::invalid_id_token("unsupported critical header"));
+    }
+    let advertised_ok = if advertised.is_empty() {
+        name == "RS256"
+    } else {
+        advertised.iter().any(|alg| alg == name)
+    };
+    match SigningAlg::from_name(name) {
+        Some(alg) if advertised_ok && !signature.is_empty() => Ok(alg),
+        _ => Err(AuthError::invalid_id_token("algorithm not allowed")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::random::base64url;
+
+    fn token(header: &str, signature: &[u8]) -> String {
+        format!(
+            "{}.{}.{}",
+            base64url(header.as_bytes()),
+            base64url(b"{}"),
+            base64url(signature)
+        )
+    }
+
+    fn alg_of(header: &str, signature: &[u8], advertised: &[&str]) -> Result<SigningAlg, String> {
+        let jwt = token(header, signature);
+        let advertised: Vec<String> = advertised.iter().map(|s| (*s).to_owned()).collect();
+        CompactJws::parse(&jwt)
+            .and_then(|jws| jws.allowed_alg(&advertised))
+            .map_err(|err| err.to_string())
+    }
+
+    #[test]
+    fn accepts_advertised_asymmetric_algorithms() {
+        assert_eq!(
+            alg_of(r#"{"alg":"RS256","kid":"k1"}"#, b"sig", &[]),
+            Ok(SigningAlg::Rs256)
+        );
+        assert_eq!(
+            alg_of(r#"{"alg":"ES256"}"#, b"sig", &["RS256", "ES256"]),
+            Ok(SigningAlg::Es256)
+        );
+        let jwt = token(r#"{"alg":"PS256","kid":"k"}"#, b"s");
+        let jws = CompactJws::parse(&jwt).expect("parses");
+        assert_eq!(jws.header.kid.as_deref(), Some("k"));
+        assert_eq!(jws.signature, b"s");
+        assert_eq!(jws.signing_input.matches('.').count(), 1);
+    }
+
+    #[test]
+    fn refuses_none_hmac_unadvertised_and_crit() {
+        for (header, signature, advertised) in [
+            (r#"{"alg":"none"}"#, &b""[..], &["none", "RS256"][..]),
+            (r#"{"alg":"HS256"}"#, b"mac", &["HS256", "RS256"]),
+            (r#"{"alg":"ES256"}"#, b"sig", &["RS256"]),
+            (r#"{"alg":"ES256"}"#, b"sig", &[]),
+            (r#"{"alg":"RS512"}"#, b"sig", &["RS512"]),
+            (r#"{"alg":"RS256"}"#, b"", &["RS256"]),
+            (r#"{"alg":"RS256","crit":["exp"]}"#, b"sig", &["RS256"]),
+        ] {
+            let result = alg_of(header, signature, advertised);
+            assert!(result.is_err(), "{header} {advertised:?}");
+        }
+        assert!(CompactJws::parse("a.b").is_err());
+        assert!(CompactJws::parse("a.b.c.d").is_err());
+    }
+}

@@ -1,0 +1,47 @@
+//! The protocol pieces, pure and I/O-free: each one an RFC step over strings
+//! and bytes. The session engine composes them; apps rarely need them
+//! directly, but they are here for those who build their own flow.
+
+mod callback;
+mod config;
+mod discovery;
+mod error;
+mod id_token;
+mod jwk;
+mod jws;
+mod logout;
+mod pending;
+mod pkce;
+pub(crate) mod random;
+mod request;
+mod return_to;
+mod secret;
+mod token;
+pub(crate) mod uri;
+mod userinfo;
+
+pub use callback::{CallbackExpectations, CallbackParams, validate_callback};
+pub use config::{ClientConfig, DEFAULT_REQUEST_TIMEOUT_MS};
+pub use discovery::{ProviderMetadata, discovery_url};
+pub use error::AuthError;
+pub use id_token::{
+    Audience, CLOCK_SKEW_SECONDS, IdTokenClaims, IdTokenExpectations, IdTokenJws, VerifiedIdToken,
+    at_hash,
+};
+pub use jwk::{Jwk, JwkSet, KeyChoice};
+pub use jws::{CompactJws, JwsHeader, SigningAlg};
+pub use logout::{end_session_url, revocation_form};
+pub use pending::{LOGOUT_PREFIX, PENDING_TTL_MS, PendingRequest, SILENT_SKIP_KEY, STORAGE_PREFIX};
+pub use pkce::{CODE_CHALLENGE_METHOD, PkceCodeChallenge, is_valid_verifier};
+pub use request::{AuthorizationRequest, Prompt, RequestSecrets};
+pub use return_to::sanitize_return_path;
+pub use secret::{
+    AccessToken, AuthorizationCode, CsrfState, IdToken, Nonce, PkceCodeVerifier, RefreshToken,
+};
+pub use token::{
+    TokenResponse, authorization_code_form, parse_token_response, refresh_form,
+    rotated_refresh_token,
+};
+pub use userinfo::{UserinfoClaims, parse_userinfo};
+
+pub(crate) use secret::constant_time_eq;

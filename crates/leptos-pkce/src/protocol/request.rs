@@ -1,0 +1,216 @@
+//! The authorization request ([RFC 6749 §4.1.1](https://www.rfc-editor.org/rfc/rfc6749#section-4.1.1),
+//! [RFC 7636 §4.3](https://www.rfc-editor.org/rfc/rfc7636#section-4.3),
+//! [OIDC Core §3.1.2.1](https://openid.net/specs/openid-connect-core-1_0.html#AuthRequest)).
+
+use super::config::ClientConfig;
+use super::discovery::ProviderMetadata;
+use super::error::AuthError;
+use super::pending::PendingRequest;
+use super::pkce::CODE_CHALLENGE_METHOD;
+use super::random::{ENTROPY_BYTES, base64url};
+use super::return_to::sanitize_return_path;
+use super::secret::{CsrfState, Nonce, PkceCodeVerifier};
+use super::uri::append_query;
+
+/// The URL to send the person to, and what this tab must remember until the callback.
+#[derive(Debug)]
+pub struct AuthorizationRequest {
+    /// The provider's authorization endpoint with every parameter.
+    pub url: String,
+    /// To be written to sessionStorage just before the redirect.
+    pub pending: PendingRequest,
+}
+
+/// How the provider should treat an existing session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prompt {
+    /// Ask the person as usual (no `prompt` parameter).
+    Default,
+    /// `prompt=none`: sign in silently or fail with `login_required`.
+    None,
+    /// `prompt=login`: always ask for credentials.
+    Login,
+}
+
+/// The one-time values of a request. Split out so tests can fix them.
+#[derive(Debug)]
+pub struct RequestSecrets {
+    /// Fresh `state`.
+    pub state: CsrfState,
+    /// Fresh PKCE verifier.
+    pub code_verifier: PkceCodeVerifier,
+    /// Fresh `nonce`.
+    pub nonce: Nonce,
+}
+
+impl RequestSecrets {
+    /// Three independent 256-bit random values from the platform's CSPRNG.
+    pub fn random() -> Result<Self, AuthError> {
+        Self::from_source(&mut |bytes| super::random::fill_random(bytes))
+    }
+
+    /// Three independent 256-bit values from `fill` (a CSPRNG port).
+    pub fn from_source(
+        fill: &mut dyn FnMut(&mut [u8]) -> Result<(), AuthError>,
+    ) -> Result<Self, AuthError> {
+        let mut token = || -> Result<String, AuthError> {
+            let mut bytes = [0u8; ENTROPY_BYTES];
+            fill(&mut bytes)?;
+            Ok(base64url(&bytes))
+        };
+        Ok(Self {
+            state: CsrfState::new(token()?),
+            code_verifier: PkceCodeVerifier::new(token()?),
+            nonce: Nonce::new(token()?),
+        })
+    }
+}
+
+impl AuthorizationRequest {
+    /// Builds the request with fresh random secrets.
+    pub fn new(
+        config: &ClientConfig,
+        metadata: &ProviderMetadata,
+        return_to: &str,
+        prompt: Prompt,
+        now_ms: f64,
+    ) -> Result<Self, AuthError> {
+        Ok(Self::with_secrets(
+            config,
+            metadata,
+            return_to,
+            prompt,
+            now_ms,
+            RequestSecrets::random()?,
+        ))
+    }
+
+    /// Builds the request with the given secrets.
+    pub fn with_secrets(
+        config: &ClientConfig,
+        metadata: &ProviderMetadata,
+        return_to: &str,
+        prompt: Prompt,
+        now_ms: f64,
+        secrets: RequestSecrets,
+    ) -> Self {
+        let challenge = secrets.code_verifier.challenge();
+        let scope = config.scope_param();
+        let mut params = vec![
+            ("response_type", "code"),
+            ("client_id", config.client_id.as_str()),
+            ("redirect_uri", config.redirect_uri.as_str()),
+            ("scope", scope.as_str()),
+            ("state", secrets.state.secret()),
+            ("code_challenge", challenge.as_str()),
+            ("code_challenge_method", CODE_CHALLENGE_METHOD),
+            ("nonce", secrets.nonce.secret()),
+        ];
+        match prompt {
+            Prompt::Default => {}
+            Prompt::None => params.push(("prompt", "none")),
+            Prompt::Login => params.push(("prompt", "login")),
+        }
+        let url = append_query(&metadata.authorization_endpoint, &params);
+        let pending = PendingRequest {
+            state: secrets.state,
+            code_verifier: secrets.code_verifier,
+            nonce: secrets.nonce,
+            issuer: config.issuer.clone(),
+            redirect_uri: config.redirect_uri.clone(),
+            return_to: sanitize_return_path(return_to, config.callback_path()),
+            created_at_ms: now_ms,
+            silent: prompt == Prompt::None,
+        };
+        Self { url, pending }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub(crate) fn config() -> ClientConfig {
+        ClientConfig {
+            issuer: "http://127.0.0.1:9000".into(),
+            client_id: "leptos-spa".into(),
+            redirect_uri: "http://localhost:8080/callback".into(),
+            post_logout_redirect_uri: Some("http://localhost:8080/".into()),
+            scopes: vec!["openid".into(), "profile".into(), "api:read".into()],
+            resource_origins: Vec::new(),
+            request_timeout_ms: None,
+        }
+    }
+
+    pub(crate) fn metadata() -> ProviderMetadata {
+        ProviderMetadata::from_json(
+            r#"{"issuer":"http://127.0.0.1:9000","authorization_endpoint":"http://127.0.0.1:9000/auth","token_endpoint":"http://127.0.0.1:9000/token"}"#,
+            "http://127.0.0.1:9000",
+        )
+        .expect("metadata")
+    }
+
+    fn query(url: &str) -> Vec<(String, String)> {
+        let (_, query) = url.split_once('?').expect("query");
+        form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect()
+    }
+
+    #[test]
+    fn has_exactly_the_walkthrough_parameters() {
+        let request = AuthorizationRequest::with_secrets(
+            &config(),
+            &metadata(),
+            "/profile?tab=1",
+            Prompt::Default,
+            5.0,
+            RequestSecrets {
+                state: CsrfState::new("STATE".into()),
+                code_verifier: PkceCodeVerifier::new(
+                    "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk".into(),
+                ),
+                nonce: Nonce::new("NONCE".into()),
+            },
+        );
+        assert!(request.url.starts_with("http://127.0.0.1:9000/auth?"));
+        let expected: Vec<(String, String)> = [
+            ("response_type", "code"),
+            ("client_id", "leptos-spa"),
+            ("redirect_uri", "http://localhost:8080/callback"),
+            ("scope", "openid profile api:read"),
+            ("state", "STATE"),
+            (
+                "code_challenge",
+                "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+            ),
+            ("code_challenge_method", "S256"),
+            ("nonce", "NONCE"),
+        ]
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+        assert_eq!(query(&request.url), expected);
+        assert!(
+            !request.url.contains("dBjftJeZ"),
+            "the verifier never leaves the tab"
+        );
+        assert_eq!(request.pending.return_to, "/profile?tab=1");
+        assert!(!request.pending.silent);
+    }
+
+    #[test]
+    fn silent_requests_say_prompt_none_and_outside_urls_become_root() {
+        let request = AuthorizationRequest::new(
+            &config(),
+            &metadata(),
+            "https://evil.example/",
+            Prompt::None,
+            0.0,
+        )
+        .expect("request");
+        assert!(query(&request.url).contains(&("prompt".into(), "none".into())));
+        assert!(request.pending.silent);
+        assert_eq!(request.pending.return_to, "/");
+    }
+}

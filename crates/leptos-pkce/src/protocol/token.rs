@@ -1,0 +1,282 @@
+//! Token requests and responses ([RFC 6749 §4.1.3–§5](https://www.rfc-editor.org/rfc/rfc6749#section-4.1.3),
+//! [§6](https://www.rfc-editor.org/rfc/rfc6749#section-6)). A public client: no
+//! client secret is ever sent; `client_id` identifies it.
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
+
+use super::error::AuthError;
+use super::secret::{AccessToken, AuthorizationCode, IdToken, PkceCodeVerifier, RefreshToken};
+use super::uri::form_encode;
+
+/// The form body that exchanges a code (consuming it and its verifier).
+pub fn authorization_code_form(
+    code: AuthorizationCode,
+    code_verifier: PkceCodeVerifier,
+    redirect_uri: &str,
+    client_id: &str,
+) -> String {
+    form_encode(&[
+        ("grant_type", "authorization_code"),
+        ("code", code.secret()),
+        ("redirect_uri", redirect_uri),
+        ("client_id", client_id),
+        ("code_verifier", code_verifier.secret()),
+    ])
+}
+
+/// The form body that redeems a refresh token.
+pub fn refresh_form(refresh_token: &RefreshToken, client_id: &str) -> String {
+    form_encode(&[
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh_token.secret()),
+        ("client_id", client_id),
+    ])
+}
+
+/// A successful, checked token response.
+#[derive(Debug)]
+pub struct TokenResponse {
+    /// The access token.
+    pub access_token: AccessToken,
+    /// A (rotated) refresh token, if issued.
+    pub refresh_token: Option<RefreshToken>,
+    /// The ID token, if issued.
+    pub id_token: Option<IdToken>,
+    /// Lifetime of the access token in seconds, if stated.
+    pub expires_in: Option<u64>,
+    /// Granted scope, if it differs from the request or is stated.
+    pub scope: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RawSuccess {
+    access_token: Option<String>,
+    token_type: Option<String>,
+    #[serde(default)]
+    expires_in: Lifetime,
+    refresh_token: Option<String>,
+    id_token: Option<String>,
+    scope: Option<String>,
+}
+
+/// `expires_in`: a number of seconds, or (as some providers send it) a
+/// numeric string.
+#[derive(Default)]
+enum Lifetime {
+    #[default]
+    Absent,
+    Seconds(u64),
+    Invalid,
+}
+
+impl<'de> Deserialize<'de> for Lifetime {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct LifetimeVisitor;
+        impl Visitor<'_> for LifetimeVisitor {
+            type Value = Lifetime;
+            fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str("a number of seconds")
+            }
+            fn visit_u64<E: de::Error>(self, seconds: u64) -> Result<Lifetime, E> {
+                Ok(Lifetime::Seconds(seconds))
+            }
+            fn visit_i64<E: de::Error>(self, seconds: i64) -> Result<Lifetime, E> {
+                Ok(u64::try_from(seconds).map_or(Lifetime::Invalid, Lifetime::Seconds))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Lifetime, E> {
+                Ok(Lifetime::Invalid)
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<Lifetime, E> {
+                Ok(text.parse().map_or(Lifetime::Invalid, Lifetime::Seconds))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Lifetime, E> {
+                Ok(Lifetime::Invalid)
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Lifetime, E> {
+                Ok(Lifetime::Absent)
+            }
+        }
+        deserializer.deserialize_any(LifetimeVisitor)
+    }
+}
+
+#[derive(Deserialize)]
+struct RawError {
+    error: String,
+    error_description: Option<String>,
+}
+
+/// Interprets the token endpoint's answer: an OAuth error (400/401 with
+/// `error`), a server failure, or a response that must be a JSON object
+/// with a non-empty `access_token`, `token_type` Bearer and, if present, a
+/// positive `expires_in`.
+pub fn parse_token_response(status: u16, body: &str) -> Result<TokenResponse, AuthError> {
+    if !(200..300).contains(&status) {
+        if let Ok(error) = serde_json::from_str::<RawError>(body) {
+            return Err(AuthError::oauth(
+                &error.error,
+                error.error_description.as_deref(),
+            ));
+        }
+        return Err(if status >= 500 {
+            AuthError::ServerError(status)
+        } else {
+            AuthError::TokenResponseInvalid(format!("HTTP {status} without an OAuth error"))
+        });
+    }
+    let invalid = |why: &str| AuthError::TokenResponseInvalid(why.to_owned());
+    let raw: RawSuccess =
+        serde_json::from_str(body).map_err(|_| invalid("not a valid JSON token response"))?;
+    let access_token = raw
+        .access_token
+        .filter(|token| !token.is_empty())
+        .ok_or_else(|| invalid("no access_token"))?;
+    match raw.token_type.as_deref() {
+        // RFC 6749 §5.1: the type is case-insensitive.
+        Some(kind) if kind.eq_ignore_ascii_case("bearer") => {}
+        Some(_) => return Err(invalid("token_type is not Bearer")),
+        None => return Err(invalid("no token_type")),
+    }
+    let expires_in = match raw.expires_in {
+        Lifetime::Absent => None,
+        Lifetime::Seconds(0) => return Err(invalid("expires_in is zero")),
+        Lifetime::Seconds(seconds) => Some(seconds),
+        Lifetime::Invalid => return Err(invalid("expires_in is not a whole number")),
+    };
+    Ok(TokenResponse {
+        access_token: AccessToken::new(access_token),
+        refresh_token: raw
+            .refresh_token
+            .filter(|t| !t.is_empty())
+            .map(RefreshToken::new),
+        id_token: raw.id_token.filter(|t| !t.is_empty()).map(IdToken::new),
+        expires_in,
+        scope: raw.scope,
+    })
+}
+
+/// The rotated refresh token of a 2xx answer that is otherwise unusable
+/// (no `access_token`, a wrong `token_type`, …): the server has rotated the
+/// token all the same, so the client must keep the new one.
+pub fn rotated_refresh_token(status: u16, body: &str) -> Option<RefreshToken> {
+    #[derive(Deserialize)]
+    struct Rotated {
+        refresh_token: Option<String>,
+    }
+    if !(200..300).contains(&status) {
+        return None;
+    }
+    serde_json::from_str::<Rotated>(body)
+        .ok()?
+        .refresh_token
+        .filter(|token| !token.is_empty())
+        .map(RefreshToken::new)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_form_has_no_secret_and_all_walkthrough_fields() {
+        let body = authorization_code_form(
+            AuthorizationCode::new("c0de".into()),
+            PkceCodeVerifier::new("ver".into()),
+            "http://localhost:8080/callback",
+            "leptos-spa",
+        );
+        assert_eq!(
+            body,
+            "grant_type=authorization_code&code=c0de&redirect_uri=http%3A%2F%2Flocalhost%3A8080%2Fcallback&client_id=leptos-spa&code_verifier=ver"
+        );
+        assert!(!body.contains("client_secret"));
+        let refresh = refresh_form(&RefreshToken::new("r t".into()), "leptos-spa");
+        assert_eq!(
+            refresh,
+            "grant_type=refresh_token&refresh_token=r+t&client_id=leptos-spa"
+        );
+    }
+
+    #[test]
+    fn finds_the_rotated_token_in_an_unusable_answer() {
+        let body = r#"{"token_type":"Bearer","refresh_token":"rt2"}"#;
+        assert!(parse_token_response(200, body).is_err());
+        assert_eq!(
+            rotated_refresh_token(200, body).map(|t| t.secret().to_owned()),
+            Some("rt2".into())
+        );
+        assert!(rotated_refresh_token(400, body).is_none());
+        assert!(rotated_refresh_token(200, "<html>").is_none());
+        assert!(rotated_refresh_token(200, r#"{"refresh_token":""}"#).is_none());
+    }
+
+    #[test]
+    fn parses_a_good_response() {
+        let body = r#"{"access_token":"at","token_type":"bearer","expires_in":"60","refresh_token":"rt","id_token":"a.b.c","scope":"openid"}"#;
+        let response = parse_token_response(200, body).expect("valid");
+        assert_eq!(response.access_token.secret(), "at");
+        assert_eq!(response.expires_in, Some(60));
+        for (lifetime, expected) in [("null", None), ("3600", Some(3600)), ("\"5\"", Some(5))] {
+            let body =
+                format!(r#"{{"access_token":"at","token_type":"Bearer","expires_in":{lifetime}}}"#);
+            assert_eq!(
+                parse_token_response(200, &body).expect(&body).expires_in,
+                expected
+            );
+        }
+        for lifetime in ["1.5", "true", "\"soon\"", "{}"] {
+            let body =
+                format!(r#"{{"access_token":"at","token_type":"Bearer","expires_in":{lifetime}}}"#);
+            assert_eq!(
+                parse_token_response(200, &body).expect_err(&body).code(),
+                "token_response_invalid"
+            );
+        }
+        assert_eq!(response.refresh_token.expect("rt").secret(), "rt");
+    }
+
+    #[test]
+    fn refuses_unusable_responses() {
+        let cases = [
+            (
+                200,
+                r#"{"token_type":"Bearer","expires_in":60}"#,
+                "token_response_invalid",
+            ),
+            (
+                200,
+                r#"{"access_token":"at","token_type":"DPoP","expires_in":60}"#,
+                "token_response_invalid",
+            ),
+            (
+                200,
+                r#"{"access_token":"at","token_type":"Bearer","expires_in":-5}"#,
+                "token_response_invalid",
+            ),
+            (
+                200,
+                r#"{"access_token":"at","token_type":"Bearer","expires_in":0}"#,
+                "token_response_invalid",
+            ),
+            (
+                200,
+                "<html><body>Welcome</body></html>",
+                "token_response_invalid",
+            ),
+            (200, "[]", "token_response_invalid"),
+            (
+                400,
+                r#"{"error":"invalid_grant","error_description":"grant request is invalid"}"#,
+                "invalid_grant",
+            ),
+            (500, "Internal Server Error", "server_error"),
+            (404, "Not found", "token_response_invalid"),
+        ];
+        for (status, body, code) in cases {
+            let err = parse_token_response(status, body).expect_err(body);
+            assert_eq!(err.code(), code, "{status} {body}");
+            assert!(!err.to_string().contains("\"at\""));
+        }
+    }
+}

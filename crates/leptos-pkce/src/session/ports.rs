@@ -1,0 +1,151 @@
+//! The ports of the session engine: everything it needs from the outside
+//! world, as small traits. The browser implements them with `fetch`,
+//! sessionStorage, WebCrypto and `location`; tests implement them in memory.
+
+use core::future::Future;
+
+use crate::protocol::{AuthError, Jwk, SigningAlg};
+
+/// Which server a request goes to. The transport uses it for the
+/// credentials mode and for error messages; tests use it to script answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Endpoint {
+    /// The app's own `config.json`.
+    Config,
+    /// The provider's discovery document.
+    Discovery,
+    /// The provider's signing keys (`jwks_uri`).
+    Keys,
+    /// The token endpoint (code exchange, refresh).
+    Token,
+    /// The userinfo endpoint.
+    Userinfo,
+    /// The revocation endpoint.
+    Revocation,
+}
+
+/// A request the engine wants sent. Provider requests carry no cookies.
+pub struct HttpRequest {
+    /// Which endpoint.
+    pub endpoint: Endpoint,
+    /// The absolute URL.
+    pub url: String,
+    /// `Authorization` header value, if any.
+    pub authorization: Option<String>,
+    /// A form body (`application/x-www-form-urlencoded`); `None` means GET.
+    pub form: Option<String>,
+}
+
+impl core::fmt::Debug for HttpRequest {
+    // The header and the form carry tokens, codes and verifiers.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("HttpRequest")
+            .field("endpoint", &self.endpoint)
+            .field("url", &self.url)
+            .field(
+                "authorization",
+                &self.authorization.as_ref().map(|_| "[redacted]"),
+            )
+            .field("form", &self.form.as_ref().map(|_| "[redacted]"))
+            .finish()
+    }
+}
+
+/// A response: the status and the body (at most [`MAX_BODY_BYTES`]).
+pub struct HttpResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// The body as text.
+    pub body: String,
+}
+
+impl core::fmt::Debug for HttpResponse {
+    // Token responses carry tokens.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("HttpResponse")
+            .field("status", &self.status)
+            .field("body", &format_args!("[{} bytes]", self.body.len()))
+            .finish()
+    }
+}
+
+/// The largest response body a transport hands to the engine; a longer one
+/// is a network error (no provider answer is this large).
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+
+/// Sends HTTP requests, each with a timeout.
+pub trait Transport {
+    /// Sends `request`; a timeout, refusal or oversize body is
+    /// [`AuthError::Network`].
+    fn send(&self, request: HttpRequest) -> impl Future<Output = Result<HttpResponse, AuthError>>;
+}
+
+/// The tab's own storage (sessionStorage in the browser): only the pending
+/// request and markers without secrets ever go there, never a token.
+pub trait TabStore {
+    /// The value under `key`.
+    fn read(&self, key: &str) -> Option<String>;
+    /// Stores `value` under `key`; fails when storage is unavailable.
+    fn write(&self, key: &str, value: &str) -> Result<(), AuthError>;
+    /// Removes `key`.
+    fn delete(&self, key: &str);
+    /// Every key.
+    fn keys(&self) -> Vec<String>;
+}
+
+/// Verifies signatures (WebCrypto in the browser).
+pub trait SignatureVerifier {
+    /// Whether `signature` over `signing_input` verifies with `key` under
+    /// `alg`. A key that cannot be imported counts as `Ok(false)`.
+    fn verify_signature(
+        &self,
+        alg: SigningAlg,
+        key: &Jwk,
+        signing_input: &str,
+        signature: &[u8],
+    ) -> impl Future<Output = Result<bool, AuthError>>;
+}
+
+/// The wall clock, and where to report how long a step took.
+pub trait Clock {
+    /// Milliseconds since the Unix epoch.
+    fn now_ms(&self) -> f64;
+    /// A timed step named `name` (`oidc:pkce`, `oidc:refresh`) starts.
+    fn step_started(&self, _name: &'static str) {}
+    /// The timed step named `name` ends.
+    fn step_ended(&self, _name: &'static str) {}
+}
+
+/// A cryptographically secure random source.
+pub trait Randomness {
+    /// Fills `bytes`.
+    fn fill_random(&self, bytes: &mut [u8]) -> Result<(), AuthError>;
+}
+
+/// The page's address: where it is, and leaving or rewriting it.
+pub trait Navigator {
+    /// `location.pathname`.
+    fn path(&self) -> String;
+    /// `location.search`, with its leading `?` (or empty).
+    fn query(&self) -> String;
+    /// Path, query and fragment: where to come back to.
+    fn current_path(&self) -> String;
+    /// Leaves the app for `url`. `replace`: without a new history entry
+    /// (the silent restore, so that Back does not bounce through it).
+    fn navigate(&self, url: &str, replace: bool);
+    /// Replaces the current history entry with `path` (same origin), to
+    /// wipe `code` and `state` from the address bar and history.
+    fn replace_url(&self, path: &str);
+}
+
+/// Everything the engine needs, in one bound.
+pub trait Platform:
+    Transport + TabStore + SignatureVerifier + Clock + Randomness + Navigator
+{
+}
+
+impl<T> Platform for T where
+    T: Transport + TabStore + SignatureVerifier + Clock + Randomness + Navigator
+{
+}

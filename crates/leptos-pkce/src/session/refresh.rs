@@ -1,0 +1,207 @@
+//! Refreshing: one flight at a time (concurrent callers share it), the
+//! rotated refresh token kept the moment a 2xx carries it, transient
+//! failures retried with backoff, anything else ending the session.
+
+use std::rc::Rc;
+
+use futures::FutureExt as _;
+
+use super::ports::{Endpoint, HttpRequest, Platform};
+use super::{AuthStatus, AuthWarning, Session};
+use crate::protocol::{
+    AuthError, IdTokenExpectations, parse_token_response, refresh_form, rotated_refresh_token,
+};
+
+impl<P: Platform + 'static> Session<P> {
+    /// Refreshes the tokens now; concurrent callers share one request.
+    pub async fn refresh(self: &Rc<Self>) -> Result<(), AuthError> {
+        let flight = {
+            let mut slot = self.flight.borrow_mut();
+            match slot.as_ref() {
+                Some(flight) => flight.clone(),
+                None => {
+                    let session = Rc::clone(self);
+                    let flight = async move {
+                        session.platform.step_started("oidc:refresh");
+                        let result = session.refresh_once().await;
+                        session.platform.step_ended("oidc:refresh");
+                        session.flight.borrow_mut().take();
+                        session.notify();
+                        result
+                    }
+                    .boxed_local()
+                    .shared();
+                    *slot = Some(flight.clone());
+                    flight
+                }
+            }
+        };
+        flight.await
+    }
+
+    /// Whether a refresh is in flight.
+    pub fn is_refreshing(&self) -> bool {
+        self.flight.borrow().is_some()
+    }
+
+    async fn refresh_once(self: &Rc<Self>) -> Result<(), AuthError> {
+        let now = self.now_ms();
+        let form = {
+            let mut state = self.state.borrow_mut();
+            let tokens = state.tokens.as_ref().ok_or(AuthError::NotSignedIn)?;
+            let Some(refresh_token) = tokens.refresh_token() else {
+                drop(state);
+                return Err(self.end_session(AuthError::SessionExpired));
+            };
+            let form = refresh_form(refresh_token, &self.config.client_id);
+            state.history.started(now);
+            form
+        };
+        let epoch = self.epoch.get();
+        let answer = self
+            .platform
+            .send(HttpRequest {
+                endpoint: Endpoint::Token,
+                url: self.metadata.token_endpoint.clone(),
+                authorization: None,
+                form: Some(form),
+            })
+            .await;
+        if self.epoch.get() != epoch || self.state.borrow().tokens.is_none() {
+            // Signed out while the request was in flight: drop the answer.
+            return Err(AuthError::NotSignedIn);
+        }
+        let result = match answer {
+            Ok(answer) => self.apply_answer(answer.status, &answer.body).await,
+            Err(error) => Err(error),
+        };
+        match result {
+            Ok(()) => {
+                self.update(|state| {
+                    state.history.succeeded();
+                    state.warning = None;
+                });
+                Ok(())
+            }
+            Err(error) if error.is_transient() => {
+                let retry_at_ms = {
+                    let unit = self.random_unit();
+                    self.state.borrow_mut().history.failed(self.now_ms(), unit)
+                };
+                self.update(|state| {
+                    state.warning = Some(AuthWarning::RefreshRetrying {
+                        cause: error.clone(),
+                        retry_at_ms,
+                    });
+                });
+                Err(error)
+            }
+            Err(error) => Err(self.end_session(error)),
+        }
+    }
+
+    /// A token endpoint answer to a refresh: the rotated refresh token is
+    /// kept first, whatever else the answer holds.
+    async fn apply_answer(&self, status: u16, body: &str) -> Result<(), AuthError> {
+        let parsed = parse_token_response(status, body);
+        let rotated = match &parsed {
+            Ok(_) => None,
+            Err(_) => rotated_refresh_token(status, body),
+        };
+        let mut response = match parsed {
+            Ok(response) => response,
+            Err(error) => {
+                self.rotate(rotated);
+                return Err(error);
+            }
+        };
+        self.rotate(response.refresh_token.take());
+        let verified = match response.id_token.take() {
+            None => None,
+            Some(id_token) => {
+                let previous = self
+                    .state
+                    .borrow()
+                    .tokens
+                    .as_ref()
+                    .map(|tokens| tokens.claims().clone());
+                let expect = IdTokenExpectations {
+                    issuer: &self.config.issuer,
+                    client_id: &self.config.client_id,
+                    nonce: None,
+                    now_s: self.now_s(),
+                    access_token: Some(response.access_token.secret()),
+                    previous: previous.as_ref(),
+                };
+                Some(self.verify_id_token(id_token, &expect).await?)
+            }
+        };
+        let now = self.now_ms();
+        let mut state = self.state.borrow_mut();
+        let tokens = state.tokens.as_mut().ok_or(AuthError::NotSignedIn)?;
+        tokens.apply_refresh(response.access_token, response.expires_in, verified, now);
+        Ok(())
+    }
+
+    fn rotate(&self, refresh_token: Option<crate::protocol::RefreshToken>) {
+        if let Some(tokens) = self.state.borrow_mut().tokens.as_mut() {
+            tokens.rotate(refresh_token);
+        }
+    }
+
+    /// Ends the session with `error` shown; returns it.
+    pub(crate) fn end_session(&self, error: AuthError) -> AuthError {
+        self.update(|state| {
+            state.tokens = None;
+            state.warning = None;
+            state.history = super::RefreshHistory::default();
+            state.status = AuthStatus::Error(error.clone());
+        });
+        error
+    }
+
+    /// When the adapter's timer should next call [`on_timer`](Self::on_timer):
+    /// the background refresh (or its retry), or the expiry of a session
+    /// that cannot be refreshed.
+    pub fn next_wake_at_ms(&self) -> Option<f64> {
+        let state = self.state.borrow();
+        let tokens = state.tokens.as_ref()?;
+        if tokens.refresh_token().is_none() {
+            return tokens.expires_at_ms();
+        }
+        self.policy
+            .background_at(tokens, &state.history, self.now_ms())
+    }
+
+    /// The timer fired, or the page woke up (visible, focused, back
+    /// online): refresh if one is due, end a session that expired without
+    /// a refresh token, or note that the browser is offline.
+    pub async fn on_timer(self: &Rc<Self>, online: bool) {
+        let now = self.now_ms();
+        let (due, expired_for_good) = {
+            let state = self.state.borrow();
+            let Some(tokens) = state.tokens.as_ref() else {
+                return;
+            };
+            let retry_due = state.history.retry_at_ms.is_some_and(|at| now >= at);
+            let due = (retry_due || self.policy.is_due(tokens, now))
+                && tokens.refresh_token().is_some()
+                && state.history.allows(now);
+            (
+                due,
+                tokens.refresh_token().is_none() && tokens.is_expired(now),
+            )
+        };
+        if expired_for_good {
+            self.end_session(AuthError::SessionExpired);
+        } else if !online {
+            if due {
+                self.update(|state| state.warning = Some(AuthWarning::Offline));
+            }
+        } else if due {
+            let _ = self.refresh().await;
+        } else if self.warning() == Some(AuthWarning::Offline) {
+            self.update(|state| state.warning = None);
+        }
+    }
+}

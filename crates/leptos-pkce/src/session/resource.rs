@@ -1,0 +1,124 @@
+//! Calls to protected resources: only to allowed origins, refreshed first
+//! when the token is due, and replayed once after one refresh on a 401.
+
+use core::future::Future;
+use std::rc::Rc;
+
+use super::Platform;
+use super::Session;
+use crate::protocol::AuthError;
+use crate::protocol::uri::parse_http_url;
+
+/// A resource server's answer, as far as the engine needs it.
+pub trait ResourceResponse {
+    /// The HTTP status.
+    fn status(&self) -> u16;
+}
+
+impl ResourceResponse for u16 {
+    fn status(&self) -> u16 {
+        *self
+    }
+}
+
+impl<P: Platform + 'static> Session<P> {
+    /// Calls the resource at `url` with the access token: `send` gets the
+    /// `Authorization` header value and sends the request (it may be called
+    /// twice: once more after a refresh on a 401). URLs outside
+    /// [`resource_origins`](crate::ClientConfig::resource_origins) are
+    /// refused before anything is sent.
+    pub async fn authorized<R, F, Fut>(self: &Rc<Self>, url: &str, send: F) -> Result<R, AuthError>
+    where
+        R: ResourceResponse,
+        F: Fn(String) -> Fut,
+        Fut: Future<Output = Result<R, AuthError>>,
+    {
+        if !self.config.allows_resource(url) {
+            let origin = parse_http_url(url)
+                .map_or_else(|| "not an absolute URL".to_owned(), |u| u.origin());
+            return Err(AuthError::ResourceNotAllowed(origin));
+        }
+        self.refresh_if_due().await?;
+        let (response, generation) = self.send_with_token(&send).await?;
+        if response.status() != 401 {
+            return Ok(response);
+        }
+        // One refresh (unless another call already replaced the refused
+        // token) and one retry.
+        let current = self.with_tokens(|tokens| tokens.map(|t| t.generation()));
+        let refreshable =
+            self.with_tokens(|tokens| tokens.is_some_and(|t| t.refresh_token().is_some()));
+        if current == Some(generation) {
+            if !refreshable || !self.refresh_allowed() {
+                return Ok(response);
+            }
+            self.refresh().await?;
+        }
+        Ok(self.send_with_token(&send).await?.0)
+    }
+
+    /// Before a call: refresh a due token. A transient failure does not
+    /// stop a call whose token is still valid; with an expired token, one
+    /// fresh attempt follows (a joined refresh may have hung on a server
+    /// that has recovered since).
+    async fn refresh_if_due(self: &Rc<Self>) -> Result<(), AuthError> {
+        let now = self.now_ms();
+        let (due, expired, refreshable) = self
+            .with_tokens(|tokens| {
+                tokens.map(|t| {
+                    (
+                        self.policy.is_due(t, now),
+                        t.is_expired(now),
+                        t.refresh_token().is_some(),
+                    )
+                })
+            })
+            .ok_or(AuthError::NotSignedIn)?;
+        if !refreshable {
+            return if expired {
+                Err(self.end_session(AuthError::SessionExpired))
+            } else {
+                Ok(())
+            };
+        }
+        if !due || !self.refresh_allowed() {
+            return Ok(());
+        }
+        let error = match self.refresh().await {
+            Ok(()) => return Ok(()),
+            Err(error) if !error.is_transient() => return Err(error),
+            Err(error) => error,
+        };
+        let still_valid =
+            self.with_tokens(|tokens| tokens.is_some_and(|t| !t.is_expired(self.now_ms())));
+        if still_valid {
+            return Ok(());
+        }
+        if self.refresh_allowed() {
+            return self.refresh().await;
+        }
+        Err(error)
+    }
+
+    fn refresh_allowed(&self) -> bool {
+        self.is_refreshing() || self.state.borrow().history.allows(self.now_ms())
+    }
+
+    async fn send_with_token<R, F, Fut>(&self, send: &F) -> Result<(R, u64), AuthError>
+    where
+        F: Fn(String) -> Fut,
+        Fut: Future<Output = Result<R, AuthError>>,
+    {
+        let (header, generation) = self
+            .with_tokens(|tokens| {
+                tokens.map(|t| {
+                    (
+                        format!("Bearer {}", t.access_token().secret()),
+                        t.generation(),
+                    )
+                })
+            })
+            .ok_or(AuthError::NotSignedIn)?;
+        Ok((send(header).await?, generation))
+    }
+}

@@ -1,0 +1,186 @@
+//! Signing in: the authorization request, what the page load does once the
+//! session has started, and the callback (state, issuer, code exchange, ID
+//! token, userinfo).
+
+use std::rc::Rc;
+
+use futures::future::join;
+
+use super::load::{self, CapturedCallback, LogoutReturn, PageLoad};
+use super::ports::{Endpoint, HttpRequest, Platform};
+use super::{AuthStatus, Session, TokenSet, UserProfile};
+use crate::protocol::{
+    AuthError, AuthorizationRequest, CallbackExpectations, IdTokenExpectations, Prompt,
+    RequestSecrets, SILENT_SKIP_KEY, TokenResponse, UserinfoClaims, authorization_code_form,
+    parse_token_response, parse_userinfo, validate_callback,
+};
+
+impl<P: Platform> Session<P> {
+    /// Once after [`start`](Self::start): finishes the callback `captured`
+    /// (see [`CapturedCallback::capture`]) or a logout return, or tries a
+    /// silent restore, or settles signed out.
+    pub async fn resume(self: &Rc<Self>, captured: Option<CapturedCallback>) {
+        let page = load::classify(
+            &self.platform,
+            captured,
+            self.config.callback_path(),
+            self.options.silent_restore,
+        );
+        match page {
+            PageLoad::Callback(captured) => {
+                self.set_status(AuthStatus::SigningIn);
+                let silent = captured.is_silent();
+                let status = match self.finish_callback(*captured).await {
+                    Ok(profile) => AuthStatus::SignedIn(profile),
+                    Err(error) if silent && error.is_silent_sign_in_refusal() => {
+                        load::set_marker(&self.platform, SILENT_SKIP_KEY);
+                        AuthStatus::SignedOut
+                    }
+                    Err(error) => AuthStatus::Error(error),
+                };
+                self.set_status(status);
+            }
+            PageLoad::LogoutReturn(LogoutReturn::Forged) => {
+                self.set_status(AuthStatus::Error(AuthError::StateMismatch));
+            }
+            PageLoad::LogoutReturn(_) | PageLoad::Idle => self.set_status(AuthStatus::SignedOut),
+            PageLoad::SilentRestore => {
+                // Tokens live in memory only: after a reload, ask the
+                // provider (without any prompt) whether its session stands.
+                let here = self.platform.current_path();
+                self.start_sign_in(&here, Prompt::None);
+            }
+        }
+    }
+
+    /// A page restored from the back/forward cache may show a sign-in that
+    /// left for the provider and never came back: it is signed out.
+    pub fn on_page_restored(&self) {
+        if self.status() == AuthStatus::SigningIn {
+            self.set_status(AuthStatus::SignedOut);
+        }
+    }
+
+    /// Sends the person to the provider; they come back to `return_to` (an
+    /// in-app path; anything else becomes `/`).
+    pub fn sign_in(&self, return_to: &str) {
+        self.start_sign_in(return_to, Prompt::Default);
+    }
+
+    fn start_sign_in(&self, return_to: &str, prompt: Prompt) {
+        self.platform.step_started("oidc:pkce");
+        let started = RequestSecrets::from_source(&mut |bytes| self.platform.fill_random(bytes))
+            .and_then(|secrets| {
+                let request = AuthorizationRequest::with_secrets(
+                    &self.config,
+                    &self.metadata,
+                    return_to,
+                    prompt,
+                    self.now_ms(),
+                    secrets,
+                );
+                load::save_pending(&self.platform, &request.pending)?;
+                Ok(request.url)
+            });
+        self.platform.step_ended("oidc:pkce");
+        match started {
+            Ok(url) => {
+                self.set_status(AuthStatus::SigningIn);
+                // The silent attempt replaces this history entry: Back must
+                // not land on a page that redirects again.
+                self.platform.navigate(&url, prompt == Prompt::None);
+            }
+            Err(error) => self.set_status(AuthStatus::Error(error)),
+        }
+    }
+
+    /// The callback: `state` first, then the provider's answer, then the
+    /// code exchange (with the keys fetched meanwhile), the ID token and
+    /// userinfo.
+    async fn finish_callback(&self, captured: CapturedCallback) -> Result<UserProfile, AuthError> {
+        // Any other pending request of this tab is void now.
+        load::purge_pending(&self.platform, None);
+        let expect = CallbackExpectations {
+            issuer: &self.config.issuer,
+            iss_parameter_required: self.metadata.authorization_response_iss_parameter_supported,
+            now_ms: self.now_ms(),
+        };
+        let code = validate_callback(captured.params, captured.pending.as_ref(), expect)?;
+        let pending = captured.pending.ok_or(AuthError::StateMismatch)?;
+        let form = authorization_code_form(
+            code,
+            pending.code_verifier,
+            &pending.redirect_uri,
+            &self.config.client_id,
+        );
+        let exchange = self.platform.send(HttpRequest {
+            endpoint: Endpoint::Token,
+            url: self.metadata.token_endpoint.clone(),
+            authorization: None,
+            form: Some(form),
+        });
+        // The ID token's check needs the keys: fetch them meanwhile.
+        let (answer, ()) = join(exchange, self.prefetch_signing_keys()).await;
+        let answer = answer?;
+        let mut response = parse_token_response(answer.status, &answer.body)?;
+        let id_token = response
+            .id_token
+            .take()
+            .ok_or_else(|| AuthError::invalid_id_token("missing"))?;
+        let expect = IdTokenExpectations {
+            issuer: &self.config.issuer,
+            client_id: &self.config.client_id,
+            nonce: Some(pending.nonce.secret()),
+            now_s: self.now_s(),
+            access_token: Some(response.access_token.secret()),
+            previous: None,
+        };
+        let verified = self.verify_id_token(id_token, &expect).await?;
+        let mut profile = UserProfile::from(verified.claims());
+        if let Some(userinfo) = self.load_userinfo(&response, &profile.sub).await? {
+            profile.merge_userinfo(userinfo);
+        }
+        let tokens = TokenSet::new(response, verified, self.now_ms());
+        self.platform.delete(SILENT_SKIP_KEY);
+        self.update(|state| {
+            state.tokens = Some(tokens);
+            state.history = super::RefreshHistory::default();
+            state.warning = None;
+        });
+        Ok(profile)
+    }
+
+    /// Userinfo, when the provider has it and accepts this access token. A
+    /// refusal (some providers bind access tokens to an API) leaves the ID
+    /// token's claims; a different `sub` fails the sign-in.
+    async fn load_userinfo(
+        &self,
+        response: &TokenResponse,
+        sub: &str,
+    ) -> Result<Option<UserinfoClaims>, AuthError> {
+        let Some(endpoint) = self.metadata.userinfo_endpoint.as_deref() else {
+            return Ok(None);
+        };
+        let answer = self
+            .platform
+            .send(HttpRequest {
+                endpoint: Endpoint::Userinfo,
+                url: endpoint.to_owned(),
+                authorization: Some(format!("Bearer {}", response.access_token.secret())),
+                form: None,
+            })
+            .await;
+        match answer {
+            Ok(answer) if answer.status == 200 => parse_userinfo(&answer.body, sub),
+            _ => Ok(None),
+        }
+    }
+
+    /// Whole seconds since the epoch (JWT times).
+    pub(crate) fn now_s(&self) -> i64 {
+        // Truncation is intended: JWT times are whole seconds.
+        #[allow(clippy::cast_possible_truncation)]
+        let seconds = (self.now_ms() / 1000.0).floor() as i64;
+        seconds
+    }
+}

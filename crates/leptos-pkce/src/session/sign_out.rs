@@ -1,0 +1,68 @@
+//! Signing out: the tokens are forgotten first, the refresh token revoked
+//! ([RFC 7009](https://www.rfc-editor.org/rfc/rfc7009)), then RP-initiated
+//! logout at the provider, whose return must carry this tab's `state`.
+
+use super::load;
+use super::ports::{Endpoint, HttpRequest, Platform};
+use super::{AuthStatus, Session};
+use crate::protocol::{
+    LOGOUT_PREFIX, RequestSecrets, SILENT_SKIP_KEY, end_session_url, revocation_form,
+};
+
+impl<P: Platform> Session<P> {
+    /// Signs out: forgets the tokens, revokes the refresh token, and ends
+    /// the provider's session where the provider offers these.
+    pub async fn sign_out(&self) {
+        let tokens = {
+            let mut state = self.state.borrow_mut();
+            state.signing_out = true;
+            state.warning = None;
+            state.history = super::RefreshHistory::default();
+            state.tokens.take()
+        };
+        self.epoch.set(self.epoch.get() + 1);
+        self.notify();
+        load::set_marker(&self.platform, SILENT_SKIP_KEY);
+        if let (Some(endpoint), Some(refresh_token)) = (
+            self.metadata.revocation_endpoint.as_deref(),
+            tokens.as_ref().and_then(|tokens| tokens.refresh_token()),
+        ) {
+            // Best effort (RFC 7009 §2.2): the session ends either way.
+            let _ = self
+                .platform
+                .send(HttpRequest {
+                    endpoint: Endpoint::Revocation,
+                    url: endpoint.to_owned(),
+                    authorization: None,
+                    form: Some(revocation_form(refresh_token, &self.config.client_id)),
+                })
+                .await;
+        }
+        let state = RequestSecrets::from_source(&mut |bytes| self.platform.fill_random(bytes))
+            .map(|secrets| secrets.state);
+        if let (Some(endpoint), Ok(state)) = (self.metadata.end_session_endpoint.as_deref(), state)
+        {
+            let post_logout = self.config.post_logout_redirect_uri.as_deref();
+            // Only a return to this app carries the `state` back.
+            if post_logout.is_some() {
+                load::set_marker(
+                    &self.platform,
+                    &format!("{LOGOUT_PREFIX}{}", state.secret()),
+                );
+            }
+            let url = end_session_url(
+                endpoint,
+                tokens.as_ref().map(|tokens| tokens.id_token()),
+                &self.config.client_id,
+                post_logout,
+                state.secret(),
+            );
+            self.platform.navigate(&url, false);
+        } else {
+            self.update(|state| {
+                state.signing_out = false;
+                state.status = AuthStatus::SignedOut;
+            });
+        }
+    }
+}

@@ -1,0 +1,83 @@
+//! Start-up: the configuration (when it is fetched) and the provider's
+//! discovery document.
+
+use std::cell::{Cell, RefCell};
+
+use super::policy::{RefreshHistory, RefreshPolicy};
+use super::ports::{Endpoint, HttpRequest, Platform, Transport};
+use super::verify::KeyCache;
+use super::{AuthStatus, Session, SessionOptions, State};
+use crate::protocol::{AuthError, ClientConfig, ProviderMetadata, discovery_url};
+
+/// Fetches and checks the configuration at `url` (normally `/config.json`
+/// on the app's own origin, `app_origin`).
+pub async fn load_config(
+    transport: &impl Transport,
+    url: &str,
+    app_origin: &str,
+) -> Result<ClientConfig, AuthError> {
+    let answer = transport
+        .send(HttpRequest {
+            endpoint: Endpoint::Config,
+            url: url.to_owned(),
+            authorization: None,
+            form: None,
+        })
+        .await
+        .map_err(|_| AuthError::ConfigInvalid(format!("{url} could not be loaded")))?;
+    if answer.status != 200 {
+        return Err(AuthError::ConfigInvalid(format!(
+            "{url} answered HTTP {}",
+            answer.status
+        )));
+    }
+    ClientConfig::from_json(&answer.body, app_origin)
+}
+
+impl<P: Platform> Session<P> {
+    /// Loads the provider's discovery document for `config` (checked with
+    /// [`ClientConfig::validate`] by the caller) and starts a signed-out
+    /// session.
+    pub async fn start(
+        platform: P,
+        config: ClientConfig,
+        options: SessionOptions,
+    ) -> Result<Self, AuthError> {
+        let answer = platform
+            .send(HttpRequest {
+                endpoint: Endpoint::Discovery,
+                url: discovery_url(&config.issuer),
+                authorization: None,
+                form: None,
+            })
+            .await
+            .map_err(|error| AuthError::DiscoveryFailed(error.to_string()))?;
+        if answer.status != 200 {
+            return Err(AuthError::DiscoveryFailed(format!(
+                "HTTP {}",
+                answer.status
+            )));
+        }
+        let metadata = ProviderMetadata::from_json(&answer.body, &config.issuer)?;
+        Ok(Self {
+            platform,
+            config,
+            metadata,
+            policy: RefreshPolicy {
+                margin_ms: f64::from(options.refresh_margin_ms),
+            },
+            options,
+            state: RefCell::new(State {
+                status: AuthStatus::Starting,
+                warning: None,
+                tokens: None,
+                history: RefreshHistory::default(),
+                signing_out: false,
+            }),
+            keys: KeyCache::default(),
+            flight: RefCell::new(None),
+            observer: RefCell::new(None),
+            epoch: Cell::new(0),
+        })
+    }
+}

@@ -1,0 +1,501 @@
+//! Sign-in, the callback and page loads.
+
+use super::provider::{APP, ISSUER};
+use super::*;
+use crate::protocol::{LOGOUT_PREFIX, SILENT_SKIP_KEY, STORAGE_PREFIX};
+
+fn query_of(url: &str) -> BTreeMap<String, String> {
+    let query = url.split_once('?').map_or("", |(_, q)| q);
+    form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect()
+}
+
+#[test]
+fn sign_in_sends_pkce_state_and_nonce_and_keeps_only_the_pending_request() {
+    let world = World::new();
+    world.provider.borrow_mut().signed_in = false;
+    let (page, session) = load_with(
+        &world,
+        "/",
+        SessionOptions {
+            silent_restore: false,
+            ..Default::default()
+        },
+    );
+    assert_eq!(session.status(), AuthStatus::SignedOut);
+    session.sign_in("/profile");
+    assert_eq!(session.status(), AuthStatus::SigningIn);
+    let (url, replace) = page.last_navigation().expect("redirect");
+    assert!(!replace, "an interactive sign-in keeps the app in history");
+    assert!(url.starts_with(&format!("{ISSUER}/auth?")));
+    let params = query_of(&url);
+    assert_eq!(params["response_type"], "code");
+    assert_eq!(params["code_challenge_method"], "S256");
+    assert_eq!(params["code_challenge"].len(), 43);
+    assert_eq!(params["state"].len(), 43);
+    assert_eq!(params["nonce"].len(), 43);
+    assert!(!params.contains_key("prompt"));
+    let keys = world.storage_keys();
+    assert_eq!(keys, vec![format!("{STORAGE_PREFIX}{}", params["state"])]);
+    let stored = world
+        .storage
+        .borrow()
+        .values()
+        .next()
+        .cloned()
+        .unwrap_or_default();
+    assert!(!stored.contains("at-"), "no token in storage");
+}
+
+#[test]
+fn whole_flow_signs_in_and_returns_to_the_page() {
+    let world = World::new();
+    let (page, session) = signed_in(&world);
+    assert_eq!(
+        page.url(),
+        "/profile",
+        "code and state wiped; back where it started"
+    );
+    let AuthStatus::SignedIn(profile) = session.status() else {
+        unreachable!()
+    };
+    assert_eq!(profile.sub, "alice");
+    assert_eq!(profile.name, "Alice L.", "userinfo adds to the ID token");
+    assert_eq!(profile.email.as_deref(), Some("alice@example.com"));
+    assert!(
+        world.storage_keys().is_empty(),
+        "nothing left in sessionStorage"
+    );
+    assert_eq!(world.count(Endpoint::Token), 1);
+    assert!(access_token(&session).starts_with("at-"));
+    assert!(refresh_token(&session).is_some());
+}
+
+#[test]
+fn the_callback_is_wiped_before_start_up_even_if_start_up_fails() {
+    let world = World::new();
+    let (page, _) = load_with(
+        &world,
+        "/",
+        SessionOptions {
+            silent_restore: false,
+            ..Default::default()
+        },
+    );
+    let (url, _) = page.last_navigation().unwrap_or_default();
+    assert!(url.is_empty());
+    let (p, s) = load_with(
+        &world,
+        "/",
+        SessionOptions {
+            silent_restore: false,
+            ..Default::default()
+        },
+    );
+    s.sign_in("/");
+    let (url, _) = p.last_navigation().expect("redirect");
+    let back = world.provider.borrow_mut().authorize(&url);
+    let callback = Page::at(&world, "/callback", &back);
+    let captured = CapturedCallback::capture(&callback, callback.now_ms());
+    assert!(captured.is_some());
+    assert_eq!(callback.url(), "/", "wiped synchronously");
+    assert!(
+        world.storage_keys().is_empty(),
+        "the pending request is gone"
+    );
+    drop(captured); // start-up failed: nothing of the sign-in remains
+    let (_, again) = signed_in(&world);
+    assert!(
+        matches!(again.status(), AuthStatus::SignedIn(_)),
+        "signing in again works"
+    );
+}
+
+#[test]
+fn a_replayed_callback_is_a_state_mismatch_without_a_token_request() {
+    let world = World::new();
+    world.provider.borrow_mut().signed_in = false;
+    let (page, session) = load_with(
+        &world,
+        "/",
+        SessionOptions {
+            silent_restore: false,
+            ..Default::default()
+        },
+    );
+    session.sign_in("/");
+    let (url, _) = page.last_navigation().expect("redirect");
+    let back = world.provider.borrow_mut().authorize(&url);
+    let (_, first) = load(&world, &format!("/callback{back}"));
+    assert!(matches!(first.status(), AuthStatus::SignedIn(_)));
+    let (_, replay) = load(&world, &format!("/callback{back}"));
+    assert_eq!(replay.status(), AuthStatus::Error(AuthError::StateMismatch));
+    assert_eq!(
+        world.count(Endpoint::Token),
+        1,
+        "the replayed code was never sent"
+    );
+}
+
+#[test]
+fn a_forged_state_is_refused_before_the_code_is_used() {
+    let world = World::new();
+    let (_, session) = load(&world, "/callback?code=stolen&state=forged");
+    assert_eq!(
+        session.status(),
+        AuthStatus::Error(AuthError::StateMismatch)
+    );
+    assert_eq!(world.count(Endpoint::Token), 0);
+}
+
+#[test]
+fn a_mixed_up_issuer_is_refused_and_the_code_kept_from_the_token_endpoint() {
+    let world = World::new();
+    world.provider.borrow_mut().signed_in = false;
+    let (page, session) = load_with(
+        &world,
+        "/",
+        SessionOptions {
+            silent_restore: false,
+            ..Default::default()
+        },
+    );
+    session.sign_in("/");
+    let (url, _) = page.last_navigation().expect("redirect");
+    let back = world.provider.borrow_mut().authorize(&url);
+    let forged = back.replace("id.example.com", "evil.example.com");
+    let (_, callback) = load(&world, &format!("/callback{forged}"));
+    assert_eq!(callback.status().error_code(), Some("issuer_mismatch"));
+    assert_eq!(world.count(Endpoint::Token), 0);
+}
+
+#[test]
+fn a_provider_error_is_shown_with_its_code() {
+    let world = World::new();
+    world.provider.borrow_mut().signed_in = false;
+    let (page, session) = load_with(
+        &world,
+        "/",
+        SessionOptions {
+            silent_restore: false,
+            ..Default::default()
+        },
+    );
+    session.sign_in("/");
+    let (url, _) = page.last_navigation().expect("redirect");
+    let state = query_of(&url)["state"].clone();
+    let iss = "https%3A%2F%2Fid.example.com";
+    let (_, callback) = load(
+        &world,
+        &format!("/callback?error=access_denied&state={state}&iss={iss}"),
+    );
+    assert_eq!(callback.status().error_code(), Some("access_denied"));
+    assert!(world.storage_keys().is_empty());
+}
+
+#[test]
+fn reload_restores_the_session_silently_with_replace() {
+    let world = World::new();
+    let (_, first) = signed_in(&world);
+    drop(first);
+    // The page is reloaded: memory is empty, the provider's session stands.
+    let (page, session) = load(&world, "/profile?tab=2");
+    assert_eq!(session.status(), AuthStatus::SigningIn);
+    let (url, replace) = page.last_navigation().expect("silent attempt");
+    assert!(replace, "no history entry for the silent round trip");
+    assert_eq!(query_of(&url)["prompt"], "none");
+    let (back, restored) = follow_to_callback(&world, &page);
+    assert!(matches!(restored.status(), AuthStatus::SignedIn(_)));
+    assert_eq!(back.url(), "/profile?tab=2");
+}
+
+#[test]
+fn login_required_on_a_silent_attempt_is_quiet_and_not_repeated() {
+    let world = World::new();
+    world.provider.borrow_mut().signed_in = false;
+    let (page, session) = load(&world, "/");
+    assert_eq!(session.status(), AuthStatus::SigningIn);
+    let (back, after) = follow_to_callback(&world, &page);
+    assert_eq!(
+        after.status(),
+        AuthStatus::SignedOut,
+        "no error for 'not signed in'"
+    );
+    assert_eq!(back.url(), "/");
+    assert!(world.storage_keys().contains(&SILENT_SKIP_KEY.to_owned()));
+    let (again, reloaded) = load(&world, "/");
+    assert_eq!(reloaded.status(), AuthStatus::SignedOut);
+    assert!(
+        again.last_navigation().is_none(),
+        "no second silent attempt in this tab"
+    );
+}
+
+#[test]
+fn silent_restore_can_be_switched_off() {
+    let world = World::new();
+    let (page, session) = load_with(
+        &world,
+        "/",
+        SessionOptions {
+            silent_restore: false,
+            ..Default::default()
+        },
+    );
+    assert_eq!(session.status(), AuthStatus::SignedOut);
+    assert!(page.last_navigation().is_none());
+}
+
+#[test]
+fn a_successful_sign_in_clears_the_silent_skip_marker() {
+    let world = World::new();
+    world
+        .storage
+        .borrow_mut()
+        .insert(SILENT_SKIP_KEY.into(), "1".into());
+    let (_, _) = signed_in(&world);
+    assert!(!world.storage_keys().contains(&SILENT_SKIP_KEY.to_owned()));
+}
+
+#[test]
+fn key_rotation_refetches_the_key_set_once() {
+    let world = World::new();
+    let (_, session) = signed_in(&world);
+    assert_eq!(world.count(Endpoint::Keys), 1);
+    {
+        let mut provider = world.provider.borrow_mut();
+        provider.kid = "k2".into();
+        provider.published = vec!["k1".into(), "k2".into()];
+    }
+    world.advance(400_000.0);
+    block_on(session.refresh()).expect("refresh with a rotated key");
+    assert_eq!(
+        world.count(Endpoint::Keys),
+        2,
+        "one refetch for the unknown kid"
+    );
+    assert!(matches!(session.status(), AuthStatus::SignedIn(_)));
+}
+
+#[test]
+fn an_unknown_key_after_the_refetch_fails_the_sign_in() {
+    let world = World::new();
+    world.provider.borrow_mut().kid = "unpublished".into();
+    world.provider.borrow_mut().signed_in = false;
+    let (page, session) = load_with(
+        &world,
+        "/",
+        SessionOptions {
+            silent_restore: false,
+            ..Default::default()
+        },
+    );
+    session.sign_in("/");
+    let (_, callback) = follow_to_callback(&world, &page);
+    assert_eq!(
+        callback.status(),
+        AuthStatus::Error(AuthError::invalid_id_token("unknown key"))
+    );
+    assert_eq!(world.count(Endpoint::Keys), 2);
+    assert_eq!(world.verifications.get(), 0, "no key, no verification");
+}
+
+#[test]
+fn a_bad_signature_with_a_published_kid_fails_at_verification() {
+    let world = World::new();
+    world.provider.borrow_mut().signed_in = false;
+    let (page, session) = load_with(
+        &world,
+        "/",
+        SessionOptions {
+            silent_restore: false,
+            ..Default::default()
+        },
+    );
+    session.sign_in("/");
+    world
+        .provider
+        .borrow_mut()
+        .faults
+        .push_back(provider::Fault::BadSignature);
+    let (_, callback) = follow_to_callback(&world, &page);
+    assert_eq!(
+        callback.status(),
+        AuthStatus::Error(AuthError::invalid_id_token("signature"))
+    );
+    assert_eq!(
+        world.verifications.get(),
+        1,
+        "the key was found and the signature checked"
+    );
+    assert!(callback.with_tokens(|t| t.is_none()));
+}
+
+#[test]
+fn the_key_set_is_cached_and_expires() {
+    let world = World::new();
+    let (_, session) = signed_in(&world);
+    world.advance(240_000.0);
+    block_on(session.refresh()).expect("refresh");
+    assert_eq!(world.count(Endpoint::Keys), 1, "cached");
+    world.advance(super::super::verify::KEYS_TTL_MS);
+    block_on(session.refresh()).expect("refresh");
+    assert_eq!(
+        world.count(Endpoint::Keys),
+        2,
+        "refetched after its time-to-live"
+    );
+}
+
+#[test]
+fn userinfo_for_another_subject_fails_the_sign_in() {
+    let world = World::new();
+    world.provider.borrow_mut().userinfo_sub = Some("mallory".into());
+    world.provider.borrow_mut().signed_in = false;
+    let (page, session) = load_with(
+        &world,
+        "/",
+        SessionOptions {
+            silent_restore: false,
+            ..Default::default()
+        },
+    );
+    session.sign_in("/");
+    let (_, callback) = follow_to_callback(&world, &page);
+    assert_eq!(
+        callback.status(),
+        AuthStatus::Error(AuthError::UserinfoSubMismatch)
+    );
+}
+
+#[test]
+fn the_return_path_cannot_leave_the_app() {
+    let world = World::new();
+    world.provider.borrow_mut().signed_in = false;
+    let (page, session) = load_with(
+        &world,
+        "/",
+        SessionOptions {
+            silent_restore: false,
+            ..Default::default()
+        },
+    );
+    session.sign_in("//evil.example/x");
+    let (back, _) = follow_to_callback(&world, &page);
+    assert_eq!(back.url(), "/");
+}
+
+#[test]
+fn a_logout_return_with_our_state_is_signed_out_quietly() {
+    let world = World::new();
+    world
+        .storage
+        .borrow_mut()
+        .insert(format!("{LOGOUT_PREFIX}abc"), "1".into());
+    world
+        .storage
+        .borrow_mut()
+        .insert(SILENT_SKIP_KEY.into(), "1".into());
+    let (page, session) = load(&world, "/?state=abc");
+    assert_eq!(session.status(), AuthStatus::SignedOut);
+    assert_eq!(page.url(), "/", "state wiped");
+    assert!(
+        !world
+            .storage_keys()
+            .iter()
+            .any(|k| k.starts_with(LOGOUT_PREFIX))
+    );
+}
+
+#[test]
+fn a_logout_return_with_a_forged_state_is_an_error() {
+    let world = World::new();
+    world
+        .storage
+        .borrow_mut()
+        .insert(format!("{LOGOUT_PREFIX}abc"), "1".into());
+    let (_, session) = load(&world, "/?state=forged");
+    assert_eq!(
+        session.status(),
+        AuthStatus::Error(AuthError::StateMismatch)
+    );
+}
+
+#[test]
+fn a_later_load_after_logout_is_not_an_error() {
+    let world = World::new();
+    world
+        .storage
+        .borrow_mut()
+        .insert(format!("{LOGOUT_PREFIX}abc"), "1".into());
+    world
+        .storage
+        .borrow_mut()
+        .insert(SILENT_SKIP_KEY.into(), "1".into());
+    let (_, session) = load(&world, "/profile");
+    assert_eq!(
+        session.status(),
+        AuthStatus::SignedOut,
+        "Back from the provider: no false alarm"
+    );
+    let (_, again) = load(&world, "/");
+    assert_eq!(again.status(), AuthStatus::SignedOut);
+}
+
+#[test]
+fn expired_pending_requests_are_purged_on_load() {
+    let world = World::new();
+    world.provider.borrow_mut().signed_in = false;
+    let (_, session) = load_with(
+        &world,
+        "/",
+        SessionOptions {
+            silent_restore: false,
+            ..Default::default()
+        },
+    );
+    session.sign_in("/");
+    assert_eq!(world.storage_keys().len(), 1);
+    world.advance(11.0 * 60_000.0);
+    let _ = load_with(
+        &world,
+        "/",
+        SessionOptions {
+            silent_restore: false,
+            ..Default::default()
+        },
+    );
+    assert!(world.storage_keys().is_empty());
+}
+
+#[test]
+fn a_page_restored_from_the_cache_is_not_stuck_signing_in() {
+    let world = World::new();
+    world.provider.borrow_mut().signed_in = false;
+    let (_, session) = load_with(
+        &world,
+        "/",
+        SessionOptions {
+            silent_restore: false,
+            ..Default::default()
+        },
+    );
+    session.sign_in("/");
+    assert_eq!(session.status(), AuthStatus::SigningIn);
+    session.on_page_restored();
+    assert_eq!(session.status(), AuthStatus::SignedOut);
+}
+
+#[test]
+fn observers_hear_every_change() {
+    let world = World::new();
+    let (_, session) = signed_in(&world);
+    let heard = Rc::new(Cell::new(0));
+    let counter = Rc::clone(&heard);
+    session.set_observer(move || counter.set(counter.get() + 1));
+    world.advance(240_000.0);
+    block_on(session.refresh()).expect("refresh");
+    assert!(heard.get() >= 1);
+    assert_eq!(APP, "https://app.example.com");
+}

@@ -1,0 +1,284 @@
+//! An in-memory OpenID provider that behaves like the real one where the
+//! engine can tell: PKCE S256 checked, codes single-use, refresh tokens
+//! rotated with reuse detection, ID tokens "signed" by a key id that the
+//! fake verifier checks, and scripted faults at the token endpoint.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::protocol::random::base64url;
+use crate::protocol::{SigningAlg, at_hash};
+use crate::session::HttpResponse;
+
+pub(crate) const ISSUER: &str = "https://id.example.com";
+pub(crate) const CLIENT_ID: &str = "spa";
+pub(crate) const APP: &str = "https://app.example.com";
+pub(crate) const API: &str = "https://api.example.com";
+
+/// What the token endpoint does with the next request instead of its job.
+#[derive(Debug, Clone)]
+pub(crate) enum Fault {
+    /// Answer with this status and body.
+    Answer(u16, &'static str),
+    /// No answer at all (connection refused, offline).
+    Network,
+    /// Process the request (rotating the token), then the answer is lost.
+    ProcessedThenLost,
+    /// Process it, then answer with an ID token for another subject.
+    OtherSubject,
+    /// Process it, then answer with an ID token whose header names a
+    /// published key but whose signature does not verify.
+    BadSignature,
+}
+
+#[derive(Debug)]
+struct Authorization {
+    challenge: String,
+    nonce: String,
+    redirect_uri: String,
+}
+
+/// The provider's state.
+#[derive(Debug)]
+pub(crate) struct Provider {
+    pub(crate) signed_in: bool,
+    pub(crate) kid: String,
+    pub(crate) published: Vec<String>,
+    pub(crate) access_ttl_s: u64,
+    pub(crate) issue_refresh_tokens: bool,
+    pub(crate) iss_parameter: bool,
+    pub(crate) refresh_id_tokens: bool,
+    pub(crate) faults: VecDeque<Fault>,
+    pub(crate) userinfo_sub: Option<String>,
+    codes: BTreeMap<String, Authorization>,
+    live_refresh: Option<String>,
+    spent_refresh: Vec<String>,
+    pub(crate) revoked: Vec<String>,
+    serial: u32,
+    pub(crate) now_s: i64,
+}
+
+impl Default for Provider {
+    fn default() -> Self {
+        Self {
+            signed_in: true,
+            kid: "k1".into(),
+            published: vec!["k1".into()],
+            access_ttl_s: 300,
+            issue_refresh_tokens: true,
+            iss_parameter: true,
+            refresh_id_tokens: true,
+            faults: VecDeque::new(),
+            userinfo_sub: None,
+            codes: BTreeMap::new(),
+            live_refresh: None,
+            spent_refresh: Vec::new(),
+            revoked: Vec::new(),
+            serial: 0,
+            now_s: 0,
+        }
+    }
+}
+
+fn answer(status: u16, body: serde_json::Value) -> HttpResponse {
+    HttpResponse {
+        status,
+        body: body.to_string(),
+    }
+}
+
+fn oauth_error(code: &str) -> HttpResponse {
+    answer(400, json!({ "error": code }))
+}
+
+fn query(url: &str) -> BTreeMap<String, String> {
+    let query = url.split_once('?').map_or("", |(_, q)| q);
+    form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect()
+}
+
+/// A compact JWS whose "signature" names the key that signed it (or, when
+/// `corrupt`, names no key while its header still names `kid`).
+pub(crate) fn sign(kid: &str, claims: &serde_json::Value, corrupt: bool) -> String {
+    let header = base64url(json!({"alg": "RS256", "kid": kid}).to_string().as_bytes());
+    let payload = base64url(claims.to_string().as_bytes());
+    let signature = if corrupt {
+        "sig:corrupted".to_owned()
+    } else {
+        format!("sig:{kid}")
+    };
+    format!("{header}.{payload}.{}", base64url(signature.as_bytes()))
+}
+
+impl Provider {
+    pub(crate) fn discovery(&self) -> HttpResponse {
+        answer(
+            200,
+            json!({
+                "issuer": ISSUER,
+                "authorization_endpoint": format!("{ISSUER}/auth"),
+                "token_endpoint": format!("{ISSUER}/token"),
+                "userinfo_endpoint": format!("{ISSUER}/me"),
+                "jwks_uri": format!("{ISSUER}/jwks"),
+                "end_session_endpoint": format!("{ISSUER}/logout"),
+                "revocation_endpoint": format!("{ISSUER}/revoke"),
+                "code_challenge_methods_supported": ["S256"],
+                "authorization_response_iss_parameter_supported": self.iss_parameter,
+                "id_token_signing_alg_values_supported": ["RS256"],
+            }),
+        )
+    }
+
+    pub(crate) fn jwks(&self) -> HttpResponse {
+        let keys: Vec<_> = self
+            .published
+            .iter()
+            .map(|kid| json!({"kty": "RSA", "kid": kid, "use": "sig", "n": "AQAB", "e": "AQAB"}))
+            .collect();
+        answer(200, json!({ "keys": keys }))
+    }
+
+    /// The person arrives at the authorization endpoint with `url`; the
+    /// query of the callback the provider sends them back with.
+    pub(crate) fn authorize(&mut self, url: &str) -> String {
+        let params = query(url);
+        let state = params.get("state").cloned().unwrap_or_default();
+        let iss = if self.iss_parameter {
+            format!(
+                "&iss={}",
+                form_urlencoded::byte_serialize(ISSUER.as_bytes()).collect::<String>()
+            )
+        } else {
+            String::new()
+        };
+        if !self.signed_in && params.get("prompt").map(String::as_str) == Some("none") {
+            return format!("?error=login_required&state={state}{iss}");
+        }
+        self.signed_in = true;
+        self.serial += 1;
+        let code = format!("code-{}", self.serial);
+        self.codes.insert(
+            code.clone(),
+            Authorization {
+                challenge: params.get("code_challenge").cloned().unwrap_or_default(),
+                nonce: params.get("nonce").cloned().unwrap_or_default(),
+                redirect_uri: params.get("redirect_uri").cloned().unwrap_or_default(),
+            },
+        );
+        format!("?code={code}&state={state}{iss}")
+    }
+
+    fn tokens(&mut self, nonce: Option<&str>, sub: &str, corrupt: bool) -> HttpResponse {
+        self.serial += 1;
+        let access_token = format!("at-{}", self.serial);
+        let mut claims = json!({
+            "iss": ISSUER, "sub": sub, "aud": CLIENT_ID, "exp": self.now_s + 600,
+            "iat": self.now_s, "auth_time": 1, "name": "Alice Liddell",
+            "at_hash": at_hash(SigningAlg::Rs256, &access_token),
+        });
+        if let Some(nonce) = nonce {
+            claims["nonce"] = json!(nonce);
+        }
+        let mut body = json!({
+            "access_token": access_token, "token_type": "Bearer",
+            "expires_in": self.access_ttl_s, "id_token": sign(&self.kid, &claims, corrupt),
+        });
+        if self.issue_refresh_tokens {
+            let refresh = format!("rt-{}", self.serial);
+            self.live_refresh = Some(refresh.clone());
+            body["refresh_token"] = json!(refresh);
+        }
+        answer(200, body)
+    }
+
+    /// The token endpoint.
+    pub(crate) fn token(&mut self, form: &str) -> Option<HttpResponse> {
+        let fault = self.faults.pop_front();
+        match fault {
+            Some(Fault::Answer(status, body)) => {
+                return Some(HttpResponse {
+                    status,
+                    body: body.to_owned(),
+                });
+            }
+            Some(Fault::Network) => return None,
+            _ => {}
+        }
+        let params: BTreeMap<String, String> = form_urlencoded::parse(form.as_bytes())
+            .into_owned()
+            .collect();
+        if params.get("client_id").map(String::as_str) != Some(CLIENT_ID)
+            || params.contains_key("client_secret")
+        {
+            return Some(oauth_error("invalid_client"));
+        }
+        let corrupt = matches!(fault, Some(Fault::BadSignature));
+        let response = match params.get("grant_type").map(String::as_str) {
+            Some("authorization_code") => {
+                let code = params.get("code").cloned().unwrap_or_default();
+                let Some(authz) = self.codes.remove(&code) else {
+                    return Some(oauth_error("invalid_grant"));
+                };
+                let verifier = params.get("code_verifier").cloned().unwrap_or_default();
+                if base64url(&Sha256::digest(verifier.as_bytes())) != authz.challenge
+                    || params.get("redirect_uri") != Some(&authz.redirect_uri)
+                {
+                    return Some(oauth_error("invalid_grant"));
+                }
+                self.tokens(Some(&authz.nonce), "alice", corrupt)
+            }
+            Some("refresh_token") => {
+                let presented = params.get("refresh_token").cloned().unwrap_or_default();
+                if self.live_refresh.as_deref() != Some(presented.as_str()) {
+                    if self.spent_refresh.contains(&presented) {
+                        // Reuse detection: the whole grant is revoked.
+                        self.live_refresh = None;
+                    }
+                    return Some(oauth_error("invalid_grant"));
+                }
+                self.spent_refresh.push(presented);
+                let sub = match fault {
+                    Some(Fault::OtherSubject) => "mallory",
+                    _ => "alice",
+                };
+                let mut response = self.tokens(None, sub, corrupt);
+                if !self.refresh_id_tokens {
+                    let mut body: serde_json::Value =
+                        serde_json::from_str(&response.body).unwrap_or_default();
+                    body.as_object_mut().map(|o| o.remove("id_token"));
+                    response.body = body.to_string();
+                }
+                response
+            }
+            _ => oauth_error("unsupported_grant_type"),
+        };
+        match fault {
+            Some(Fault::ProcessedThenLost) => None,
+            _ => Some(response),
+        }
+    }
+
+    pub(crate) fn userinfo(&self) -> HttpResponse {
+        let sub = self.userinfo_sub.clone().unwrap_or_else(|| "alice".into());
+        answer(
+            200,
+            json!({ "sub": sub, "name": "Alice L.", "email": "alice@example.com" }),
+        )
+    }
+
+    pub(crate) fn revoke(&mut self, form: &str) -> HttpResponse {
+        let params: BTreeMap<String, String> = form_urlencoded::parse(form.as_bytes())
+            .into_owned()
+            .collect();
+        if let Some(token) = params.get("token") {
+            self.revoked.push(token.clone());
+            if self.live_refresh.as_ref() == Some(token) {
+                self.live_refresh = None;
+            }
+        }
+        answer(200, json!({}))
+    }
+}

@@ -1,0 +1,89 @@
+//! The words a person reads. The library's errors are short and technical;
+//! what they mean for the person, and what to do next, is the app's to say.
+
+use leptos_pkce::{AuthError, AuthWarning};
+
+/// What happened and what to do next, for the error state.
+pub(crate) fn explain(error: &AuthError) -> String {
+    let detail = || format!(" (Details: {error}.)");
+    match error {
+        AuthError::ConfigInvalid(_) => format!(
+            "This site's sign-in settings are missing or wrong, so signing in cannot work yet. Please tell the site's administrator.{}",
+            detail()
+        ),
+        AuthError::DiscoveryFailed(_) => format!(
+            "We could not reach the identity provider. Check your connection and press \"Sign in again\"; if it keeps failing, the provider may be down.{}",
+            detail()
+        ),
+        AuthError::StateMismatch => "This sign-in answer does not match a sign-in started in this tab (it may be old, reused or forged), so it was rejected. Please sign in again.".into(),
+        AuthError::IssuerMismatch(_) => format!(
+            "The sign-in answer came from an unexpected identity provider, so it was rejected. Please sign in again.{}",
+            detail()
+        ),
+        AuthError::OAuth { code, description } => {
+            let hint = match code.as_str() {
+                "access_denied" => "The sign-in was cancelled or refused. You can try again.",
+                "invalid_grant" => "Your sign-in is no longer valid. Please sign in again.",
+                "login_required" | "interaction_required" | "consent_required" => {
+                    "The identity provider needs you to sign in again."
+                }
+                "temporarily_unavailable" | "server_error" => {
+                    "The identity provider is having trouble. Please try again in a moment."
+                }
+                _ => "The identity provider refused the request. Please try again.",
+            };
+            match description.as_deref().filter(|text| !text.is_empty()) {
+                Some(text) => format!("{hint} The provider said: “{text}”"),
+                None => format!("{hint} (error: {code})"),
+            }
+        }
+        AuthError::CallbackInvalid(_) => format!(
+            "The sign-in answer was incomplete. Please sign in again.{}",
+            detail()
+        ),
+        AuthError::TokenResponseInvalid(_) => format!(
+            "The identity provider sent an answer we cannot use. Please try again later.{}",
+            detail()
+        ),
+        AuthError::InvalidIdToken(_) => format!(
+            "The identity provider's proof of who you are failed verification, so the sign-in was refused for your safety. Please sign in again.{}",
+            detail()
+        ),
+        AuthError::UserinfoSubMismatch => "The identity provider's profile answer names a different person than the sign-in, so the sign-in was refused. Please sign in again.".into(),
+        AuthError::ServerError(status) => format!(
+            "The identity provider had a problem (HTTP {status}). Please try again in a moment."
+        ),
+        AuthError::Network(_) => format!(
+            "A request did not get through. Check your connection and try again.{}",
+            detail()
+        ),
+        AuthError::NotSignedIn => "You are not signed in. Please sign in first.".into(),
+        AuthError::SessionExpired => "Your session has ended. Please sign in again.".into(),
+        AuthError::BrowserUnsupported(_) => format!(
+            "This browser cannot complete the sign-in (private mode or blocked storage?). Try another browser or window.{}",
+            detail()
+        ),
+        AuthError::ResourceNotAllowed(origin) => format!(
+            "This app is not allowed to send your access token to {origin}. Add the origin to resource_origins in config.json if it should be."
+        ),
+        _ => format!("Something went wrong. Please try again.{}", detail()),
+    }
+}
+
+/// The notice shown while signed in, when something needs patience.
+pub(crate) fn warning(warning: &AuthWarning, now_ms: f64) -> String {
+    match warning {
+        AuthWarning::RefreshRetrying { cause, retry_at_ms } => {
+            // Whole seconds: no float formatting in the wasm.
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let seconds = ((retry_at_ms - now_ms) / 1000.0).ceil().max(0.0) as u32;
+            format!(
+                "Could not renew your session ({cause}). Retrying in {seconds} s; you are still signed in."
+            )
+        }
+        AuthWarning::Offline => {
+            "You are offline. Your session will be renewed when the connection is back.".into()
+        }
+        _ => "Your session needs attention.".into(),
+    }
+}
