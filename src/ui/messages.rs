@@ -45,9 +45,8 @@ pub(crate) fn explain(error: &AuthError) -> String {
             "The identity provider sent an answer we cannot use. Please try again later.{}",
             detail()
         ),
-        AuthError::InvalidIdToken(_) => format!(
-            "The identity provider's proof of who you are failed verification, so the sign-in was refused for your safety. Please sign in again.{}",
-            detail()
+        AuthError::InvalidIdToken(why) => format!(
+            "The identity provider's proof of who you are failed verification ({why}), so the sign-in was refused for your safety. Please sign in again."
         ),
         AuthError::UserinfoSubMismatch => "The identity provider's profile answer names a different person than the sign-in, so the sign-in was refused. Please sign in again.".into(),
         AuthError::ServerError(status) => format!(

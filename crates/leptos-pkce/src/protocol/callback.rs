@@ -86,7 +86,7 @@ pub fn validate_callback(
         return Err(AuthError::IssuerMismatch(pending.issuer.clone()));
     }
     match params.iss.as_deref() {
-        Some(iss) if iss != expect.issuer => return Err(AuthError::IssuerMismatch(iss.to_owned())),
+        Some(iss) if iss != expect.issuer => return Err(AuthError::IssuerMismatch(shown(iss))),
         None if expect.iss_parameter_required => {
             return Err(AuthError::IssuerMismatch(
                 "no issuer named in the response".into(),
@@ -106,6 +106,20 @@ pub fn validate_callback(
         .code
         .filter(|code| !code.secret().is_empty())
         .ok_or_else(|| AuthError::CallbackInvalid("no authorization code".into()))
+}
+
+/// An attacker-chosen value, fit to be shown: printable ASCII, at most
+/// 100 characters.
+fn shown(value: &str) -> String {
+    let mut text: String = value
+        .chars()
+        .filter(|c| (' '..='~').contains(c))
+        .take(100)
+        .collect();
+    if value.chars().count() > 100 {
+        text.push('…');
+    }
+    text
 }
 
 #[cfg(test)]
@@ -205,6 +219,27 @@ mod tests {
             check("code=abc&state=good-state", true),
             Err("issuer_mismatch".into())
         );
+    }
+
+    #[test]
+    fn a_long_or_hostile_issuer_is_cut_before_it_is_shown() {
+        let long = format!("https://{}.example/\u{7}", "a".repeat(5_000));
+        let query = format!(
+            "code=abc&state=good-state&iss={}",
+            form_urlencoded::byte_serialize(long.as_bytes()).collect::<String>()
+        );
+        let err = validate_callback(
+            CallbackParams::from_query(&query),
+            Some(&pending()),
+            expect(false),
+        )
+        .expect_err("mix-up");
+        let AuthError::IssuerMismatch(shown) = err else {
+            panic!("not an issuer mismatch: {err:?}")
+        };
+        assert_eq!(shown.chars().count(), 101);
+        assert!(shown.ends_with('…'));
+        assert!(!shown.contains('\u{7}'));
     }
 
     #[test]

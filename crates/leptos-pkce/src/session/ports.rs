@@ -149,3 +149,25 @@ impl<T> Platform for T where
     T: Transport + TabStore + SignatureVerifier + Clock + Randomness + Navigator
 {
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_shows_tokens() {
+        let request = HttpRequest {
+            endpoint: Endpoint::Token,
+            url: "https://id.example.com/token".into(),
+            authorization: Some("Bearer secret-at".into()),
+            form: Some("refresh_token=secret-rt".into()),
+        };
+        let response = HttpResponse {
+            status: 200,
+            body: r#"{"access_token":"secret-at"}"#.into(),
+        };
+        let shown = format!("{request:?} {response:?}");
+        assert!(!shown.contains("secret"), "{shown}");
+        assert!(shown.contains("[redacted]") && shown.contains("[28 bytes]"));
+    }
+}

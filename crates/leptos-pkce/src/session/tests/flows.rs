@@ -2,27 +2,13 @@
 
 use super::provider::{APP, ISSUER};
 use super::*;
-use crate::protocol::{LOGOUT_PREFIX, SILENT_SKIP_KEY, STORAGE_PREFIX};
-
-fn query_of(url: &str) -> BTreeMap<String, String> {
-    let query = url.split_once('?').map_or("", |(_, q)| q);
-    form_urlencoded::parse(query.as_bytes())
-        .into_owned()
-        .collect()
-}
+use crate::protocol::STORAGE_PREFIX;
 
 #[test]
 fn sign_in_sends_pkce_state_and_nonce_and_keeps_only_the_pending_request() {
     let world = World::new();
     world.provider.borrow_mut().signed_in = false;
-    let (page, session) = load_with(
-        &world,
-        "/",
-        SessionOptions {
-            silent_restore: false,
-            ..Default::default()
-        },
-    );
+    let (page, session) = signed_out(&world);
     assert_eq!(session.status(), AuthStatus::SignedOut);
     session.sign_in("/profile");
     assert_eq!(session.status(), AuthStatus::SigningIn);
@@ -75,27 +61,10 @@ fn whole_flow_signs_in_and_returns_to_the_page() {
 #[test]
 fn the_callback_is_wiped_before_start_up_even_if_start_up_fails() {
     let world = World::new();
-    let (page, _) = load_with(
-        &world,
-        "/",
-        SessionOptions {
-            silent_restore: false,
-            ..Default::default()
-        },
-    );
+    let (page, _) = signed_out(&world);
     let (url, _) = page.last_navigation().unwrap_or_default();
     assert!(url.is_empty());
-    let (p, s) = load_with(
-        &world,
-        "/",
-        SessionOptions {
-            silent_restore: false,
-            ..Default::default()
-        },
-    );
-    s.sign_in("/");
-    let (url, _) = p.last_navigation().expect("redirect");
-    let back = world.provider.borrow_mut().authorize(&url);
+    let (_, back) = to_provider_and_back(&world, "/");
     let callback = Page::at(&world, "/callback", &back);
     let captured = CapturedCallback::capture(&callback, callback.now_ms());
     assert!(captured.is_some());
@@ -116,17 +85,7 @@ fn the_callback_is_wiped_before_start_up_even_if_start_up_fails() {
 fn a_replayed_callback_is_a_state_mismatch_without_a_token_request() {
     let world = World::new();
     world.provider.borrow_mut().signed_in = false;
-    let (page, session) = load_with(
-        &world,
-        "/",
-        SessionOptions {
-            silent_restore: false,
-            ..Default::default()
-        },
-    );
-    session.sign_in("/");
-    let (url, _) = page.last_navigation().expect("redirect");
-    let back = world.provider.borrow_mut().authorize(&url);
+    let (_, back) = to_provider_and_back(&world, "/");
     let (_, first) = load(&world, &format!("/callback{back}"));
     assert!(matches!(first.status(), AuthStatus::SignedIn(_)));
     let (_, replay) = load(&world, &format!("/callback{back}"));
@@ -153,17 +112,7 @@ fn a_forged_state_is_refused_before_the_code_is_used() {
 fn a_mixed_up_issuer_is_refused_and_the_code_kept_from_the_token_endpoint() {
     let world = World::new();
     world.provider.borrow_mut().signed_in = false;
-    let (page, session) = load_with(
-        &world,
-        "/",
-        SessionOptions {
-            silent_restore: false,
-            ..Default::default()
-        },
-    );
-    session.sign_in("/");
-    let (url, _) = page.last_navigation().expect("redirect");
-    let back = world.provider.borrow_mut().authorize(&url);
+    let (_, back) = to_provider_and_back(&world, "/");
     let forged = back.replace("id.example.com", "evil.example.com");
     let (_, callback) = load(&world, &format!("/callback{forged}"));
     assert_eq!(callback.status().error_code(), Some("issuer_mismatch"));
@@ -174,14 +123,7 @@ fn a_mixed_up_issuer_is_refused_and_the_code_kept_from_the_token_endpoint() {
 fn a_provider_error_is_shown_with_its_code() {
     let world = World::new();
     world.provider.borrow_mut().signed_in = false;
-    let (page, session) = load_with(
-        &world,
-        "/",
-        SessionOptions {
-            silent_restore: false,
-            ..Default::default()
-        },
-    );
+    let (page, session) = signed_out(&world);
     session.sign_in("/");
     let (url, _) = page.last_navigation().expect("redirect");
     let state = query_of(&url)["state"].clone();
@@ -192,70 +134,6 @@ fn a_provider_error_is_shown_with_its_code() {
     );
     assert_eq!(callback.status().error_code(), Some("access_denied"));
     assert!(world.storage_keys().is_empty());
-}
-
-#[test]
-fn reload_restores_the_session_silently_with_replace() {
-    let world = World::new();
-    let (_, first) = signed_in(&world);
-    drop(first);
-    // The page is reloaded: memory is empty, the provider's session stands.
-    let (page, session) = load(&world, "/profile?tab=2");
-    assert_eq!(session.status(), AuthStatus::SigningIn);
-    let (url, replace) = page.last_navigation().expect("silent attempt");
-    assert!(replace, "no history entry for the silent round trip");
-    assert_eq!(query_of(&url)["prompt"], "none");
-    let (back, restored) = follow_to_callback(&world, &page);
-    assert!(matches!(restored.status(), AuthStatus::SignedIn(_)));
-    assert_eq!(back.url(), "/profile?tab=2");
-}
-
-#[test]
-fn login_required_on_a_silent_attempt_is_quiet_and_not_repeated() {
-    let world = World::new();
-    world.provider.borrow_mut().signed_in = false;
-    let (page, session) = load(&world, "/");
-    assert_eq!(session.status(), AuthStatus::SigningIn);
-    let (back, after) = follow_to_callback(&world, &page);
-    assert_eq!(
-        after.status(),
-        AuthStatus::SignedOut,
-        "no error for 'not signed in'"
-    );
-    assert_eq!(back.url(), "/");
-    assert!(world.storage_keys().contains(&SILENT_SKIP_KEY.to_owned()));
-    let (again, reloaded) = load(&world, "/");
-    assert_eq!(reloaded.status(), AuthStatus::SignedOut);
-    assert!(
-        again.last_navigation().is_none(),
-        "no second silent attempt in this tab"
-    );
-}
-
-#[test]
-fn silent_restore_can_be_switched_off() {
-    let world = World::new();
-    let (page, session) = load_with(
-        &world,
-        "/",
-        SessionOptions {
-            silent_restore: false,
-            ..Default::default()
-        },
-    );
-    assert_eq!(session.status(), AuthStatus::SignedOut);
-    assert!(page.last_navigation().is_none());
-}
-
-#[test]
-fn a_successful_sign_in_clears_the_silent_skip_marker() {
-    let world = World::new();
-    world
-        .storage
-        .borrow_mut()
-        .insert(SILENT_SKIP_KEY.into(), "1".into());
-    let (_, _) = signed_in(&world);
-    assert!(!world.storage_keys().contains(&SILENT_SKIP_KEY.to_owned()));
 }
 
 #[test]
@@ -283,14 +161,7 @@ fn an_unknown_key_after_the_refetch_fails_the_sign_in() {
     let world = World::new();
     world.provider.borrow_mut().kid = "unpublished".into();
     world.provider.borrow_mut().signed_in = false;
-    let (page, session) = load_with(
-        &world,
-        "/",
-        SessionOptions {
-            silent_restore: false,
-            ..Default::default()
-        },
-    );
+    let (page, session) = signed_out(&world);
     session.sign_in("/");
     let (_, callback) = follow_to_callback(&world, &page);
     assert_eq!(
@@ -305,14 +176,7 @@ fn an_unknown_key_after_the_refetch_fails_the_sign_in() {
 fn a_bad_signature_with_a_published_kid_fails_at_verification() {
     let world = World::new();
     world.provider.borrow_mut().signed_in = false;
-    let (page, session) = load_with(
-        &world,
-        "/",
-        SessionOptions {
-            silent_restore: false,
-            ..Default::default()
-        },
-    );
+    let (page, session) = signed_out(&world);
     session.sign_in("/");
     world
         .provider
@@ -353,14 +217,7 @@ fn userinfo_for_another_subject_fails_the_sign_in() {
     let world = World::new();
     world.provider.borrow_mut().userinfo_sub = Some("mallory".into());
     world.provider.borrow_mut().signed_in = false;
-    let (page, session) = load_with(
-        &world,
-        "/",
-        SessionOptions {
-            silent_restore: false,
-            ..Default::default()
-        },
-    );
+    let (page, session) = signed_out(&world);
     session.sign_in("/");
     let (_, callback) = follow_to_callback(&world, &page);
     assert_eq!(
@@ -373,118 +230,10 @@ fn userinfo_for_another_subject_fails_the_sign_in() {
 fn the_return_path_cannot_leave_the_app() {
     let world = World::new();
     world.provider.borrow_mut().signed_in = false;
-    let (page, session) = load_with(
-        &world,
-        "/",
-        SessionOptions {
-            silent_restore: false,
-            ..Default::default()
-        },
-    );
+    let (page, session) = signed_out(&world);
     session.sign_in("//evil.example/x");
     let (back, _) = follow_to_callback(&world, &page);
     assert_eq!(back.url(), "/");
-}
-
-#[test]
-fn a_logout_return_with_our_state_is_signed_out_quietly() {
-    let world = World::new();
-    world
-        .storage
-        .borrow_mut()
-        .insert(format!("{LOGOUT_PREFIX}abc"), "1".into());
-    world
-        .storage
-        .borrow_mut()
-        .insert(SILENT_SKIP_KEY.into(), "1".into());
-    let (page, session) = load(&world, "/?state=abc");
-    assert_eq!(session.status(), AuthStatus::SignedOut);
-    assert_eq!(page.url(), "/", "state wiped");
-    assert!(
-        !world
-            .storage_keys()
-            .iter()
-            .any(|k| k.starts_with(LOGOUT_PREFIX))
-    );
-}
-
-#[test]
-fn a_logout_return_with_a_forged_state_is_an_error() {
-    let world = World::new();
-    world
-        .storage
-        .borrow_mut()
-        .insert(format!("{LOGOUT_PREFIX}abc"), "1".into());
-    let (_, session) = load(&world, "/?state=forged");
-    assert_eq!(
-        session.status(),
-        AuthStatus::Error(AuthError::StateMismatch)
-    );
-}
-
-#[test]
-fn a_later_load_after_logout_is_not_an_error() {
-    let world = World::new();
-    world
-        .storage
-        .borrow_mut()
-        .insert(format!("{LOGOUT_PREFIX}abc"), "1".into());
-    world
-        .storage
-        .borrow_mut()
-        .insert(SILENT_SKIP_KEY.into(), "1".into());
-    let (_, session) = load(&world, "/profile");
-    assert_eq!(
-        session.status(),
-        AuthStatus::SignedOut,
-        "Back from the provider: no false alarm"
-    );
-    let (_, again) = load(&world, "/");
-    assert_eq!(again.status(), AuthStatus::SignedOut);
-}
-
-#[test]
-fn expired_pending_requests_are_purged_on_load() {
-    let world = World::new();
-    world.provider.borrow_mut().signed_in = false;
-    let (_, session) = load_with(
-        &world,
-        "/",
-        SessionOptions {
-            silent_restore: false,
-            ..Default::default()
-        },
-    );
-    session.sign_in("/");
-    assert_eq!(world.storage_keys().len(), 1);
-    world.advance(11.0 * 60_000.0);
-    let _ = load_with(
-        &world,
-        "/",
-        SessionOptions {
-            silent_restore: false,
-            ..Default::default()
-        },
-    );
-    assert!(world.storage_keys().is_empty());
-}
-
-#[test]
-fn a_page_restored_from_the_cache_is_not_stuck_signing_in() {
-    let world = World::new();
-    world.provider.borrow_mut().signed_in = false;
-    let (_, session) = load_with(
-        &world,
-        "/",
-        SessionOptions {
-            silent_restore: false,
-            ..Default::default()
-        },
-    );
-    session.sign_in("/");
-    assert_eq!(session.status(), AuthStatus::SigningIn);
-    session.on_page_restored();
-    assert_eq!(session.status(), AuthStatus::SignedOut);
 }
 
 #[test]

@@ -3,6 +3,7 @@
 //! page that records where it navigates.
 
 mod flows;
+mod page_loads;
 mod provider;
 mod refresh;
 mod resource;
@@ -263,15 +264,30 @@ pub(crate) fn follow_to_callback(world: &Rc<World>, page: &Page) -> (Page, TestS
     load(world, &format!("/callback{back}"))
 }
 
-/// A signed-in session: a load without a provider session, the sign-in
-/// click, the provider, the callback.
-pub(crate) fn signed_in(world: &Rc<World>) -> (Page, TestSession) {
-    world.provider.borrow_mut().signed_in = false;
+/// A page load that settles signed out (no silent restore).
+pub(crate) fn signed_out(world: &Rc<World>) -> (Page, TestSession) {
     let options = SessionOptions {
         silent_restore: false,
         ..SessionOptions::default()
     };
-    let (page, session) = load_with(world, "/", options);
+    load_with(world, "/", options)
+}
+
+/// Signs in from a signed-out page: the authorization URL the page went
+/// to, and the query the provider sends back to the callback.
+pub(crate) fn to_provider_and_back(world: &Rc<World>, return_to: &str) -> (String, String) {
+    let (page, session) = signed_out(world);
+    session.sign_in(return_to);
+    let (url, _) = page.last_navigation().expect("redirect");
+    let back = world.provider.borrow_mut().authorize(&url);
+    (url, back)
+}
+
+/// A signed-in session: a load without a provider session, the sign-in
+/// click, the provider, the callback.
+pub(crate) fn signed_in(world: &Rc<World>) -> (Page, TestSession) {
+    world.provider.borrow_mut().signed_in = false;
+    let (page, session) = signed_out(world);
     session.sign_in("/profile");
     let (page2, session2) = follow_to_callback(world, &page);
     assert!(
@@ -300,6 +316,14 @@ pub(crate) async fn api_call(
             async move { Ok(status) }
         })
         .await
+}
+
+/// The query parameters of `url`.
+pub(crate) fn query_of(url: &str) -> BTreeMap<String, String> {
+    let query = url.split_once('?').map_or("", |(_, q)| q);
+    form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect()
 }
 
 pub(crate) fn access_token(session: &TestSession) -> String {

@@ -47,14 +47,7 @@ fn the_token_never_goes_to_an_origin_outside_the_allow_list() {
 #[test]
 fn a_call_without_a_session_is_refused() {
     let world = World::new();
-    let (_, session) = load_with(
-        &world,
-        "/",
-        SessionOptions {
-            silent_restore: false,
-            ..Default::default()
-        },
-    );
+    let (_, session) = signed_out(&world);
     let seen = RefCell::new(Vec::new());
     assert_eq!(
         block_on(api_call(&session, &url(), |_| true, &seen)),

@@ -1,0 +1,204 @@
+//! The ID token checks, one by one.
+
+use super::*;
+use serde_json::json;
+
+/// An unsigned test JWT (signature bytes `sig`) with these claims.
+pub(crate) fn jwt(claims: &serde_json::Value) -> String {
+    let header = base64url(br#"{"alg":"RS256","kid":"k1"}"#);
+    let payload = base64url(claims.to_string().as_bytes());
+    format!("{header}.{payload}.c2ln")
+}
+
+fn base(overrides: serde_json::Value) -> serde_json::Value {
+    let mut base = json!({
+        "iss": "http://127.0.0.1:9000", "sub": "alice", "aud": "leptos-spa",
+        "exp": 2_000, "iat": 1_000, "nonce": "n0nce", "name": "Alice Liddell"
+    });
+    if let (Some(base), Some(extra)) = (base.as_object_mut(), overrides.as_object()) {
+        for (key, value) in extra {
+            base.insert(key.clone(), value.clone());
+        }
+    }
+    base
+}
+
+const EXPECT: IdTokenExpectations<'static> = IdTokenExpectations {
+    issuer: "http://127.0.0.1:9000",
+    client_id: "leptos-spa",
+    nonce: Some("n0nce"),
+    now_s: 1_500,
+    access_token: None,
+    previous: None,
+};
+
+fn verify_with(
+    claims: serde_json::Value,
+    signature_valid: bool,
+    expect: &IdTokenExpectations<'_>,
+) -> Result<VerifiedIdToken, AuthError> {
+    IdTokenJws::parse(IdToken::new(jwt(&claims)))?.into_verified(
+        SigningAlg::Rs256,
+        signature_valid,
+        expect,
+    )
+}
+
+fn reason(overrides: serde_json::Value) -> Option<String> {
+    verify_with(base(overrides), true, &EXPECT)
+        .err()
+        .map(|err| match err {
+            AuthError::InvalidIdToken(why) => why,
+            other => other.code().to_owned(),
+        })
+}
+
+#[test]
+fn accepts_valid_claims_and_names_the_person() {
+    let verified = verify_with(base(json!({})), true, &EXPECT).expect("valid");
+    assert_eq!(verified.claims().display_name(), "Alice Liddell");
+    assert_eq!(verified.alg(), SigningAlg::Rs256);
+    let anonymous = verify_with(base(json!({"name": null})), true, &EXPECT).expect("valid");
+    assert_eq!(anonymous.claims().display_name(), "alice");
+}
+
+#[test]
+fn a_failed_signature_hides_the_claims() {
+    let err = verify_with(base(json!({})), false, &EXPECT).expect_err("bad signature");
+    assert_eq!(err, AuthError::invalid_id_token("signature"));
+}
+
+#[test]
+fn parses_once_and_exposes_what_verification_needs() {
+    let raw = jwt(&base(json!({})));
+    let jws = IdTokenJws::parse(IdToken::new(raw.clone())).expect("parses");
+    assert_eq!(jws.kid(), Some("k1"));
+    assert_eq!(jws.signature(), b"sig");
+    assert_eq!(
+        Some(jws.signing_input()),
+        raw.rsplit_once('.').map(|(a, _)| a)
+    );
+    assert_eq!(jws.allowed_alg(&[]), Ok(SigningAlg::Rs256));
+}
+
+#[test]
+fn names_the_failed_check() {
+    assert_eq!(
+        reason(json!({"iss": "http://evil"})).as_deref(),
+        Some("issuer")
+    );
+    assert_eq!(reason(json!({"aud": "other"})).as_deref(), Some("audience"));
+    assert_eq!(
+        reason(json!({"aud": ["leptos-spa", "x"]})).as_deref(),
+        Some("authorized party")
+    );
+    assert_eq!(
+        reason(json!({"aud": ["leptos-spa", "x"], "azp": "leptos-spa"})),
+        None
+    );
+    assert_eq!(reason(json!({"exp": 1_300})).as_deref(), Some("expired"));
+    assert_eq!(reason(json!({"exp": 1_400})), None, "within clock skew");
+    assert_eq!(
+        reason(json!({"iat": 1_700})).as_deref(),
+        Some("issued in the future")
+    );
+    assert_eq!(reason(json!({"nonce": "other"})).as_deref(), Some("nonce"));
+    assert_eq!(reason(json!({"nonce": null})).as_deref(), Some("nonce"));
+}
+
+#[test]
+fn not_before_is_checked_with_the_skew() {
+    assert_eq!(
+        reason(json!({"nbf": 1_700})).as_deref(),
+        Some("not yet valid")
+    );
+    assert_eq!(reason(json!({"nbf": 1_600})), None, "within clock skew");
+    assert_eq!(reason(json!({"nbf": 1_000})), None);
+}
+
+#[test]
+fn extreme_times_do_not_overflow() {
+    assert_eq!(reason(json!({"exp": i64::MAX})), None);
+    assert_eq!(reason(json!({"exp": i64::MIN})).as_deref(), Some("expired"));
+    assert_eq!(
+        reason(json!({"iat": i64::MAX})).as_deref(),
+        Some("issued in the future")
+    );
+    assert_eq!(reason(json!({"nbf": i64::MIN})), None);
+}
+
+#[test]
+fn refreshed_tokens_must_continue_the_session() {
+    let original = verify_with(base(json!({"auth_time": 900})), true, &EXPECT)
+        .expect("original")
+        .into_parts()
+        .1;
+    let refresh = IdTokenExpectations {
+        nonce: None,
+        previous: Some(&original),
+        ..EXPECT
+    };
+    let check = |overrides| {
+        verify_with(base(overrides), true, &refresh)
+            .err()
+            .map(|err| err.to_string())
+    };
+    assert_eq!(check(json!({"auth_time": 900})), None);
+    assert_eq!(check(json!({"auth_time": 900, "nonce": null})), None);
+    for (overrides, why) in [
+        (
+            json!({"auth_time": 900, "sub": "mallory"}),
+            "another person",
+        ),
+        (json!({"auth_time": 1_400}), "auth_time"),
+        (json!({"auth_time": null}), "auth_time"),
+        (json!({"auth_time": 900, "nonce": "other"}), "nonce"),
+        (
+            json!({"auth_time": 900, "aud": ["leptos-spa", "x"], "azp": "leptos-spa"}),
+            "audience",
+        ),
+    ] {
+        let err = check(overrides.clone()).unwrap_or_default();
+        assert!(err.contains(why), "{overrides}: {err}");
+    }
+}
+
+/// OIDC Core §A.3 example: at_hash of "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y".
+#[test]
+fn at_hash_matches_the_spec_example() {
+    let token = "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y";
+    assert_eq!(at_hash(SigningAlg::Rs256, token), "77QmUPtjPfzWtF2AnpK9RQ");
+    let claims = base(json!({"at_hash": "77QmUPtjPfzWtF2AnpK9RQ"}));
+    let with_token = |access_token| IdTokenExpectations {
+        access_token: Some(access_token),
+        ..EXPECT
+    };
+    assert!(verify_with(claims.clone(), true, &with_token(token)).is_ok());
+    assert_eq!(
+        verify_with(claims, true, &with_token("other")).expect_err("mismatch"),
+        AuthError::invalid_id_token("at_hash")
+    );
+    assert!(
+        verify_with(base(json!({})), true, &with_token(token)).is_ok(),
+        "absent: nothing to check"
+    );
+}
+
+/// Ed25519 signs with SHA-512, so its at_hash is the left half of that.
+#[test]
+fn eddsa_at_hash_uses_sha512() {
+    use sha2::{Digest, Sha512};
+    let token = "an-access-token";
+    let expected = base64url(&Sha512::digest(token.as_bytes())[..32]);
+    assert_eq!(at_hash(SigningAlg::EdDsa, token), expected);
+    assert_eq!(expected.len(), 43);
+    assert_ne!(at_hash(SigningAlg::Es256, token), expected);
+}
+
+#[test]
+fn refuses_what_is_not_a_jwt() {
+    for bad in ["", "a.b", "a.b.c.d", "!!.!!.!!"] {
+        let err = IdTokenJws::parse(IdToken::new(bad.into())).expect_err(bad);
+        assert_eq!(err.code(), "invalid_id_token");
+    }
+}

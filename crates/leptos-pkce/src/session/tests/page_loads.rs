@@ -1,0 +1,148 @@
+//! Page loads: the silent restore, the logout return, stale storage.
+
+use super::*;
+use crate::protocol::{LOGOUT_PREFIX, SILENT_SKIP_KEY};
+
+#[test]
+fn reload_restores_the_session_silently_with_replace() {
+    let world = World::new();
+    let (_, first) = signed_in(&world);
+    drop(first);
+    // The page is reloaded: memory is empty, the provider's session stands.
+    let (page, session) = load(&world, "/profile?tab=2");
+    assert_eq!(session.status(), AuthStatus::SigningIn);
+    let (url, replace) = page.last_navigation().expect("silent attempt");
+    assert!(replace, "no history entry for the silent round trip");
+    assert_eq!(query_of(&url)["prompt"], "none");
+    let (back, restored) = follow_to_callback(&world, &page);
+    assert!(matches!(restored.status(), AuthStatus::SignedIn(_)));
+    assert_eq!(back.url(), "/profile?tab=2");
+}
+
+#[test]
+fn login_required_on_a_silent_attempt_is_quiet_and_not_repeated() {
+    let world = World::new();
+    world.provider.borrow_mut().signed_in = false;
+    let (page, session) = load(&world, "/");
+    assert_eq!(session.status(), AuthStatus::SigningIn);
+    let (back, after) = follow_to_callback(&world, &page);
+    assert_eq!(
+        after.status(),
+        AuthStatus::SignedOut,
+        "no error for 'not signed in'"
+    );
+    assert_eq!(back.url(), "/");
+    assert!(world.storage_keys().contains(&SILENT_SKIP_KEY.to_owned()));
+    let (again, reloaded) = load(&world, "/");
+    assert_eq!(reloaded.status(), AuthStatus::SignedOut);
+    assert!(
+        again.last_navigation().is_none(),
+        "no second silent attempt in this tab"
+    );
+}
+
+#[test]
+fn silent_restore_can_be_switched_off() {
+    let world = World::new();
+    let (page, session) = signed_out(&world);
+    assert_eq!(session.status(), AuthStatus::SignedOut);
+    assert!(page.last_navigation().is_none());
+}
+
+#[test]
+fn a_successful_sign_in_clears_the_silent_skip_marker() {
+    let world = World::new();
+    world
+        .storage
+        .borrow_mut()
+        .insert(SILENT_SKIP_KEY.into(), "1".into());
+    let (_, _) = signed_in(&world);
+    assert!(!world.storage_keys().contains(&SILENT_SKIP_KEY.to_owned()));
+}
+
+#[test]
+fn a_logout_return_with_our_state_is_signed_out_quietly() {
+    let world = World::new();
+    world
+        .storage
+        .borrow_mut()
+        .insert(format!("{LOGOUT_PREFIX}abc"), "1".into());
+    world
+        .storage
+        .borrow_mut()
+        .insert(SILENT_SKIP_KEY.into(), "1".into());
+    let (page, session) = load(&world, "/?state=abc");
+    assert_eq!(session.status(), AuthStatus::SignedOut);
+    assert_eq!(page.url(), "/", "state wiped");
+    assert!(
+        !world
+            .storage_keys()
+            .iter()
+            .any(|k| k.starts_with(LOGOUT_PREFIX))
+    );
+}
+
+#[test]
+fn a_logout_return_with_a_forged_state_is_an_error() {
+    let world = World::new();
+    world
+        .storage
+        .borrow_mut()
+        .insert(format!("{LOGOUT_PREFIX}abc"), "1".into());
+    let (_, session) = load(&world, "/?state=forged");
+    assert_eq!(
+        session.status(),
+        AuthStatus::Error(AuthError::StateMismatch)
+    );
+}
+
+#[test]
+fn a_later_load_after_logout_is_not_an_error() {
+    let world = World::new();
+    world
+        .storage
+        .borrow_mut()
+        .insert(format!("{LOGOUT_PREFIX}abc"), "1".into());
+    world
+        .storage
+        .borrow_mut()
+        .insert(SILENT_SKIP_KEY.into(), "1".into());
+    let (_, session) = load(&world, "/profile");
+    assert_eq!(
+        session.status(),
+        AuthStatus::SignedOut,
+        "Back from the provider: no false alarm"
+    );
+    let (_, again) = load(&world, "/");
+    assert_eq!(again.status(), AuthStatus::SignedOut);
+}
+
+#[test]
+fn expired_pending_requests_are_purged_on_load() {
+    let world = World::new();
+    world.provider.borrow_mut().signed_in = false;
+    let (_, session) = signed_out(&world);
+    session.sign_in("/");
+    assert_eq!(world.storage_keys().len(), 1);
+    world.advance(11.0 * 60_000.0);
+    let _ = load_with(
+        &world,
+        "/",
+        SessionOptions {
+            silent_restore: false,
+            ..Default::default()
+        },
+    );
+    assert!(world.storage_keys().is_empty());
+}
+
+#[test]
+fn a_page_restored_from_the_cache_is_not_stuck_signing_in() {
+    let world = World::new();
+    world.provider.borrow_mut().signed_in = false;
+    let (_, session) = signed_out(&world);
+    session.sign_in("/");
+    assert_eq!(session.status(), AuthStatus::SigningIn);
+    session.on_page_restored();
+    assert_eq!(session.status(), AuthStatus::SignedOut);
+}
