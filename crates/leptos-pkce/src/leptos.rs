@@ -8,10 +8,15 @@ use std::time::Duration;
 use gloo_net::http::{Request, Response};
 use leptos::prelude::*;
 
-use crate::browser::{Browser, perf, send_resource, window};
+use wasm_bindgen::JsCast as _;
+use wasm_bindgen::closure::Closure;
+use web_sys::{BroadcastChannel, MessageEvent};
+
+use crate::browser::{Browser, perf, send_resource, tabs, window};
 use crate::protocol::{AuthError, ClientConfig, DEFAULT_REQUEST_TIMEOUT_MS};
 use crate::session::{
     AuthStatus, AuthWarning, CapturedCallback, Clock as _, Session, SessionOptions, load_config,
+    tab_channel_name,
 };
 
 /// Where the client configuration comes from.
@@ -74,6 +79,7 @@ pub struct Auth {
     warning: RwSignal<Option<AuthWarning>>,
     signing_out: RwSignal<bool>,
     session: StoredValue<Option<Rc<BrowserSession>>, LocalStorage>,
+    channel: StoredValue<Option<BroadcastChannel>, LocalStorage>,
 }
 
 /// Starts the client from `source` and puts its handle in context.
@@ -89,22 +95,23 @@ pub fn provide_auth_with_options(options: AuthOptions) -> Auth {
         warning: RwSignal::new(None),
         signing_out: RwSignal::new(false),
         session: StoredValue::new_local(None),
+        channel: StoredValue::new_local(None),
     };
     provide_context(auth);
     // Before anything is awaited: a callback's code leaves the URL now.
-    let probe = Browser {
-        request_timeout_ms: DEFAULT_REQUEST_TIMEOUT_MS,
-    };
+    let probe = Browser::new(DEFAULT_REQUEST_TIMEOUT_MS);
     let captured = CapturedCallback::capture(&probe, probe.now_ms());
     let url_changed = captured.is_some();
     watch_page(auth);
     leptos::task::spawn_local(async move {
         perf::mark("oidc:start");
         match start(options).await {
-            Ok(session) => {
+            Ok((session, channel)) => {
                 perf::measure_from("oidc:ready", "oidc:start");
                 let session = Rc::new(session);
                 observe(auth, &session);
+                listen_to_tabs(channel.as_ref(), &session);
+                auth.channel.set_value(channel);
                 auth.session.set_value(Some(Rc::clone(&session)));
                 let before = window::current_path();
                 session.resume(captured).await;
@@ -127,21 +134,38 @@ pub fn provide_auth_with_options(options: AuthOptions) -> Auth {
     auth
 }
 
-async fn start(options: AuthOptions) -> Result<BrowserSession, AuthError> {
+async fn start(
+    options: AuthOptions,
+) -> Result<(BrowserSession, Option<BroadcastChannel>), AuthError> {
     let origin = window::origin();
     let config = match options.source {
         ConfigSource::Inline(config) => config.validate(&origin).map(|()| config)?,
         ConfigSource::Url(url) => {
-            let loader = Browser {
-                request_timeout_ms: DEFAULT_REQUEST_TIMEOUT_MS,
-            };
+            let loader = Browser::new(DEFAULT_REQUEST_TIMEOUT_MS);
             load_config(&loader, &url, &origin).await?
         }
     };
     let request_timeout_ms = options
         .request_timeout_ms
         .unwrap_or_else(|| config.request_timeout_ms());
-    Session::start(Browser { request_timeout_ms }, config, options.session).await
+    let channel = tabs::open(&tab_channel_name(&config));
+    let browser = Browser::new(request_timeout_ms).with_tab_channel(channel.clone());
+    let session = Session::start(browser, config, options.session).await?;
+    Ok((session, channel))
+}
+
+/// Hands the other tabs' messages to the session.
+fn listen_to_tabs(channel: Option<&BroadcastChannel>, session: &Rc<BrowserSession>) {
+    let Some(channel) = channel else { return };
+    let weak = Rc::downgrade(session);
+    let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
+        if let (Some(session), Some(text)) = (weak.upgrade(), event.data().as_string()) {
+            session.on_tab_message(&text);
+        }
+    });
+    channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    // Lives as long as the channel, which is closed on cleanup.
+    on_message.forget();
 }
 
 /// Mirrors the engine's state into the signals and keeps one timer armed
@@ -210,7 +234,12 @@ fn watch_page(auth: Auth) {
             }
         }),
     ];
-    on_cleanup(move || handles.into_iter().for_each(|handle| handle.remove()));
+    on_cleanup(move || {
+        handles.into_iter().for_each(|handle| handle.remove());
+        if let Some(channel) = auth.channel.try_get_value().flatten() {
+            channel.close();
+        }
+    });
 }
 
 /// The handle provided by [`provide_auth`].
@@ -274,7 +303,7 @@ impl Auth {
         let session = self.session().ok_or(AuthError::NotSignedIn)?;
         let unbuildable = || AuthError::Network("the request could not be built".into());
         let url = make().map_err(|_| unbuildable())?.url();
-        let timeout = session.platform().request_timeout_ms;
+        let timeout = session.platform().request_timeout_ms();
         session
             .authorized(&url, |authorization| {
                 let request = make();

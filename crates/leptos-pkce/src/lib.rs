@@ -27,7 +27,7 @@
 //!   the callback, token responses, ID token claims, discovery, JWKs).
 //! - [`Session`]: the whole flow as a sans-IO engine over small ports
 //!   ([`Transport`], [`TabStore`], [`SignatureVerifier`], [`Clock`],
-//!   [`Randomness`], [`Navigator`]); tested natively.
+//!   [`Randomness`], [`Navigator`], [`Tabs`]); tested natively.
 //! - On `wasm32`: the browser's ports and the Leptos adapter
 //!   (`provide_auth`, `use_auth`, `Auth`).
 //!
@@ -44,10 +44,10 @@ mod leptos;
 pub use protocol::{AuthError, ClientConfig};
 pub use session::{
     AuthStatus, AuthWarning, CapturedCallback, Clock, DEFAULT_REFRESH_MARGIN_MS, Endpoint,
-    HttpRequest, HttpResponse, MAX_BODY_BYTES, MAX_REFRESHES_PER_MINUTE,
+    HttpRequest, HttpResponse, JOIN_WINDOW_MS, LockGuard, MAX_BODY_BYTES, MAX_REFRESHES_PER_MINUTE,
     MIN_BACKGROUND_INTERVAL_MS, MIN_BACKGROUND_LIFETIME_MS, Navigator, Platform, Randomness,
-    ResourceResponse, Session, SessionOptions, SignatureVerifier, TabStore, TokenSet, Transport,
-    UserProfile, load_config,
+    ResourceResponse, Session, SessionOptions, SignatureVerifier, TabStore, Tabs, TokenSet,
+    Transport, UserProfile, load_config, tab_channel_name,
 };
 
 #[cfg(target_arch = "wasm32")]

@@ -10,9 +10,9 @@ use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-const BROWSER: Browser = Browser {
-    request_timeout_ms: 15_000,
-};
+fn browser() -> Browser {
+    Browser::new(15_000)
+}
 
 /// (algorithm, public JWK, compact JWS signed with its private key).
 const VECTORS: [(SigningAlg, &str, &str); 4] = [
@@ -52,7 +52,7 @@ async fn verifies(alg: SigningAlg, jwk: &str, input: &str, signature: &[u8]) -> 
     let KeyChoice::Found(key) = set.choose(alg, None) else {
         panic!("no key for {alg:?}");
     };
-    BROWSER
+    browser()
         .verify_signature(alg, key, input, signature)
         .await
         .expect("WebCrypto")
@@ -110,19 +110,19 @@ fn rfc7636_vector_in_the_browser() {
 #[wasm_bindgen_test]
 fn the_csprng_fills_and_differs() {
     let (mut a, mut b) = ([0u8; 32], [0u8; 32]);
-    BROWSER.fill_random(&mut a).expect("random");
-    BROWSER.fill_random(&mut b).expect("random");
+    browser().fill_random(&mut a).expect("random");
+    browser().fill_random(&mut b).expect("random");
     assert_ne!(a, b);
-    assert!(BROWSER.now_ms() > 1.6e12);
+    assert!(browser().now_ms() > 1.6e12);
 }
 
 #[wasm_bindgen_test]
 fn session_storage_reads_writes_and_lists() {
-    BROWSER.write("test.key", "1").expect("write");
-    assert_eq!(BROWSER.read("test.key").as_deref(), Some("1"));
-    assert!(BROWSER.keys().contains(&"test.key".to_owned()));
-    BROWSER.delete("test.key");
-    assert_eq!(BROWSER.read("test.key"), None);
+    browser().write("test.key", "1").expect("write");
+    assert_eq!(browser().read("test.key").as_deref(), Some("1"));
+    assert!(browser().keys().contains(&"test.key".to_owned()));
+    browser().delete("test.key");
+    assert_eq!(browser().read("test.key"), None);
 }
 
 #[wasm_bindgen_test]
@@ -132,10 +132,10 @@ fn replace_url_rewrites_the_current_entry() {
         .history()
         .expect("history");
     let before = history.length().expect("length");
-    BROWSER.replace_url("/profile?tab=1");
-    assert_eq!(BROWSER.current_path(), "/profile?tab=1");
-    assert_eq!(BROWSER.path(), "/profile");
-    assert_eq!(BROWSER.query(), "?tab=1");
+    browser().replace_url("/profile?tab=1");
+    assert_eq!(browser().current_path(), "/profile?tab=1");
+    assert_eq!(browser().path(), "/profile");
+    assert_eq!(browser().query(), "?tab=1");
     assert_eq!(
         before,
         history.length().expect("length"),

@@ -6,19 +6,42 @@ mod http;
 pub(crate) use http::send_resource;
 pub(crate) mod perf;
 mod storage;
+pub(crate) mod tabs;
 pub(crate) mod window;
 
 use crate::protocol::{AuthError, Jwk, SigningAlg};
 use crate::session::{
-    Clock, HttpRequest, HttpResponse, Navigator, Randomness, ResourceResponse, SignatureVerifier,
-    TabStore, Transport,
+    Clock, HttpRequest, HttpResponse, LockGuard, Navigator, Randomness, ResourceResponse,
+    SignatureVerifier, TabStore, Tabs, Transport,
 };
 
 /// The browser's implementation of every port of the session engine.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Browser {
+    request_timeout_ms: u32,
+    channel: Option<web_sys::BroadcastChannel>,
+}
+
+impl Browser {
+    /// Requests give up after `request_timeout_ms`; no channel between tabs.
+    pub fn new(request_timeout_ms: u32) -> Self {
+        Self {
+            request_timeout_ms,
+            channel: None,
+        }
+    }
+
+    /// Talks to the other tabs over `channel` (see [`crate::tab_channel_name`]).
+    #[must_use]
+    pub fn with_tab_channel(mut self, channel: Option<web_sys::BroadcastChannel>) -> Self {
+        self.channel = channel;
+        self
+    }
+
     /// Milliseconds before any request counts as failed.
-    pub request_timeout_ms: u32,
+    pub fn request_timeout_ms(&self) -> u32 {
+        self.request_timeout_ms
+    }
 }
 
 impl Transport for Browser {
@@ -58,11 +81,23 @@ impl Clock for Browser {
     fn now_ms(&self) -> f64 {
         js_sys::Date::now()
     }
+    async fn sleep_ms(&self, ms: u32) {
+        window::sleep(i32::try_from(ms).unwrap_or(i32::MAX)).await;
+    }
     fn step_started(&self, name: &'static str) {
         perf::mark_start(name);
     }
     fn step_ended(&self, name: &'static str) {
         perf::measure_from_start(name);
+    }
+}
+
+impl Tabs for Browser {
+    fn post(&self, message: &str) -> bool {
+        tabs::post(self.channel.as_ref(), message)
+    }
+    async fn lock(&self, name: &str) -> Option<LockGuard> {
+        tabs::lock(name).await
     }
 }
 

@@ -19,6 +19,7 @@ mod sign_in;
 mod sign_out;
 mod start;
 mod status;
+mod tabs;
 mod tokens;
 mod verify;
 
@@ -26,8 +27,10 @@ mod verify;
 mod tests;
 
 use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::rc::Rc;
 
+use futures::channel::oneshot;
 use futures::future::{LocalBoxFuture, Shared};
 
 use crate::protocol::{ClientConfig, ProviderMetadata};
@@ -38,12 +41,13 @@ pub use policy::{
     MIN_BACKGROUND_LIFETIME_MS,
 };
 pub use ports::{
-    Clock, Endpoint, HttpRequest, HttpResponse, MAX_BODY_BYTES, Navigator, Platform, Randomness,
-    SignatureVerifier, TabStore, Transport,
+    Clock, Endpoint, HttpRequest, HttpResponse, LockGuard, MAX_BODY_BYTES, Navigator, Platform,
+    Randomness, SignatureVerifier, TabStore, Tabs, Transport,
 };
 pub use resource::ResourceResponse;
 pub use start::load_config;
 pub use status::{AuthStatus, AuthWarning, UserProfile};
+pub use tabs::{JOIN_WINDOW_MS, tab_channel_name};
 pub use tokens::TokenSet;
 
 use policy::{RefreshHistory, RefreshPolicy};
@@ -99,6 +103,14 @@ pub struct Session<P: Platform> {
     observer: RefCell<Option<Rc<dyn Fn()>>>,
     /// Bumped on sign-out, so a refresh answer that arrives afterwards is dropped.
     epoch: Cell<u64>,
+    /// This tab, in messages to the others.
+    tab_id: u64,
+    /// Set while waiting for another tab's session at start.
+    joining: RefCell<Option<oneshot::Sender<()>>>,
+    /// Woken when the tokens change (another tab refreshed or signed out).
+    token_watchers: RefCell<Vec<oneshot::Sender<()>>>,
+    /// Locks of refresh tokens this tab spent, held so no tab presents them.
+    held_locks: RefCell<VecDeque<ports::LockGuard>>,
 }
 
 impl<P: Platform> core::fmt::Debug for Session<P> {

@@ -107,10 +107,12 @@ pub trait SignatureVerifier {
     ) -> impl Future<Output = Result<bool, AuthError>>;
 }
 
-/// The wall clock, and where to report how long a step took.
+/// The wall clock, waiting, and where to report how long a step took.
 pub trait Clock {
     /// Milliseconds since the Unix epoch.
     fn now_ms(&self) -> f64;
+    /// Resolves after `ms` milliseconds.
+    fn sleep_ms(&self, ms: u32) -> impl Future<Output = ()>;
     /// A timed step named `name` (`oidc:pkce`, `oidc:refresh`) starts.
     fn step_started(&self, _name: &'static str) {}
     /// The timed step named `name` ends.
@@ -139,14 +141,47 @@ pub trait Navigator {
     fn replace_url(&self, path: &str);
 }
 
+/// The other tabs of this app with the same provider and client
+/// (`BroadcastChannel` and Web Locks in the browser). Without them each tab
+/// keeps its own session.
+pub trait Tabs {
+    /// Sends `message` to every other tab (not to this one); false where
+    /// there is no channel between tabs.
+    fn post(&self, message: &str) -> bool;
+    /// Takes the lock `name`, shared by all tabs of the origin: resolves
+    /// with a guard that releases it when dropped, or `None` at once where
+    /// there are no locks.
+    fn lock(&self, name: &str) -> impl Future<Output = Option<LockGuard>>;
+}
+
+/// Holds a lock of [`Tabs::lock`] until dropped.
+pub struct LockGuard {
+    _release: Box<dyn core::any::Any>,
+}
+
+impl LockGuard {
+    /// A guard that releases its lock when `release` is dropped.
+    pub fn new(release: impl core::any::Any) -> Self {
+        Self {
+            _release: Box::new(release),
+        }
+    }
+}
+
+impl core::fmt::Debug for LockGuard {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("LockGuard")
+    }
+}
+
 /// Everything the engine needs, in one bound.
 pub trait Platform:
-    Transport + TabStore + SignatureVerifier + Clock + Randomness + Navigator
+    Transport + TabStore + SignatureVerifier + Clock + Randomness + Navigator + Tabs
 {
 }
 
 impl<T> Platform for T where
-    T: Transport + TabStore + SignatureVerifier + Clock + Randomness + Navigator
+    T: Transport + TabStore + SignatureVerifier + Clock + Randomness + Navigator + Tabs
 {
 }
 

@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use futures::FutureExt as _;
 
-use super::ports::{Endpoint, HttpRequest, Platform};
+use super::ports::{Endpoint, HttpRequest, LockGuard, Platform};
 use super::{AuthStatus, AuthWarning, Session};
 use crate::protocol::{
     AuthError, IdTokenExpectations, parse_token_response, refresh_form, rotated_refresh_token,
@@ -45,16 +45,16 @@ impl<P: Platform + 'static> Session<P> {
     }
 
     async fn refresh_once(self: &Rc<Self>) -> Result<(), AuthError> {
-        let now = self.now_ms();
+        let Some(guard) = self.take_refresh_turn().await? else {
+            // Another tab refreshed meanwhile; its tokens are adopted.
+            return Ok(());
+        };
         let form = {
             let mut state = self.state.borrow_mut();
             let tokens = state.tokens.as_ref().ok_or(AuthError::NotSignedIn)?;
-            let Some(refresh_token) = tokens.refresh_token() else {
-                drop(state);
-                return Err(self.end_session(AuthError::SessionExpired));
-            };
+            let refresh_token = tokens.refresh_token().ok_or(AuthError::SessionExpired)?;
             let form = refresh_form(refresh_token, &self.config.client_id);
-            state.history.started(now);
+            state.history.started(self.platform.now_ms());
             form
         };
         let epoch = self.epoch.get();
@@ -71,16 +71,23 @@ impl<P: Platform + 'static> Session<P> {
             // Signed out while the request was in flight: drop the answer.
             return Err(AuthError::NotSignedIn);
         }
+        let presented = self.refresh_token_now();
         let result = match answer {
             Ok(answer) => self.apply_answer(answer.status, &answer.body).await,
             Err(error) => Err(error),
         };
+        if self.refresh_token_now() != presented {
+            // Rotated: the token presented is spent, and no tab may present
+            // it again. (Unrotated, the lock is released for the retry.)
+            self.hold(guard);
+        }
         match result {
             Ok(()) => {
                 self.update(|state| {
                     state.history.succeeded();
                     state.warning = None;
                 });
+                self.broadcast_tokens();
                 Ok(())
             }
             Err(error) if error.is_transient() => {
@@ -98,6 +105,40 @@ impl<P: Platform + 'static> Session<P> {
             }
             Err(error) => Err(self.end_session(error)),
         }
+    }
+
+    /// Waits for this tab's turn to present its refresh token: `None` when
+    /// the tokens changed meanwhile (another tab refreshed and broadcast),
+    /// else the cross-tab lock (itself `None` where there are no locks).
+    async fn take_refresh_turn(&self) -> Result<Option<Option<LockGuard>>, AuthError> {
+        loop {
+            let presented = self.current_refresh_token()?;
+            let turn = self.lock_refresh_token(&presented).await;
+            let now = self.current_refresh_token()?;
+            match turn {
+                _ if now != presented => return Ok(None),
+                Ok(guard) => return Ok(Some(guard)),
+                // Woken by a change that kept the token: wait again.
+                Err(()) => {}
+            }
+        }
+    }
+
+    /// The current refresh token; ends a session that has none.
+    fn current_refresh_token(&self) -> Result<String, AuthError> {
+        if self.state.borrow().tokens.is_none() {
+            return Err(AuthError::NotSignedIn);
+        }
+        self.refresh_token_now()
+            .ok_or_else(|| self.end_session(AuthError::SessionExpired))
+    }
+
+    fn refresh_token_now(&self) -> Option<String> {
+        let state = self.state.borrow();
+        let tokens = state.tokens.as_ref()?;
+        tokens
+            .refresh_token()
+            .map(|token| token.secret().to_owned())
     }
 
     /// A token endpoint answer to a refresh: the rotated refresh token is

@@ -26,6 +26,7 @@ impl<P: Platform> Session<P> {
             self.config.callback_path(),
             self.options.silent_restore,
         );
+        let silent_restore = matches!(page, PageLoad::SilentRestore);
         match page {
             PageLoad::Callback(captured) => {
                 self.set_status(AuthStatus::SigningIn);
@@ -38,17 +39,30 @@ impl<P: Platform> Session<P> {
                     }
                     Err(error) => AuthStatus::Error(error),
                 };
+                let signed_in = matches!(status, AuthStatus::SignedIn(_));
                 self.set_status(status);
+                if signed_in {
+                    // Every open tab of the app signs in with this one.
+                    self.broadcast_tokens();
+                }
             }
             PageLoad::LogoutReturn(LogoutReturn::Forged) => {
                 self.set_status(AuthStatus::Error(AuthError::StateMismatch));
             }
-            PageLoad::LogoutReturn(_) | PageLoad::Idle => self.set_status(AuthStatus::SignedOut),
-            PageLoad::SilentRestore => {
-                // Tokens live in memory only: after a reload, ask the
-                // provider (without any prompt) whether its session stands.
-                let here = self.platform.current_path();
-                self.start_sign_in(&here, Prompt::None);
+            PageLoad::LogoutReturn(_) => self.set_status(AuthStatus::SignedOut),
+            PageLoad::Idle | PageLoad::SilentRestore => {
+                // Tokens live in memory only: a new tab or a reload first
+                // asks the other tabs for their session…
+                if self.join_other_tabs().await {
+                    return;
+                }
+                if silent_restore {
+                    // …then the provider, without any prompt.
+                    let here = self.platform.current_path();
+                    self.start_sign_in(&here, Prompt::None);
+                } else {
+                    self.set_status(AuthStatus::SignedOut);
+                }
             }
         }
     }

@@ -23,6 +23,8 @@ impl<P: Platform> Session<P> {
         self.epoch.set(self.epoch.get() + 1);
         self.notify();
         load::set_marker(&self.platform, SILENT_SKIP_KEY);
+        // Every tab drops its tokens before the provider round trip.
+        self.broadcast_signed_out();
         if let (Some(endpoint), Some(refresh_token)) = (
             self.metadata.revocation_endpoint.as_deref(),
             tokens.as_ref().and_then(|tokens| tokens.refresh_token()),

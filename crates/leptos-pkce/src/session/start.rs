@@ -60,7 +60,6 @@ impl<P: Platform> Session<P> {
         }
         let metadata = ProviderMetadata::from_json(&answer.body, &config.issuer)?;
         Ok(Self {
-            platform,
             config,
             metadata,
             policy: RefreshPolicy {
@@ -78,6 +77,11 @@ impl<P: Platform> Session<P> {
             flight: RefCell::new(None),
             observer: RefCell::new(None),
             epoch: Cell::new(0),
+            tab_id: super::tabs::new_tab_id(&platform),
+            joining: RefCell::new(None),
+            token_watchers: RefCell::new(Vec::new()),
+            held_locks: RefCell::new(std::collections::VecDeque::new()),
+            platform,
         })
     }
 }

@@ -65,7 +65,7 @@ pub enum AuthWarning {
 }
 
 /// Who signed in, from the verified ID token (and a matching userinfo answer).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UserProfile {
     /// Subject identifier at the provider.

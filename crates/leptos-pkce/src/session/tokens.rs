@@ -1,20 +1,63 @@
 //! The tokens of a signed-in session, held in memory only.
 
+use serde::{Deserialize, Serialize};
+
 use crate::protocol::{
     AccessToken, IdToken, IdTokenClaims, RefreshToken, TokenResponse, VerifiedIdToken,
 };
 
-/// Tokens of the current session. Lives in memory only, is never cloned,
-/// and its `Debug` shows no secret.
-#[derive(Debug)]
+/// Tokens of the current session. Lives in memory only (it travels to the
+/// app's other tabs from memory to memory, never through storage), is never
+/// cloned, and its `Debug` shows no secret.
+#[derive(Debug, Serialize, Deserialize)]
 pub struct TokenSet {
     access_token: AccessToken,
     refresh_token: Option<RefreshToken>,
     id_token: IdToken,
     claims: IdTokenClaims,
+    #[serde(with = "whole_ms_option")]
     expires_at_ms: Option<f64>,
+    #[serde(with = "whole_ms")]
     received_at_ms: f64,
     generation: u64,
+}
+
+/// Times as whole milliseconds: float formatting would cost the wasm build
+/// kilobytes for no gain in precision.
+mod whole_ms {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    #[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)]
+    pub(super) fn serialize<S: Serializer>(value: &f64, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_i64(value.round() as i64)
+    }
+
+    #[allow(clippy::cast_precision_loss)]
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
+        i64::deserialize(deserializer).map(|ms| ms as f64)
+    }
+}
+
+mod whole_ms_option {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    #[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)]
+    pub(super) fn serialize<S: Serializer>(
+        value: &Option<f64>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(ms) => serializer.serialize_some(&(ms.round() as i64)),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    #[allow(clippy::cast_precision_loss)]
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<f64>, D::Error> {
+        Option::<i64>::deserialize(deserializer).map(|ms| ms.map(|ms| ms as f64))
+    }
 }
 
 impl TokenSet {
@@ -60,6 +103,12 @@ impl TokenSet {
         self.generation += 1;
     }
 
+    /// Continues this tab's numbering of access tokens after `previous`,
+    /// for tokens adopted from another tab.
+    pub(crate) fn follow(&mut self, previous: u64) {
+        self.generation = self.generation.max(previous + 1);
+    }
+
     /// The access token.
     pub fn access_token(&self) -> &AccessToken {
         &self.access_token
@@ -95,6 +144,12 @@ impl TokenSet {
     /// the token it rejected is still the current one.
     pub fn generation(&self) -> u64 {
         self.generation
+    }
+
+    /// When these tokens were received (ms since the epoch): of two copies
+    /// of a session, the later one wins.
+    pub fn received_at_ms(&self) -> f64 {
+        self.received_at_ms
     }
 
     /// Whether the access token has expired.

@@ -1,8 +1,8 @@
 //! ID token claims ([OIDC Core §2](https://openid.net/specs/openid-connect-core-1_0.html#IDToken),
 //! validation per [§3.1.3.7](https://openid.net/specs/openid-connect-core-1_0.html#IDTokenValidation)).
 
-use serde::Deserialize;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use serde::{Deserialize, Serialize};
 
 use super::error::AuthError;
 use super::jws::{CompactJws, JwsHeader, SigningAlg};
@@ -14,7 +14,8 @@ use super::secret::{IdToken, constant_time_eq};
 pub const CLOCK_SKEW_SECONDS: i64 = 120;
 
 /// `aud` is a string or an array of strings.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
 pub enum Audience {
     /// One audience.
     One(String),
@@ -63,7 +64,7 @@ impl Audience {
 /// The claims the client checks or shows. Reachable only through a
 /// [`VerifiedIdToken`]: nothing reads a claim before the signature and the
 /// claims have been checked.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct IdTokenClaims {
     /// Issuer.

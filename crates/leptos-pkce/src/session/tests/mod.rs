@@ -8,6 +8,7 @@ mod provider;
 mod refresh;
 mod resource;
 mod sign_out;
+mod tabs;
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
@@ -17,8 +18,8 @@ use std::task::Poll;
 use futures::executor::block_on;
 
 use super::{
-    AuthStatus, CapturedCallback, Clock, Endpoint, HttpRequest, HttpResponse, Navigator,
-    Randomness, Session, SessionOptions, SignatureVerifier, TabStore, Transport,
+    AuthStatus, CapturedCallback, Clock, Endpoint, HttpRequest, HttpResponse, LockGuard, Navigator,
+    Randomness, Session, SessionOptions, SignatureVerifier, TabStore, Tabs, Transport,
 };
 use crate::protocol::{AuthError, ClientConfig, Jwk, SigningAlg};
 use provider::{API, APP, CLIENT_ID, ISSUER, Provider};
@@ -33,6 +34,14 @@ pub(crate) struct World {
     pub(crate) requests: RefCell<Vec<(Endpoint, String)>>,
     pub(crate) verifications: Cell<u32>,
     random: Cell<u8>,
+    /// sessionStorage of the tabs other than tab 0 (`storage`).
+    other_storages: RefCell<BTreeMap<usize, BTreeMap<String, String>>>,
+    /// The sessions listening on the channel between tabs, by tab.
+    listeners: RefCell<Vec<(usize, std::rc::Weak<Session<Page>>)>>,
+    /// Web Locks: the names held, and who waits for one.
+    locks: Rc<RefCell<BTreeMap<String, ()>>>,
+    lock_waiters: Rc<RefCell<Vec<std::task::Waker>>>,
+    pub(crate) messages: Cell<u32>,
 }
 
 impl World {
@@ -76,6 +85,40 @@ impl World {
     pub(crate) fn storage_keys(&self) -> Vec<String> {
         self.storage.borrow().keys().cloned().collect()
     }
+
+    /// Connects a tab's session to the channel between tabs.
+    pub(crate) fn listen(&self, page: &Page, session: &TestSession) {
+        self.listeners
+            .borrow_mut()
+            .push((page.0.tab, Rc::downgrade(session)));
+    }
+
+    pub(crate) fn is_locked(&self, name_part: &str) -> bool {
+        self.locks
+            .borrow()
+            .keys()
+            .any(|name| name.contains(name_part))
+    }
+
+    pub(crate) fn held_locks(&self) -> usize {
+        self.locks.borrow().len()
+    }
+}
+
+/// Releases a fake Web Lock when dropped.
+struct Held {
+    name: String,
+    locks: Rc<RefCell<BTreeMap<String, ()>>>,
+    waiters: Rc<RefCell<Vec<std::task::Waker>>>,
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.locks.borrow_mut().remove(&self.name);
+        for waker in self.waiters.borrow_mut().drain(..) {
+            waker.wake();
+        }
+    }
 }
 
 /// One page load in the tab.
@@ -84,6 +127,8 @@ pub(crate) struct Page(pub(crate) Rc<PageState>);
 
 pub(crate) struct PageState {
     pub(crate) world: Rc<World>,
+    /// Which tab (its own sessionStorage; the channel skips the sender).
+    pub(crate) tab: usize,
     pub(crate) path: RefCell<String>,
     pub(crate) query: RefCell<String>,
     pub(crate) navigations: RefCell<Vec<(String, bool)>>,
@@ -91,8 +136,13 @@ pub(crate) struct PageState {
 
 impl Page {
     pub(crate) fn at(world: &Rc<World>, path: &str, query: &str) -> Self {
+        Self::in_tab(world, 0, path, query)
+    }
+
+    pub(crate) fn in_tab(world: &Rc<World>, tab: usize, path: &str, query: &str) -> Self {
         Self(Rc::new(PageState {
             world: Rc::clone(world),
+            tab,
             path: RefCell::new(path.into()),
             query: RefCell::new(query.into()),
             navigations: RefCell::new(Vec::new()),
@@ -148,23 +198,73 @@ impl Transport for Page {
     }
 }
 
+impl Page {
+    fn with_storage<R>(&self, use_it: impl FnOnce(&mut BTreeMap<String, String>) -> R) -> R {
+        let world = &self.0.world;
+        if self.0.tab == 0 {
+            use_it(&mut world.storage.borrow_mut())
+        } else {
+            use_it(
+                world
+                    .other_storages
+                    .borrow_mut()
+                    .entry(self.0.tab)
+                    .or_default(),
+            )
+        }
+    }
+}
+
 impl TabStore for Page {
     fn read(&self, key: &str) -> Option<String> {
-        self.0.world.storage.borrow().get(key).cloned()
+        self.with_storage(|storage| storage.get(key).cloned())
     }
     fn write(&self, key: &str, value: &str) -> Result<(), AuthError> {
-        self.0
-            .world
-            .storage
-            .borrow_mut()
-            .insert(key.into(), value.into());
+        self.with_storage(|storage| storage.insert(key.into(), value.into()));
         Ok(())
     }
     fn delete(&self, key: &str) {
-        self.0.world.storage.borrow_mut().remove(key);
+        self.with_storage(|storage| storage.remove(key));
     }
     fn keys(&self) -> Vec<String> {
-        self.0.world.storage_keys()
+        self.with_storage(|storage| storage.keys().cloned().collect())
+    }
+}
+
+impl Tabs for Page {
+    fn post(&self, message: &str) -> bool {
+        let world = &self.0.world;
+        world.messages.set(world.messages.get() + 1);
+        let listeners: Vec<_> = world
+            .listeners
+            .borrow()
+            .iter()
+            .filter(|(tab, _)| *tab != self.0.tab)
+            .filter_map(|(_, session)| session.upgrade())
+            .collect();
+        for session in listeners {
+            session.on_tab_message(message);
+        }
+        true
+    }
+
+    async fn lock(&self, name: &str) -> Option<LockGuard> {
+        let world = &self.0.world;
+        futures::future::poll_fn(|cx| {
+            if world.locks.borrow().contains_key(name) {
+                world.lock_waiters.borrow_mut().push(cx.waker().clone());
+                Poll::Pending
+            } else {
+                Poll::Ready(())
+            }
+        })
+        .await;
+        world.locks.borrow_mut().insert(name.to_owned(), ());
+        Some(LockGuard::new(Held {
+            name: name.to_owned(),
+            locks: Rc::clone(&world.locks),
+            waiters: Rc::clone(&world.lock_waiters),
+        }))
     }
 }
 
@@ -186,6 +286,10 @@ impl SignatureVerifier for Page {
 impl Clock for Page {
     fn now_ms(&self) -> f64 {
         self.0.world.now_ms.get()
+    }
+    async fn sleep_ms(&self, ms: u32) {
+        self.0.world.advance(f64::from(ms));
+        yield_now().await;
     }
 }
 
@@ -243,15 +347,26 @@ pub(crate) fn load_with(
     url: &str,
     options: SessionOptions,
 ) -> (Page, TestSession) {
+    load_in_tab(world, 0, url, options)
+}
+
+/// A page load in tab `tab`, connected to the channel between tabs.
+pub(crate) fn load_in_tab(
+    world: &Rc<World>,
+    tab: usize,
+    url: &str,
+    options: SessionOptions,
+) -> (Page, TestSession) {
     let (path, query) = url
         .split_once('?')
         .map_or((url.to_owned(), String::new()), |(p, q)| {
             (p.to_owned(), format!("?{q}"))
         });
-    let page = Page::at(world, &path, &query);
+    let page = Page::in_tab(world, tab, &path, &query);
     let captured = CapturedCallback::capture(&page, page.now_ms());
     let session =
         Rc::new(block_on(Session::start(page.clone(), config(), options)).expect("starts"));
+    world.listen(&page, &session);
     block_on(session.resume(captured));
     (page, session)
 }

@@ -58,6 +58,8 @@ pub(crate) struct Provider {
     pub(crate) revoked: Vec<String>,
     serial: u32,
     pub(crate) now_s: i64,
+    authorizations: u32,
+    refresh_errors: u32,
 }
 
 impl Default for Provider {
@@ -78,6 +80,8 @@ impl Default for Provider {
             revoked: Vec::new(),
             serial: 0,
             now_s: 0,
+            authorizations: 0,
+            refresh_errors: 0,
         }
     }
 }
@@ -144,6 +148,7 @@ impl Provider {
     /// The person arrives at the authorization endpoint with `url`; the
     /// query of the callback the provider sends them back with.
     pub(crate) fn authorize(&mut self, url: &str) -> String {
+        self.authorizations += 1;
         let params = query(url);
         let state = params.get("state").cloned().unwrap_or_default();
         let iss = if self.iss_parameter {
@@ -233,6 +238,7 @@ impl Provider {
             Some("refresh_token") => {
                 let presented = params.get("refresh_token").cloned().unwrap_or_default();
                 if self.live_refresh.as_deref() != Some(presented.as_str()) {
+                    self.refresh_errors += 1;
                     if self.spent_refresh.contains(&presented) {
                         // Reuse detection: the whole grant is revoked.
                         self.live_refresh = None;
@@ -259,6 +265,16 @@ impl Provider {
             Some(Fault::ProcessedThenLost) => None,
             _ => Some(response),
         }
+    }
+
+    /// How many authorization requests reached the provider.
+    pub(crate) fn authorizations(&self) -> u32 {
+        self.authorizations
+    }
+
+    /// How many refresh grants the provider refused.
+    pub(crate) fn refresh_errors(&self) -> u32 {
+        self.refresh_errors
     }
 
     pub(crate) fn userinfo(&self) -> HttpResponse {

@@ -1,0 +1,208 @@
+//! One session across the app's tabs, tokens still in memory only.
+//!
+//! - A tab that starts without tokens asks the others (`Hello`) and waits
+//!   at most [`JOIN_WINDOW_MS`] for one of them to hand over its session
+//!   (`Session`), from memory to memory; only then does it fall back to the
+//!   provider (`prompt=none`).
+//! - Sign-in, every refresh (`Updated`) and sign-out (`SignedOut`) reach
+//!   every tab; of two copies of a session the later one wins.
+//! - Refreshes are serialized across tabs by a lock named after the refresh
+//!   token they would present. The tab that refreshed keeps holding the
+//!   lock of the spent token (until it closes), so no tab can present that
+//!   token again: a tab waiting for it adopts the broadcast tokens instead.
+
+use futures::channel::oneshot;
+use futures::future::{Either, select};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::load;
+use super::ports::{LockGuard, Platform};
+use super::{AuthStatus, Session, TokenSet, UserProfile};
+use crate::protocol::SILENT_SKIP_KEY;
+use crate::protocol::random::base64url;
+
+/// How long a starting tab waits for another tab's session.
+pub const JOIN_WINDOW_MS: u32 = 150;
+/// How many locks of spent refresh tokens a tab keeps holding.
+const HELD_LOCKS: usize = 3;
+
+#[derive(Serialize)]
+enum Outgoing<'a> {
+    Hello(u64),
+    Session(u64, &'a TokenSet, &'a UserProfile),
+    Updated(&'a TokenSet, &'a UserProfile),
+    SignedOut,
+}
+
+#[derive(Deserialize)]
+enum Incoming {
+    Hello(u64),
+    Session(u64, TokenSet, UserProfile),
+    Updated(TokenSet, UserProfile),
+    SignedOut,
+}
+
+impl<P: Platform> Session<P> {
+    /// The name of the channel (and the prefix of the locks) shared by the
+    /// tabs of this app with this provider and client.
+    pub fn tab_channel_name(&self) -> String {
+        tab_channel_name(&self.config)
+    }
+
+    fn post(&self, message: &Outgoing<'_>) -> bool {
+        serde_json::to_string(message).is_ok_and(|text| self.platform.post(&text))
+    }
+
+    /// Tells the other tabs about this tab's tokens.
+    pub(crate) fn broadcast_tokens(&self) {
+        let state = self.state.borrow();
+        if let (Some(tokens), AuthStatus::SignedIn(profile)) = (&state.tokens, &state.status) {
+            let _ = self.post(&Outgoing::Updated(tokens, profile));
+        }
+    }
+
+    /// Tells the other tabs that the person signed out.
+    pub(crate) fn broadcast_signed_out(&self) {
+        let _ = self.post(&Outgoing::SignedOut);
+    }
+
+    /// Asks the other tabs for their session; true if one was adopted
+    /// within [`JOIN_WINDOW_MS`].
+    pub(crate) async fn join_other_tabs(&self) -> bool {
+        let (sender, receiver) = oneshot::channel();
+        *self.joining.borrow_mut() = Some(sender);
+        if !self.post(&Outgoing::Hello(self.tab_id)) {
+            self.joining.borrow_mut().take();
+            return false;
+        }
+        let window = self.platform.sleep_ms(JOIN_WINDOW_MS);
+        futures::pin_mut!(window);
+        let joined = matches!(select(receiver, window).await, Either::Left((Ok(()), _)));
+        self.joining.borrow_mut().take();
+        joined
+    }
+
+    /// A message from another tab (the adapter delivers them all here).
+    pub fn on_tab_message(&self, text: &str) {
+        let Ok(message) = serde_json::from_str::<Incoming>(text) else {
+            return;
+        };
+        match message {
+            Incoming::Hello(from) => {
+                let state = self.state.borrow();
+                if let (Some(tokens), AuthStatus::SignedIn(profile)) =
+                    (&state.tokens, &state.status)
+                {
+                    let _ = self.post(&Outgoing::Session(from, tokens, profile));
+                }
+            }
+            Incoming::Session(to, tokens, profile) if to == self.tab_id => {
+                if self.adopt(tokens, profile)
+                    && let Some(joined) = self.joining.borrow_mut().take()
+                {
+                    let _ = joined.send(());
+                }
+            }
+            Incoming::Session(..) => {}
+            Incoming::Updated(tokens, profile) => {
+                self.adopt(tokens, profile);
+            }
+            Incoming::SignedOut => self.signed_out_elsewhere(),
+        }
+    }
+
+    /// Takes another tab's session if it is for this issuer and newer than
+    /// this tab's; returns whether it did.
+    fn adopt(&self, mut tokens: TokenSet, profile: UserProfile) -> bool {
+        if tokens.claims().iss != self.config.issuer || self.signing_out() {
+            return false;
+        }
+        {
+            let state = self.state.borrow();
+            if let Some(ours) = &state.tokens {
+                let same = tokens.access_token().secret() == ours.access_token().secret();
+                if same || tokens.received_at_ms() < ours.received_at_ms() {
+                    return false;
+                }
+                tokens.follow(ours.generation());
+            }
+        }
+        self.platform.delete(SILENT_SKIP_KEY);
+        self.update(|state| {
+            state.tokens = Some(tokens);
+            state.status = AuthStatus::SignedIn(profile);
+            state.warning = None;
+            state.history.succeeded();
+        });
+        self.tokens_changed();
+        true
+    }
+
+    fn signed_out_elsewhere(&self) {
+        load::set_marker(&self.platform, SILENT_SKIP_KEY);
+        let had_tokens = self.state.borrow().tokens.is_some();
+        self.update(|state| {
+            state.tokens = None;
+            state.warning = None;
+            state.history = super::RefreshHistory::default();
+            if had_tokens || matches!(state.status, AuthStatus::SignedIn(_)) {
+                state.status = AuthStatus::SignedOut;
+            }
+        });
+        self.epoch.set(self.epoch.get() + 1);
+        self.tokens_changed();
+    }
+
+    /// Wakes everything that waits for the tokens to change.
+    fn tokens_changed(&self) {
+        for watcher in self.token_watchers.borrow_mut().drain(..) {
+            let _ = watcher.send(());
+        }
+    }
+
+    /// Takes the cross-tab lock for presenting `refresh_token`, unless the
+    /// tokens change meanwhile (another tab refreshed, or signed out):
+    /// `Err(())` then.
+    pub(crate) async fn lock_refresh_token(
+        &self,
+        refresh_token: &str,
+    ) -> Result<Option<LockGuard>, ()> {
+        let name = format!(
+            "{}:refresh:{}",
+            self.tab_channel_name(),
+            base64url(&Sha256::digest(refresh_token.as_bytes())[..12])
+        );
+        let (sender, changed) = oneshot::channel();
+        self.token_watchers.borrow_mut().push(sender);
+        let lock = self.platform.lock(&name);
+        futures::pin_mut!(lock);
+        match select(lock, changed).await {
+            Either::Left((guard, _)) => Ok(guard),
+            Either::Right(_) => Err(()),
+        }
+    }
+
+    /// Keeps the lock of a spent refresh token held.
+    pub(crate) fn hold(&self, guard: Option<LockGuard>) {
+        if let Some(guard) = guard {
+            let mut held = self.held_locks.borrow_mut();
+            held.push_back(guard);
+            while held.len() > HELD_LOCKS {
+                held.pop_front();
+            }
+        }
+    }
+}
+
+/// The name of the channel between the tabs that use `config`.
+pub fn tab_channel_name(config: &crate::protocol::ClientConfig) -> String {
+    format!("oidc:{}:{}", config.issuer, config.client_id)
+}
+
+/// A random id for this tab's messages.
+pub(crate) fn new_tab_id(platform: &impl Platform) -> u64 {
+    let mut bytes = [0u8; 8];
+    let _ = platform.fill_random(&mut bytes);
+    u64::from_le_bytes(bytes)
+}
