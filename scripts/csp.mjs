@@ -8,8 +8,9 @@
 //                                         + frame-ancestors 'none'); changes nothing
 //
 // It hashes every inline <script> of DIR/index.html (trunk's module loader, and trunk serve's
-// reload script), takes the provider's and the API's origins from DIR/config.json for
-// connect-src, and puts the policy into a <meta http-equiv="Content-Security-Policy"> right
+// reload script: see fillReloadScript), takes the provider's and the API's origins from
+// DIR/config.json for connect-src, and puts the policy into a
+// <meta http-equiv="Content-Security-Policy"> right
 // after <meta charset> (replacing an earlier one, so running it twice is harmless).
 // Env CSP_CONNECT_EXTRA: more origins for connect-src, separated by spaces (a provider whose
 // token, keys or userinfo endpoints live on another origin than its issuer).
@@ -86,9 +87,24 @@ export function headerPolicy(html) {
   return policy && `${policy}; frame-ancestors 'none'`;
 }
 
+/**
+ * `trunk serve` puts a reload script into index.html and, when it serves the page, writes the
+ * request's host and its WebSocket path into two placeholders: the served text would no longer
+ * match a hash taken here. Filled in now (with what trunk itself falls back to), trunk finds
+ * nothing to replace and the hash holds. A `trunk build` has no such script.
+ */
+export function fillReloadScript(html, publicUrl = process.env.TRUNK_PUBLIC_URL || '/') {
+  if (!html.includes('{{__TRUNK_ADDRESS__}}')) return html;
+  let out = html.replace(/(['`])\{\{__TRUNK_ADDRESS__\}\}\1/g, 'window.location.host');
+  if (publicUrl.startsWith('/')) {
+    out = out.replaceAll('{{__TRUNK_WS_BASE__}}', publicUrl.endsWith('/') ? publicUrl : `${publicUrl}/`);
+  }
+  return out;
+}
+
 /** index.html with its CSP <meta> set for this config.json. */
 export function applyPolicy(html, config, extra) {
-  const withoutMeta = html.replace(new RegExp(`\\n?[ \\t]*${META_RE.source}`, 'i'), '');
+  const withoutMeta = fillReloadScript(html).replace(new RegExp(`\\n?[ \\t]*${META_RE.source}`, 'i'), '');
   const meta = `<meta http-equiv="Content-Security-Policy" content="${buildPolicy(withoutMeta, config, extra)}" />`;
   const charset = /<meta\s+charset=[^>]*>/i.exec(withoutMeta);
   if (charset) {
