@@ -5,13 +5,21 @@
 //   DIST             ./dist
 //   CONFIG_OVERRIDE  path to a JSON file served as /config.json instead of dist/config.json
 //
+// HTML pages carry the Content-Security-Policy of their own <meta> (written at build time by
+// scripts/csp.mjs) as a header too, plus frame-ancestors 'none', which only a header can
+// carry. With CONFIG_OVERRIDE, connect-src also names the override's origins (see pageBody).
+//
 // Listens on 127.0.0.1 and ::1 so that http://localhost:8080 works whichever loopback
 // address the browser picks.
 
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
+
+import {
+  applyPolicy, connectOrigins, headerPolicy, metaPolicy,
+} from '../scripts/csp.mjs';
 
 const APP_PORT = Number(process.env.APP_PORT || 8080);
 const DIST = path.resolve(process.env.DIST || './dist');
@@ -56,6 +64,26 @@ function resolveInDist(pathname) {
   return file === DIST || file.startsWith(DIST + path.sep) ? file : undefined;
 }
 
+// An HTML page as served. With CONFIG_OVERRIDE its CSP <meta> is recomputed to name that
+// config's origins as well as those of the built config.json (tests switch the override while
+// a page is open, and a page keeps the policy it was loaded with).
+let warnedNoPolicy = false;
+async function pageBody(file) {
+  let html = await readFile(file, 'utf8');
+  if (!metaPolicy(html)) {
+    if (!warnedNoPolicy) console.warn(`static: ${file} has no Content-Security-Policy <meta> (built without scripts/csp.mjs?): no CSP header`);
+    warnedNoPolicy = true;
+  } else if (CONFIG_OVERRIDE) {
+    const readJson = async (json) => JSON.parse(await readFile(json, 'utf8'));
+    // An unreadable override is the client's config_invalid: the policy just names nothing more.
+    const override = await readJson(CONFIG_OVERRIDE).catch(() => ({}));
+    const built = await readJson(path.join(DIST, 'config.json')).catch(() => ({}));
+    const extra = [process.env.CSP_CONNECT_EXTRA || '', ...connectOrigins(built)].join(' ');
+    html = applyPolicy(html, override, extra);
+  }
+  return Buffer.from(html);
+}
+
 async function handle(req, res) {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.writeHead(405, { Allow: 'GET, HEAD' });
@@ -86,17 +114,27 @@ async function handle(req, res) {
     return;
   }
 
-  res.writeHead(200, {
-    'Content-Type': TYPES[path.extname(file).toLowerCase()] || 'application/octet-stream',
+  const type = TYPES[path.extname(file).toLowerCase()] || 'application/octet-stream';
+  const headers = {
+    'Content-Type': type,
     'Content-Length': info.size,
     'Cache-Control': 'no-store',
     'X-Content-Type-Options': 'nosniff',
-  });
+  };
+  let page;
+  if (type.startsWith('text/html')) {
+    page = await pageBody(file);
+    headers['Content-Length'] = page.length;
+    const policy = headerPolicy(page.toString('utf8'));
+    if (policy) headers['Content-Security-Policy'] = policy;
+  }
+  res.writeHead(200, headers);
   if (req.method === 'HEAD') {
     res.end();
     return;
   }
-  createReadStream(file).on('error', () => res.destroy()).pipe(res);
+  if (page) res.end(page);
+  else createReadStream(file).on('error', () => res.destroy()).pipe(res);
 }
 
 function onRequest(req, res) {

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_pkce::{AuthStatus, use_auth};
 use serde::Deserialize;
 
-use super::messages;
+use super::{Busy, messages};
 
 /// The demo's own setting in `config.json` (the library ignores it).
 #[derive(Deserialize)]
@@ -85,12 +85,12 @@ pub(crate) fn ApiPanel() -> impl IntoView {
 
     view! {
         <section class="card">
-            <h1>"Protected API"</h1>
+            <h1>{"Protected API"}</h1>
             <Show
                 when=signed_in
                 fallback=|| view! { <p>"Sign in, then call an API that checks your access token."</p> }
             >
-                <p>"The API verifies the token's signature, issuer, audience, expiry and scope."</p>
+                <p>{"The API verifies the token's signature, issuer, audience, expiry and scope."}</p>
                 <button
                     class="primary"
                     data-testid="call-api"
@@ -102,23 +102,22 @@ pub(crate) fn ApiPanel() -> impl IntoView {
                 <button data-testid="call-api-burst" on:click=call_burst>
                     {format!("Call it {BURST} times at once")}
                 </button>
-                {move || burst.get().map(|(ok, total)| view! {
-                    <p data-testid="api-burst-result" data-ok=ok.to_string() data-total=total.to_string()>
-                        {format!("{ok} of {total} calls succeeded (sharing one token refresh).")}
-                    </p>
-                })}
+                // Answers appear in a live region that is there before them.
                 <div class="api-output" aria-live="polite">
+                    {move || burst.get().map(|(ok, total)| view! {
+                        <p data-testid="api-burst-result" data-ok=ok.to_string() data-total=total.to_string()>
+                            {format!("{ok} of {total} calls succeeded (sharing one token refresh).")}
+                        </p>
+                    })}
                     {move || match call.get() {
                         ApiCall::Idle => ().into_any(),
-                        ApiCall::Calling => view! {
-                            <p class="busy"><span class="spinner" aria-hidden="true"></span>"Calling…"</p>
-                        }.into_any(),
+                        ApiCall::Calling => view! { <Busy>"Calling…"</Busy> }.into_any(),
                         ApiCall::Answered { status, text } => view! {
                             <p class="api-status">"HTTP " {status}</p>
                             <pre data-testid="api-result" data-status=status.to_string()>{text}</pre>
                         }.into_any(),
                         ApiCall::Failed(message) => view! {
-                            <p class="error" role="alert" data-testid="api-result" data-status="0">{message}</p>
+                            <p class="error" data-testid="api-result" data-status="0">{message}</p>
                         }.into_any(),
                     }}
                 </div>

@@ -1,71 +1,62 @@
 //! The words a person reads. The library's errors are short and technical;
-//! what they mean for the person, and what to do next, is the app's to say.
+//! what they mean for the person is the app's to say. What to do next is
+//! said beside them (the status panel's next step, the API panel's retry).
 
 use leptos_pkce::{AuthError, AuthWarning};
 
-/// What happened and what to do next, for the error state.
+/// What happened, in words a person understands.
 pub(crate) fn explain(error: &AuthError) -> String {
     let detail = || format!(" (Details: {error}.)");
     match error {
-        AuthError::ConfigInvalid(_) => format!(
-            "This site's sign-in settings are missing or wrong, so signing in cannot work yet. Please tell the site's administrator.{}",
-            detail()
-        ),
-        AuthError::DiscoveryFailed(_) => format!(
-            "We could not reach the identity provider. Check your connection and press \"Sign in again\"; if it keeps failing, the provider may be down.{}",
-            detail()
-        ),
-        AuthError::StateMismatch => "This sign-in answer does not match a sign-in started in this tab (it may be old, reused or forged), so it was rejected. Please sign in again.".into(),
+        AuthError::ConfigInvalid(_) => {
+            format!("This site's sign-in settings are missing or wrong.{}", detail())
+        }
+        AuthError::DiscoveryFailed(_) => {
+            format!("We could not reach the identity provider.{}", detail())
+        }
+        AuthError::StateMismatch => "This sign-in answer does not match a sign-in started in this tab (it may be old, reused or forged), so it was rejected.".into(),
         AuthError::IssuerMismatch(_) => format!(
-            "The sign-in answer came from an unexpected identity provider, so it was rejected. Please sign in again.{}",
+            "The sign-in answer came from an unexpected identity provider, so it was rejected.{}",
             detail()
         ),
         AuthError::OAuth { code, description } => {
-            let hint = match code.as_str() {
-                "access_denied" => "The sign-in was cancelled or refused. You can try again.",
-                "invalid_grant" => "Your sign-in is no longer valid. Please sign in again.",
+            let what = match code.as_str() {
+                "access_denied" => "The sign-in was cancelled or refused.",
+                "invalid_grant" => "Your sign-in is no longer valid.",
                 "login_required" | "interaction_required" | "consent_required" => {
                     "The identity provider needs you to sign in again."
                 }
-                "temporarily_unavailable" | "server_error" => {
-                    "The identity provider is having trouble. Please try again in a moment."
-                }
-                _ => "The identity provider refused the request. Please try again.",
+                "temporarily_unavailable" | "server_error" => "The identity provider is having trouble.",
+                _ => "The identity provider refused the request.",
             };
             match description.as_deref().filter(|text| !text.is_empty()) {
-                Some(text) => format!("{hint} The provider said: “{text}”"),
-                None => format!("{hint} (error: {code})"),
+                Some(text) => format!("{what} The provider said: “{text}”"),
+                None => format!("{what} (error: {code})"),
             }
         }
-        AuthError::CallbackInvalid(_) => format!(
-            "The sign-in answer was incomplete. Please sign in again.{}",
-            detail()
-        ),
+        AuthError::CallbackInvalid(_) => format!("The sign-in answer was incomplete.{}", detail()),
         AuthError::TokenResponseInvalid(_) => format!(
-            "The identity provider sent an answer we cannot use. Please try again later.{}",
+            "The identity provider sent an answer we cannot use.{}",
             detail()
         ),
         AuthError::InvalidIdToken(why) => format!(
-            "The identity provider's proof of who you are failed verification ({why}), so the sign-in was refused for your safety. Please sign in again."
+            "The identity provider's proof of who you are failed verification ({why}), so the sign-in was refused for your safety."
         ),
-        AuthError::UserinfoSubMismatch => "The identity provider's profile answer names a different person than the sign-in, so the sign-in was refused. Please sign in again.".into(),
-        AuthError::ServerError(status) => format!(
-            "The identity provider had a problem (HTTP {status}). Please try again in a moment."
-        ),
-        AuthError::Network(_) => format!(
-            "A request did not get through. Check your connection and try again.{}",
-            detail()
-        ),
-        AuthError::NotSignedIn => "You are not signed in. Please sign in first.".into(),
-        AuthError::SessionExpired => "Your session has ended. Please sign in again.".into(),
+        AuthError::UserinfoSubMismatch => "The identity provider's profile answer names a different person than the sign-in, so the sign-in was refused.".into(),
+        AuthError::ServerError(status) => {
+            format!("The identity provider had a problem (HTTP {status}).")
+        }
+        AuthError::Network(_) => format!("A request did not get through.{}", detail()),
+        AuthError::NotSignedIn => "You are not signed in.".into(),
+        AuthError::SessionExpired => "Your session has ended.".into(),
         AuthError::BrowserUnsupported(_) => format!(
-            "This browser cannot complete the sign-in (private mode or blocked storage?). Try another browser or window.{}",
+            "This browser cannot complete the sign-in (private mode or blocked storage?).{}",
             detail()
         ),
         AuthError::ResourceNotAllowed(origin) => format!(
-            "This app is not allowed to send your access token to {origin}. Add the origin to resource_origins in config.json if it should be."
+            "This app is not allowed to send your access token to {origin}; add it to resource_origins in config.json if it should be."
         ),
-        _ => format!("Something went wrong. Please try again.{}", detail()),
+        _ => format!("Something went wrong.{}", detail()),
     }
 }
 
