@@ -19,7 +19,7 @@
 //                      token requests without a proof (client metadata dpop_bound_access_tokens);
 //                      `off` disables the feature (a DPoP header is ignored, not advertised).
 //   DPOP_NONCE         1: server nonces. A DPoP proof without a current nonce is answered
-//                      400 {"error":"use_dpop_nonce"} + a DPoP-Nonce header (token, PAR, userinfo).
+//                      400 {"error":"use_dpop_nonce"} + a DPoP-Nonce header (token, PAR; 401 at userinfo).
 //   PAR                on (default) | required | off. Pushed authorization requests (RFC 9126) at
 //                      POST /request; `required` refuses plain authorization requests.
 //
