@@ -1,31 +1,53 @@
-// Demo protected API for the Leptos SPA: GET /api/hello with a Bearer JWT access token
-// issued by dev/provider.mjs (RFC 9068 "at+jwt", audience API_AUDIENCE, scope api:read).
+// Demo protected API for the Leptos SPA: GET /api/hello with a JWT access token issued by
+// dev/provider.mjs (RFC 9068 "at+jwt", audience API_AUDIENCE, scope api:read), sent either
+// as `Authorization: Bearer <token>` (RFC 6750) or, for a DPoP-bound token (cnf.jkt), as
+// `Authorization: DPoP <token>` with a `DPoP: <proof>` header (RFC 9449).
 //
 // Env (all optional):
-//   API_PORT      9100
-//   ISSUER        http://127.0.0.1:9000
-//   API_AUDIENCE  http://127.0.0.1:9100
-//   APP_ORIGIN    http://localhost:8080
-//   TEST_HOOKS    1 enables GET /__test/stats and POST /__test/reset
+//   API_PORT        9100
+//   API_ORIGIN      http://127.0.0.1:$API_PORT  (the API's own origin, for the proofs' htu)
+//   ISSUER          http://127.0.0.1:9000
+//   API_AUDIENCE    http://127.0.0.1:9100
+//   APP_ORIGIN      http://localhost:8080
+//   API_DPOP_NONCE  1: DPoP proofs must carry the API's current server nonce (RFC 9449 §9)
+//   TEST_HOOKS      1 enables GET /__test/stats, POST /__test/reset, POST /__test/expire-nonces
 //
-// Answers (RFC 6750):
+// Answers:
 //   200 {message, sub, scope, expires_at}
 //   401 + WWW-Authenticate: Bearer realm="demo-api"                       (no token)
 //   401 + WWW-Authenticate: Bearer ..., error="invalid_token", ...         (bad/expired token)
 //   403 + WWW-Authenticate: Bearer ..., error="insufficient_scope", ...    (no api:read)
 //   503 {error: "temporarily_unavailable"}                                 (provider unreachable)
-// Error bodies are JSON {error, error_description}. Tokens are never logged.
+//   DPoP (the challenge is `DPoP realm="demo-api", error=..., error_description=..., algs="ES256 Ed25519 EdDSA"`):
+//   401 error="invalid_token"        a DPoP-bound token sent as Bearer; a token whose cnf.jkt is
+//                                    not the proof's key; an unbound token sent as DPoP; bad token
+//   401 error="invalid_dpop_proof"   no/several DPoP headers, bad signature/typ/alg/jwk, htm, htu,
+//                                    iat more than 60 s off, ath mismatch, a replayed jti
+//   401 error="use_dpop_nonce"       (API_DPOP_NONCE=1) no or stale nonce; + DPoP-Nonce header
+//   403 error="insufficient_scope"
+//   With API_DPOP_NONCE=1 a DPoP-Nonce header also comes with a 200 whose proof did not carry
+//   the newest nonce. Nonces rotate every 5 minutes; the previous one stays valid.
+// Error bodies are JSON {error, error_description}. Tokens and proofs are never logged.
 
+import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
-import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose';
+import {
+  EmbeddedJWK, calculateJwkThumbprint, createRemoteJWKSet, errors as joseErrors, jwtVerify,
+} from 'jose';
 
 const API_PORT = Number(process.env.API_PORT || 9100);
+const API_ORIGIN = new URL(process.env.API_ORIGIN || `http://127.0.0.1:${API_PORT}`).origin;
+const API_DPOP_NONCE = process.env.API_DPOP_NONCE === '1';
 const ISSUER = (process.env.ISSUER || 'http://127.0.0.1:9000').replace(/\/$/, '');
 const API_AUDIENCE = process.env.API_AUDIENCE || 'http://127.0.0.1:9100';
 const APP_ORIGIN = (process.env.APP_ORIGIN || 'http://localhost:8080').replace(/\/$/, '');
 const TEST_HOOKS = process.env.TEST_HOOKS === '1';
 const REQUIRED_SCOPE = 'api:read';
 const REALM = 'demo-api';
+const DPOP_ALGS = ['ES256', 'Ed25519', 'EdDSA']; // as the provider's dpop_signing_alg_values_supported
+const DPOP_IAT_WINDOW = 60; // seconds either side of now
+const NONCE_ROTATION = 5 * 60; // seconds a nonce stays the newest
+const REPLAY_CACHE_MAX = 10000;
 
 // Discovery is fetched lazily (the provider may start after the API) and retried on failure.
 let jwksPromise;
@@ -44,14 +66,93 @@ function getJwks() {
   return jwksPromise;
 }
 
-const newStats = () => ({ requests: 0, ok: 0, unauthorized: 0, forbidden: 0, by_status: {} });
+const newStats = () => ({
+  requests: 0, ok: 0, unauthorized: 0, forbidden: 0, by_status: {},
+  // DPoP: requests with the DPoP scheme, and the refusals by error code.
+  dpop: { requests: 0, ok: 0, use_dpop_nonce: 0, invalid_dpop_proof: 0, invalid_token: 0, replays: 0 },
+});
 let stats = newStats();
 
 class ApiError extends Error {
-  constructor(status, error, description, { scope, challengeError = true } = {}) {
+  constructor(status, error, description, { scope, challengeError = true, scheme = 'Bearer' } = {}) {
     super(description);
-    Object.assign(this, { status, error, description, scope, challengeError });
+    Object.assign(this, { status, error, description, scope, challengeError, scheme });
   }
+}
+
+// --- DPoP server nonces (API_DPOP_NONCE=1): the newest and the previous one are accepted.
+const nonces = { current: undefined, previous: undefined, since: 0 };
+function rotateNonce() {
+  nonces.previous = nonces.current;
+  nonces.current = randomBytes(24).toString('base64url');
+  nonces.since = Date.now();
+}
+function currentNonce() {
+  if (!nonces.current || Date.now() - nonces.since >= NONCE_ROTATION * 1000) rotateNonce();
+  return nonces.current;
+}
+const nonceValid = (n) => typeof n === 'string' && (n === currentNonce() || n === nonces.previous);
+
+// --- DPoP replay cache: jti per key, kept while its proof could still be accepted. Bounded:
+// entries are kept in insertion (≈ expiry) order; beyond REPLAY_CACHE_MAX the oldest go first.
+const seenProofs = new Map(); // `${jkt}.${jti}` -> expires (ms)
+function firstUse(jkt, jti) {
+  const now = Date.now();
+  for (const [key, expires] of seenProofs) {
+    if (expires > now && seenProofs.size < REPLAY_CACHE_MAX) break;
+    seenProofs.delete(key);
+  }
+  const key = `${jkt}.${jti}`;
+  if (seenProofs.has(key)) return false;
+  seenProofs.set(key, now + 2 * DPOP_IAT_WINDOW * 1000);
+  return true;
+}
+
+const dpopError = (status, error, description, extra = {}) => new ApiError(status, error, description, { scheme: 'DPoP', ...extra });
+const JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+// Checks the DPoP proof of a request that presents `accessToken` (RFC 9449 §4.3, §7.1);
+// returns { jkt: the proof key's thumbprint, nonce }. The caller checks the token and its cnf.jkt.
+async function verifyProof(req, accessToken) {
+  const header = req.headersDistinct.dpop;
+  if (!header) throw dpopError(401, 'invalid_dpop_proof', 'The request has no DPoP proof.');
+  if (header.length !== 1 || !JWS.test(header[0])) throw dpopError(401, 'invalid_dpop_proof', 'Exactly one DPoP proof (a compact JWS) is needed.');
+
+  let payload;
+  let protectedHeader;
+  try {
+    ({ payload, protectedHeader } = await jwtVerify(header[0], EmbeddedJWK, { typ: 'dpop+jwt', algorithms: DPOP_ALGS }));
+  } catch {
+    throw dpopError(401, 'invalid_dpop_proof', 'The DPoP proof is not a valid dpop+jwt signed by its embedded public key.');
+  }
+  if (payload.htm !== req.method) throw dpopError(401, 'invalid_dpop_proof', 'The DPoP proof htm does not match the request method.');
+  let htu;
+  try {
+    htu = new URL(payload.htu);
+  } catch {
+    throw dpopError(401, 'invalid_dpop_proof', 'The DPoP proof htu is not a URL.');
+  }
+  const { pathname } = new URL(req.url, API_ORIGIN);
+  if (htu.origin !== API_ORIGIN || htu.pathname !== pathname) {
+    throw dpopError(401, 'invalid_dpop_proof', 'The DPoP proof htu does not match the request URL.');
+  }
+  if (typeof payload.iat !== 'number' || Math.abs(Date.now() / 1000 - payload.iat) > DPOP_IAT_WINDOW) {
+    throw dpopError(401, 'invalid_dpop_proof', `The DPoP proof iat is not within ${DPOP_IAT_WINDOW} s of the server time.`);
+  }
+  if (typeof payload.jti !== 'string' || !payload.jti || payload.jti.length > 256) {
+    throw dpopError(401, 'invalid_dpop_proof', 'The DPoP proof has no usable jti.');
+  }
+  const ath = createHash('sha256').update(accessToken, 'ascii').digest('base64url');
+  if (payload.ath !== ath) throw dpopError(401, 'invalid_dpop_proof', 'The DPoP proof ath does not match the access token.');
+  if (API_DPOP_NONCE && !nonceValid(payload.nonce)) {
+    throw dpopError(401, 'use_dpop_nonce', 'The DPoP proof must carry the nonce of the DPoP-Nonce header.');
+  }
+  const jkt = await calculateJwkThumbprint(protectedHeader.jwk, 'sha256');
+  if (!firstUse(jkt, payload.jti)) {
+    stats.dpop.replays += 1;
+    throw dpopError(401, 'invalid_dpop_proof', 'The DPoP proof was already used (jti seen before).');
+  }
+  return { jkt, nonce: payload.nonce };
 }
 
 const quote = (s) => `"${String(s).replace(/["\\]/g, '\\$&')}"`;
@@ -71,8 +172,16 @@ async function authenticate(req) {
     // RFC 6750 §3.1: no error code when the request carries no credentials.
     throw new ApiError(401, 'invalid_token', 'Missing bearer token.', { challengeError: false });
   }
-  const match = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i.exec(header);
-  if (!match) throw new ApiError(401, 'invalid_token', 'The Authorization header is not a Bearer token.');
+  const match = /^(Bearer|DPoP) ([A-Za-z0-9\-._~+/]+=*)$/i.exec(header);
+  if (!match) throw new ApiError(401, 'invalid_token', 'The Authorization header is not a Bearer or DPoP token.');
+  const dpop = match[1].toLowerCase() === 'dpop';
+  const token = match[2];
+  const fail = dpop ? dpopError : (...args) => new ApiError(...args);
+  let proof;
+  if (dpop) {
+    stats.dpop.requests += 1;
+    proof = await verifyProof(req, token);
+  }
 
   let jwks;
   try {
@@ -84,7 +193,7 @@ async function authenticate(req) {
 
   let payload;
   try {
-    ({ payload } = await jwtVerify(match[1], jwks, {
+    ({ payload } = await jwtVerify(token, jwks, {
       issuer: ISSUER,
       audience: API_AUDIENCE,
       typ: 'at+jwt', // refuses ID tokens and other JWTs
@@ -93,21 +202,29 @@ async function authenticate(req) {
       clockTolerance: 2,
     }));
   } catch (err) {
-    throw new ApiError(401, 'invalid_token', describeJoseError(err));
+    throw fail(401, 'invalid_token', describeJoseError(err));
   }
+
+  const jkt = payload.cnf?.jkt;
+  if (!dpop && jkt !== undefined) {
+    // RFC 9449 §7.2: a DPoP-bound token is not a bearer token.
+    throw dpopError(401, 'invalid_token', 'The access token is DPoP-bound: send it with the DPoP scheme and a DPoP proof.');
+  }
+  if (dpop && typeof jkt !== 'string') throw dpopError(401, 'invalid_token', 'The access token is not DPoP-bound: send it with the Bearer scheme.');
+  if (dpop && jkt !== proof.jkt) throw dpopError(401, 'invalid_token', 'The access token is bound to another key than the DPoP proof.');
 
   const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ') : [];
   if (!scopes.includes(REQUIRED_SCOPE)) {
-    throw new ApiError(403, 'insufficient_scope', `The access token lacks the ${REQUIRED_SCOPE} scope.`, { scope: REQUIRED_SCOPE });
+    throw fail(403, 'insufficient_scope', `The access token lacks the ${REQUIRED_SCOPE} scope.`, { scope: REQUIRED_SCOPE });
   }
-  return payload;
+  return { claims: payload, proof };
 }
 
 function setCors(req, res) {
   const origin = req.headers.origin;
   if (origin !== APP_ORIGIN) return false;
   res.setHeader('Access-Control-Allow-Origin', APP_ORIGIN);
-  res.setHeader('Access-Control-Expose-Headers', 'WWW-Authenticate');
+  res.setHeader('Access-Control-Expose-Headers', 'WWW-Authenticate, DPoP-Nonce');
   return true;
 }
 
@@ -132,6 +249,12 @@ async function handle(req, res) {
       stats = newStats();
       return send(res, 204);
     }
+    if (pathname === '/__test/expire-nonces' && req.method === 'POST') {
+      // Every DPoP nonce handed out so far is refused from now on (use_dpop_nonce).
+      rotateNonce();
+      rotateNonce();
+      return send(res, 204);
+    }
     return send(res, 404, { error: 'not_found' });
   }
 
@@ -141,7 +264,7 @@ async function handle(req, res) {
     if (req.method === 'OPTIONS') {
       if (corsAllowed && req.headers['access-control-request-method']) {
         res.setHeader('Access-Control-Allow-Methods', 'GET');
-        res.setHeader('Access-Control-Allow-Headers', 'Authorization');
+        res.setHeader('Access-Control-Allow-Headers', 'Authorization, DPoP');
         res.setHeader('Access-Control-Max-Age', '600');
       }
       return send(res, 204);
@@ -150,25 +273,31 @@ async function handle(req, res) {
 
     stats.requests += 1;
     try {
-      const claims = await authenticate(req);
+      const { claims, proof } = await authenticate(req);
       stats.ok += 1;
+      if (proof) stats.dpop.ok += 1;
+      // A proof signed with the previous nonce works; hand out the newest one with the answer.
+      const fresh = API_DPOP_NONCE && proof && proof.nonce !== currentNonce() ? { 'DPoP-Nonce': currentNonce() } : {};
       return send(res, 200, {
         message: `Hello, ${claims.sub}! The API verified your access token.`,
         sub: claims.sub,
         scope: claims.scope,
         expires_at: claims.exp,
-      });
+      }, fresh);
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
       if (err.status === 401) stats.unauthorized += 1;
       if (err.status === 403) stats.forbidden += 1;
+      if (err.scheme === 'DPoP' && err.error in stats.dpop) stats.dpop[err.error] += 1;
       res.locals = { reason: err.description };
       const params = [`realm=${quote(REALM)}`];
       if (err.challengeError && err.status !== 503) {
         params.push(`error=${quote(err.error)}`, `error_description=${quote(err.description)}`);
         if (err.scope) params.push(`scope=${quote(err.scope)}`);
       }
-      const headers = err.status === 503 ? { 'Retry-After': '1' } : { 'WWW-Authenticate': `Bearer ${params.join(', ')}` };
+      if (err.scheme === 'DPoP') params.push(`algs=${quote(DPOP_ALGS.join(' '))}`);
+      const headers = err.status === 503 ? { 'Retry-After': '1' } : { 'WWW-Authenticate': `${err.scheme} ${params.join(', ')}` };
+      if (err.error === 'use_dpop_nonce') headers['DPoP-Nonce'] = currentNonce();
       return send(res, err.status, { error: err.error, error_description: err.description }, headers);
     }
   }

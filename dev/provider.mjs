@@ -14,6 +14,14 @@
 //   ID_TOKEN_TTL       3600    seconds
 //   TEST_HOOKS         1 enables GET /__test/stats, POST /__test/reset and POST /__test/fault
 //                      (token endpoint fault injection, see "Fault injection" below)
+//   DPOP               on (default) | required | off. DPoP (RFC 9449): `on` lets the client bind
+//                      tokens with a DPoP proof (else Bearer as before); `required` refuses
+//                      token requests without a proof (client metadata dpop_bound_access_tokens);
+//                      `off` disables the feature (a DPoP header is ignored, not advertised).
+//   DPOP_NONCE         1: server nonces. A DPoP proof without a current nonce is answered
+//                      400 {"error":"use_dpop_nonce"} + a DPoP-Nonce header (token, PAR; 401 at userinfo).
+//   PAR                on (default) | required | off. Pushed authorization requests (RFC 9126) at
+//                      POST /request; `required` refuses plain authorization requests.
 //
 // Behaviour notes, verified against oidc-provider 9.13 (see tests/e2e/provider.test.mjs):
 // - userinfo does NOT work with the SPA's access token. That token is bound to the API
@@ -30,6 +38,10 @@
 //   every token of that sign-in stops working (the app must then sign in again).
 // - Codes and refresh tokens are bound to the OP session (no offline_access): signing out
 //   at the end_session endpoint invalidates the refresh token too.
+// - DPoP (see tests/e2e/dpop.test.mjs): a code exchanged with a proof gives token_type "DPoP",
+//   an access token with cnf.jkt and a refresh token bound to the same key (public client):
+//   refreshing it without a proof, or with another key, is invalid_grant. dpop_jkt in the
+//   authorization request (or a DPoP header at PAR) binds the code to a key.
 
 import { randomBytes, randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair } from 'jose';
@@ -43,6 +55,15 @@ const ACCESS_TOKEN_TTL = Number(process.env.ACCESS_TOKEN_TTL || 60);
 const REFRESH_TOKEN_TTL = Number(process.env.REFRESH_TOKEN_TTL || 86400);
 const ID_TOKEN_TTL = Number(process.env.ID_TOKEN_TTL || 3600);
 const TEST_HOOKS = process.env.TEST_HOOKS === '1';
+function choice(name, allowed, fallback) {
+  const value = process.env[name] || fallback;
+  if (!allowed.includes(value)) throw new Error(`${name} must be one of ${allowed.join(', ')} (got ${value})`);
+  return value;
+}
+const DPOP = choice('DPOP', ['on', 'required', 'off'], 'on');
+const DPOP_NONCE = process.env.DPOP_NONCE === '1';
+const PAR = choice('PAR', ['on', 'required', 'off'], 'on');
+if (DPOP_NONCE && DPOP === 'off') throw new Error('DPOP_NONCE=1 needs DPOP=on or required');
 
 const CLIENT_ID = 'leptos-spa';
 const API_SCOPE = 'api:read';
@@ -157,6 +178,8 @@ const configuration = {
     response_types: ['code'],
     redirect_uris: [`${APP_ORIGIN}/callback`],
     post_logout_redirect_uris: [`${APP_ORIGIN}/`],
+    // DPOP=required: token requests without a DPoP proof are refused (no Bearer tokens).
+    ...(DPOP === 'required' ? { dpop_bound_access_tokens: true } : {}),
   }],
 
   jwks: await makeJwks(),
@@ -217,8 +240,17 @@ const configuration = {
     devInteractions: { enabled: false },
     userinfo: { enabled: true },
     revocation: { enabled: true },
-    // Not used by the app; keep the surface small.
-    pushedAuthorizationRequests: { enabled: false },
+    // PAR (RFC 9126): POST /request; PAR=required also says so in discovery.
+    pushedAuthorizationRequests: {
+      enabled: PAR !== 'off',
+      requirePushedAuthorizationRequests: PAR === 'required',
+    },
+    // DPoP (RFC 9449), ES256/Ed25519/EdDSA proofs. DPOP_NONCE=1: nonces are required
+    // wherever oidc-provider checks a proof (token, PAR, userinfo); they rotate every 60 s.
+    dPoP: {
+      enabled: DPOP !== 'off',
+      ...(DPOP_NONCE ? { nonceSecret: randomBytes(32), requireNonce: () => true } : {}),
+    },
     rpInitiatedLogout: {
       enabled: true,
       // One redirect sign-out: auto-submit the confirmation form with logout=yes so the
@@ -352,6 +384,12 @@ provider.use(async (ctx, next) => {
   if (origin && origin !== APP_ORIGIN) {
     ctx.remove('Access-Control-Allow-Origin');
     ctx.remove('Access-Control-Allow-Credentials');
+  }
+  // oidc-provider exposes DPoP-Nonce on token/PAR/userinfo only with DPOP_NONCE=1 and never
+  // on revocation; expose it wherever the app may read headers (harmless when never sent).
+  const exposed = ctx.response.get('Access-Control-Expose-Headers');
+  if (DPOP !== 'off' && exposed && !/\bDPoP-Nonce\b/i.test(exposed)) {
+    ctx.set('Access-Control-Expose-Headers', `${exposed},DPoP-Nonce`);
   }
 });
 
