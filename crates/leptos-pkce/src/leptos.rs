@@ -15,8 +15,8 @@ use web_sys::{BroadcastChannel, MessageEvent};
 use crate::browser::{Browser, perf, send_resource, tabs, window};
 use crate::protocol::{AuthError, ClientConfig, DEFAULT_REQUEST_TIMEOUT_MS};
 use crate::session::{
-    AuthStatus, AuthWarning, CapturedCallback, Clock as _, Session, SessionOptions, load_config,
-    tab_channel_name,
+    AuthStatus, AuthWarning, CapturedCallback, Clock as _, ResourceAuth, Session, SessionOptions,
+    load_config, tab_channel_name,
 };
 
 /// Where the client configuration comes from.
@@ -159,8 +159,13 @@ fn listen_to_tabs(channel: Option<&BroadcastChannel>, session: &Rc<BrowserSessio
     let Some(channel) = channel else { return };
     let weak = Rc::downgrade(session);
     let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
-        if let (Some(session), Some(text)) = (weak.upgrade(), event.data().as_string()) {
-            session.on_tab_message(&text);
+        let (text, key) = tabs::received(&event.data());
+        if let (Some(session), Some(text)) = (weak.upgrade(), text)
+            && session.on_tab_message(&text)
+            && let Some(key) = key
+        {
+            // The adopted tokens are bound to the sender's key.
+            session.platform().adopt_dpop_key(&key);
         }
     });
     channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
@@ -226,6 +231,11 @@ fn watch_page(auth: Auth) {
         window_event_listener_untyped("visibilitychange", on_wake),
         window_event_listener_untyped("focus", on_wake),
         window_event_listener_untyped("online", on_wake),
+        window_event_listener_untyped("offline", move |_| {
+            if let Some(session) = auth.session() {
+                session.on_offline();
+            }
+        }),
         window_event_listener(leptos::ev::pageshow, move |event| {
             if event.persisted()
                 && let Some(session) = auth.session()
@@ -277,7 +287,8 @@ impl Auth {
     pub fn sign_in(&self, return_to: Option<String>) {
         match self.session() {
             Some(session) => {
-                session.sign_in(&return_to.unwrap_or_else(window::current_path));
+                let return_to = return_to.unwrap_or_else(window::current_path);
+                leptos::task::spawn_local(async move { session.sign_in(&return_to).await });
             }
             None => window::reload(),
         }
@@ -292,7 +303,8 @@ impl Auth {
         }
     }
 
-    /// Calls a resource with the access token (`Authorization: Bearer`).
+    /// Calls a resource with the access token (`Authorization: Bearer`, or
+    /// `DPoP` with a proof for DPoP-bound tokens).
     /// `make` builds the request; it may be called twice (once more after
     /// a refresh on a 401). Only origins listed in `resource_origins` get
     /// the token; the token is refreshed first when it is due.
@@ -302,14 +314,18 @@ impl Auth {
     ) -> Result<Response, AuthError> {
         let session = self.session().ok_or(AuthError::NotSignedIn)?;
         let unbuildable = || AuthError::Network("the request could not be built".into());
-        let url = make().map_err(|_| unbuildable())?.url();
+        let probe = make().map_err(|_| unbuildable())?;
+        let (method, url) = (probe.method(), probe.url());
         let timeout = session.platform().request_timeout_ms();
         session
-            .authorized(&url, |authorization| {
+            .authorized(method.as_str(), &url, |auth: ResourceAuth| {
                 let request = make();
                 async move {
                     let request = request.map_err(|_| unbuildable())?;
-                    request.headers().set("Authorization", &authorization);
+                    request.headers().set("Authorization", &auth.authorization);
+                    if let Some(proof) = &auth.dpop {
+                        request.headers().set("DPoP", proof);
+                    }
                     send_resource(request, timeout).await
                 }
             })

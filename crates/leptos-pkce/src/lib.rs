@@ -43,11 +43,12 @@ mod leptos;
 
 pub use protocol::{AuthError, ClientConfig};
 pub use session::{
-    AuthStatus, AuthWarning, CapturedCallback, Clock, DEFAULT_REFRESH_MARGIN_MS, Endpoint,
-    HttpRequest, HttpResponse, JOIN_WINDOW_MS, LockGuard, MAX_BODY_BYTES, MAX_REFRESHES_PER_MINUTE,
-    MIN_BACKGROUND_INTERVAL_MS, MIN_BACKGROUND_LIFETIME_MS, Navigator, Platform, Randomness,
-    ResourceResponse, Session, SessionOptions, SignatureVerifier, TabStore, Tabs, TokenSet,
-    Transport, UserProfile, load_config, tab_channel_name,
+    AuthStatus, AuthWarning, CapturedCallback, Clock, DEFAULT_REFRESH_MARGIN_MS, DpopKeys,
+    Endpoint, HttpRequest, HttpResponse, JOIN_WINDOW_MS, LockGuard, MAX_BODY_BYTES,
+    MAX_REFRESHES_PER_MINUTE, MIN_BACKGROUND_INTERVAL_MS, MIN_BACKGROUND_LIFETIME_MS, Navigator,
+    Platform, Randomness, ResourceAuth, ResourceResponse, Session, SessionOptions,
+    SignatureVerifier, TabStore, Tabs, TokenSet, Transport, UserProfile, load_config,
+    tab_channel_name,
 };
 
 #[cfg(target_arch = "wasm32")]

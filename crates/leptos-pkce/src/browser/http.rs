@@ -5,7 +5,7 @@ use std::pin::pin;
 
 use futures::future::{Either, select};
 use gloo_net::http::{Request, RequestBuilder};
-use web_sys::{AbortController, RequestCredentials};
+use web_sys::{AbortController, AbortSignal, RequestCredentials, RequestInit};
 
 use super::perf;
 use super::window::sleep;
@@ -29,6 +29,10 @@ fn builder(request: &HttpRequest) -> RequestBuilder {
     };
     let builder = match &request.authorization {
         Some(value) => builder.header("Authorization", value),
+        None => builder,
+    };
+    let builder = match &request.dpop {
+        Some(proof) => builder.header("DPoP", proof),
         None => builder,
     };
     match request.endpoint {
@@ -94,13 +98,18 @@ async fn exchange(request: HttpRequest, timeout_ms: u32) -> Result<HttpResponse,
                 "{what} (answer too large)"
             ))));
         }
+        let dpop_nonce = response.headers().get("DPoP-Nonce");
         let body = response.text().await.ok()?;
         if body.len() > MAX_BODY_BYTES {
             return Some(Err(AuthError::Network(format!(
                 "{what} (answer too large)"
             ))));
         }
-        Some(Ok(HttpResponse { status, body }))
+        Some(Ok(HttpResponse {
+            status,
+            body,
+            dpop_nonce,
+        }))
     };
     let timeout = i32::try_from(timeout_ms).unwrap_or(i32::MAX);
     match select(pin!(call), pin!(sleep(timeout))).await {
@@ -117,17 +126,39 @@ async fn exchange(request: HttpRequest, timeout_ms: u32) -> Result<HttpResponse,
     }
 }
 
-/// Sends an app-built request (a resource call) within the timeout.
+/// Sends an app-built request (a resource call) within the timeout; a
+/// request that times out is aborted, or the browser would hold the next
+/// identical request behind it.
 pub(crate) async fn send_resource(
     request: Request,
     timeout_ms: u32,
 ) -> Result<gloo_net::http::Response, AuthError> {
+    let controller = AbortController::new().ok();
+    let request = match &controller {
+        Some(controller) => with_signal(request, &controller.signal())?,
+        None => request,
+    };
     let timeout = i32::try_from(timeout_ms).unwrap_or(i32::MAX);
     match select(pin!(request.send()), pin!(sleep(timeout))).await {
         Either::Left((Ok(response), _)) => Ok(response),
         Either::Left((Err(_), _)) => Err(AuthError::Network("the API".into())),
-        Either::Right(_) => Err(AuthError::Network(format!(
-            "the API (no answer within {timeout_ms} ms)"
-        ))),
+        Either::Right(_) => {
+            if let Some(controller) = controller {
+                controller.abort();
+            }
+            Err(AuthError::Network(format!(
+                "the API (no answer within {timeout_ms} ms)"
+            )))
+        }
     }
+}
+
+/// The same request, abortable by `signal`.
+fn with_signal(request: Request, signal: &AbortSignal) -> Result<Request, AuthError> {
+    let init = RequestInit::new();
+    init.set_signal(Some(signal));
+    let inner: web_sys::Request = request.into();
+    web_sys::Request::new_with_request_and_init(&inner, &init)
+        .map(Request::from)
+        .map_err(|_| AuthError::Network("the request could not be built".into()))
 }

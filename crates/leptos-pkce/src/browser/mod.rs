@@ -2,6 +2,7 @@
 //! cap, sessionStorage, WebCrypto, `location`/`history` and the clock.
 
 mod crypto;
+mod dpop;
 mod http;
 pub(crate) use http::send_resource;
 pub(crate) mod perf;
@@ -9,9 +10,9 @@ mod storage;
 pub(crate) mod tabs;
 pub(crate) mod window;
 
-use crate::protocol::{AuthError, Jwk, SigningAlg};
+use crate::protocol::{AuthError, DpopPublicKey, Jwk, SigningAlg};
 use crate::session::{
-    Clock, HttpRequest, HttpResponse, LockGuard, Navigator, Randomness, ResourceResponse,
+    Clock, DpopKeys, HttpRequest, HttpResponse, LockGuard, Navigator, Randomness, ResourceResponse,
     SignatureVerifier, TabStore, Tabs, Transport,
 };
 
@@ -20,6 +21,7 @@ use crate::session::{
 pub struct Browser {
     request_timeout_ms: u32,
     channel: Option<web_sys::BroadcastChannel>,
+    dpop: dpop::DpopSlot,
 }
 
 impl Browser {
@@ -28,7 +30,13 @@ impl Browser {
         Self {
             request_timeout_ms,
             channel: None,
+            dpop: dpop::DpopSlot::default(),
         }
+    }
+
+    /// Takes over the DPoP key another tab sent with its session.
+    pub(crate) fn adopt_dpop_key(&self, carried: &wasm_bindgen::JsValue) {
+        dpop::adopt(&self.dpop, carried);
     }
 
     /// Talks to the other tabs over `channel` (see [`crate::tab_channel_name`]).
@@ -94,16 +102,28 @@ impl Clock for Browser {
 
 impl Tabs for Browser {
     fn post(&self, message: &str) -> bool {
-        tabs::post(self.channel.as_ref(), message)
+        tabs::post(self.channel.as_ref(), message, dpop::export(&self.dpop))
     }
     async fn lock(&self, name: &str) -> Option<LockGuard> {
         tabs::lock(name).await
     }
 }
 
+impl DpopKeys for Browser {
+    async fn dpop_key(&self) -> Option<DpopPublicKey> {
+        dpop::key(&self.dpop).await
+    }
+    async fn dpop_sign(&self, input: &str) -> Result<Vec<u8>, AuthError> {
+        dpop::sign(&self.dpop, input).await
+    }
+}
+
 impl ResourceResponse for gloo_net::http::Response {
     fn status(&self) -> u16 {
         gloo_net::http::Response::status(self)
+    }
+    fn header(&self, name: &str) -> Option<String> {
+        self.headers().get(name)
     }
 }
 

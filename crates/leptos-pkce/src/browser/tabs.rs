@@ -54,9 +54,34 @@ pub(super) async fn lock(name: &str) -> Option<LockGuard> {
     Some(LockGuard::new(Release(release)))
 }
 
-/// Posts `message` on `channel`; false without one.
-pub(super) fn post(channel: Option<&BroadcastChannel>, message: &str) -> bool {
-    channel.is_some_and(|channel| channel.post_message(&JsValue::from_str(message)).is_ok())
+/// Posts `message` on `channel`, with this tab's DPoP key pair (a
+/// structured clone: the private key stays non-extractable); false without
+/// a channel.
+pub(super) fn post(
+    channel: Option<&BroadcastChannel>,
+    message: &str,
+    key: Option<JsValue>,
+) -> bool {
+    let Some(channel) = channel else {
+        return false;
+    };
+    let carried = js_sys::Object::new();
+    let _ = Reflect::set(&carried, &"m".into(), &JsValue::from_str(message));
+    if let Some(key) = key {
+        let _ = Reflect::set(&carried, &"k".into(), &key);
+    }
+    channel.post_message(&carried).is_ok()
+}
+
+/// The text and the carried DPoP key of a message from another tab.
+pub(crate) fn received(data: &JsValue) -> (Option<String>, Option<JsValue>) {
+    let text = Reflect::get(data, &"m".into())
+        .ok()
+        .and_then(|m| m.as_string());
+    let key = Reflect::get(data, &"k".into())
+        .ok()
+        .filter(|k| k.is_object());
+    (text, key)
 }
 
 /// Opens the channel `name`, where there is `BroadcastChannel`.

@@ -32,6 +32,27 @@ pub struct ClientConfig {
     /// How long any request may take before it counts as failed (default 15 s).
     #[serde(default)]
     pub request_timeout_ms: Option<u32>,
+    /// Sender-constrained tokens ([RFC 9449](https://www.rfc-editor.org/rfc/rfc9449)).
+    #[serde(default)]
+    pub dpop: DpopMode,
+    /// Push every authorization request ([RFC 9126](https://www.rfc-editor.org/rfc/rfc9126)),
+    /// even when the provider does not require it.
+    #[serde(default)]
+    pub par: bool,
+}
+
+/// When to bind tokens to this page's DPoP key.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum DpopMode {
+    /// When the provider advertises ES256 in `dpop_signing_alg_values_supported`.
+    #[default]
+    Auto,
+    /// Always; a Bearer answer is an error.
+    Required,
+    /// Never.
+    Off,
 }
 
 /// The default for [`ClientConfig::request_timeout_ms`].
@@ -138,7 +159,23 @@ impl ClientConfig {
             scopes: default_scopes(),
             resource_origins: Vec::new(),
             request_timeout_ms: None,
+            dpop: DpopMode::Auto,
+            par: false,
         }
+    }
+
+    /// Sets the DPoP mode (builder style).
+    #[must_use]
+    pub fn with_dpop(mut self, mode: DpopMode) -> Self {
+        self.dpop = mode;
+        self
+    }
+
+    /// Pushes authorization requests (builder style).
+    #[must_use]
+    pub fn with_par(mut self, par: bool) -> Self {
+        self.par = par;
+        self
     }
 
     /// Sets the scopes (builder style).
@@ -243,6 +280,21 @@ mod tests {
         assert!(
             !none.allows_resource("https://api.example.com/"),
             "empty by default"
+        );
+    }
+
+    #[test]
+    fn dpop_and_par_are_read() {
+        let config = ClientConfig::from_json(&json(r#","dpop":"required","par":true"#), ORIGIN)
+            .expect("valid");
+        assert_eq!((config.dpop, config.par), (DpopMode::Required, true));
+        let default = ClientConfig::from_json(&json(""), ORIGIN).expect("valid");
+        assert_eq!((default.dpop, default.par), (DpopMode::Auto, false));
+        let bad = ClientConfig::from_json(&json(r#","dpop":"sometimes""#), ORIGIN);
+        assert!(
+            bad.expect_err("unknown mode")
+                .to_string()
+                .contains("sometimes")
         );
     }
 

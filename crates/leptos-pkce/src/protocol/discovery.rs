@@ -35,6 +35,15 @@ pub struct ProviderMetadata {
     /// ID token signature algorithms.
     #[serde(default)]
     pub id_token_signing_alg_values_supported: Vec<String>,
+    /// DPoP proof algorithms ([RFC 9449 §5.1](https://www.rfc-editor.org/rfc/rfc9449#section-5.1)).
+    #[serde(default)]
+    pub dpop_signing_alg_values_supported: Vec<String>,
+    /// The pushed authorization request endpoint ([RFC 9126](https://www.rfc-editor.org/rfc/rfc9126)).
+    #[serde(default)]
+    pub pushed_authorization_request_endpoint: Option<String>,
+    /// The provider accepts pushed authorization requests only.
+    #[serde(default)]
+    pub require_pushed_authorization_requests: bool,
 }
 
 /// `{issuer}/.well-known/openid-configuration`, with any trailing `/` of the
@@ -72,6 +81,10 @@ impl ProviderMetadata {
             ("jwks_uri", self.jwks_uri.as_ref()),
             ("end_session_endpoint", self.end_session_endpoint.as_ref()),
             ("revocation_endpoint", self.revocation_endpoint.as_ref()),
+            (
+                "pushed_authorization_request_endpoint",
+                self.pushed_authorization_request_endpoint.as_ref(),
+            ),
         ];
         for (name, url) in endpoints {
             let Some(url) = url else { continue };

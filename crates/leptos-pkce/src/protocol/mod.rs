@@ -5,6 +5,7 @@
 mod callback;
 mod config;
 mod discovery;
+mod dpop;
 mod error;
 mod id_token;
 mod jwk;
@@ -21,8 +22,9 @@ pub(crate) mod uri;
 mod userinfo;
 
 pub use callback::{CallbackExpectations, CallbackParams, validate_callback};
-pub use config::{ClientConfig, DEFAULT_REQUEST_TIMEOUT_MS};
+pub use config::{ClientConfig, DEFAULT_REQUEST_TIMEOUT_MS, DpopMode};
 pub use discovery::{ProviderMetadata, discovery_url};
+pub use dpop::{DpopPublicKey, ProofClaims, asks_for_nonce, htu, proof, proof_signing_input};
 pub use error::AuthError;
 pub use id_token::{
     Audience, CLOCK_SKEW_SECONDS, IdTokenClaims, IdTokenExpectations, IdTokenJws, VerifiedIdToken,
@@ -33,13 +35,16 @@ pub use jws::{CompactJws, JwsHeader, SigningAlg};
 pub use logout::{end_session_url, revocation_form};
 pub use pending::{LOGOUT_PREFIX, PENDING_TTL_MS, PendingRequest, SILENT_SKIP_KEY, STORAGE_PREFIX};
 pub use pkce::{CODE_CHALLENGE_METHOD, PkceCodeChallenge, is_valid_verifier};
-pub use request::{AuthorizationRequest, Prompt, RequestSecrets};
+pub use request::{
+    AuthorizationRequest, Prompt, RequestSecrets, parse_pushed_authorization_response,
+    pushed_authorization_url,
+};
 pub use return_to::sanitize_return_path;
 pub use secret::{
     AccessToken, AuthorizationCode, CsrfState, IdToken, Nonce, PkceCodeVerifier, RefreshToken,
 };
 pub use token::{
-    TokenResponse, authorization_code_form, parse_token_response, refresh_form,
+    TokenResponse, TokenType, authorization_code_form, parse_token_response, refresh_form,
     rotated_refresh_token,
 };
 pub use userinfo::{UserinfoClaims, parse_userinfo};

@@ -10,13 +10,16 @@ use super::pkce::CODE_CHALLENGE_METHOD;
 use super::random::{ENTROPY_BYTES, base64url};
 use super::return_to::sanitize_return_path;
 use super::secret::{CsrfState, Nonce, PkceCodeVerifier};
-use super::uri::append_query;
+use super::uri::{append_query, form_encode};
 
 /// The URL to send the person to, and what this tab must remember until the callback.
 #[derive(Debug)]
 pub struct AuthorizationRequest {
     /// The provider's authorization endpoint with every parameter.
     pub url: String,
+    /// The same parameters as a form, for a pushed authorization request
+    /// ([RFC 9126](https://www.rfc-editor.org/rfc/rfc9126)).
+    pub form: String,
     /// To be written to sessionStorage just before the redirect.
     pub pending: PendingRequest,
 }
@@ -85,6 +88,16 @@ impl AuthorizationRequest {
         ))
     }
 
+    /// Binds the code to a DPoP key: `dpop_jkt` is its thumbprint
+    /// ([RFC 9449 §10](https://www.rfc-editor.org/rfc/rfc9449#section-10)).
+    #[must_use]
+    pub fn bound_to(mut self, dpop_jkt: &str) -> Self {
+        let pair = form_encode(&[("dpop_jkt", dpop_jkt)]);
+        self.url = format!("{}&{pair}", self.url);
+        self.form = format!("{}&{pair}", self.form);
+        self
+    }
+
     /// Builds the request with the given secrets.
     pub fn with_secrets(
         config: &ClientConfig,
@@ -112,6 +125,7 @@ impl AuthorizationRequest {
             Prompt::Login => params.push(("prompt", "login")),
         }
         let url = append_query(&metadata.authorization_endpoint, &params);
+        let form = form_encode(&params);
         let pending = PendingRequest {
             state: secrets.state,
             code_verifier: secrets.code_verifier,
@@ -122,13 +136,44 @@ impl AuthorizationRequest {
             created_at_ms: now_ms,
             silent: prompt == Prompt::None,
         };
-        Self { url, pending }
+        Self { url, form, pending }
     }
+}
+
+/// Where to send the person after a pushed authorization request: only
+/// `client_id` and the `request_uri` the provider returned.
+pub fn pushed_authorization_url(
+    authorization_endpoint: &str,
+    client_id: &str,
+    request_uri: &str,
+) -> String {
+    append_query(
+        authorization_endpoint,
+        &[("client_id", client_id), ("request_uri", request_uri)],
+    )
+}
+
+/// The `request_uri` of a pushed authorization request's answer (201 with
+/// JSON); provider errors keep their OAuth code, like the token endpoint's.
+pub fn parse_pushed_authorization_response(status: u16, body: &str) -> Result<String, AuthError> {
+    #[derive(serde::Deserialize)]
+    struct Pushed {
+        request_uri: String,
+    }
+    if !(200..300).contains(&status) {
+        return Err(super::token::error_response(status, body));
+    }
+    serde_json::from_str::<Pushed>(body)
+        .ok()
+        .map(|pushed| pushed.request_uri)
+        .filter(|uri| !uri.is_empty())
+        .ok_or_else(|| AuthError::TokenResponseInvalid("no request_uri".into()))
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::protocol::config::DpopMode;
 
     pub(crate) fn config() -> ClientConfig {
         ClientConfig {
@@ -139,6 +184,8 @@ pub(crate) mod tests {
             scopes: vec!["openid".into(), "profile".into(), "api:read".into()],
             resource_origins: Vec::new(),
             request_timeout_ms: None,
+            dpop: DpopMode::Auto,
+            par: false,
         }
     }
 
@@ -197,6 +244,46 @@ pub(crate) mod tests {
         );
         assert_eq!(request.pending.return_to, "/profile?tab=1");
         assert!(!request.pending.silent);
+    }
+
+    #[test]
+    fn a_dpop_bound_request_names_the_key_in_url_and_form() {
+        let request = AuthorizationRequest::new(&config(), &metadata(), "/", Prompt::Default, 0.0)
+            .expect("request")
+            .bound_to("0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I");
+        let jkt = (
+            "dpop_jkt".to_owned(),
+            "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I".to_owned(),
+        );
+        assert!(query(&request.url).contains(&jkt));
+        let form: Vec<(String, String)> = form_urlencoded::parse(request.form.as_bytes())
+            .into_owned()
+            .collect();
+        assert!(form.contains(&jkt));
+        assert_eq!(form.len(), query(&request.url).len());
+    }
+
+    #[test]
+    fn pushed_requests_leave_only_client_id_and_request_uri_in_the_url() {
+        let url = pushed_authorization_url(
+            "https://id.example.com/auth",
+            "spa",
+            "urn:ietf:params:oauth:request_uri:abc",
+        );
+        assert_eq!(
+            url,
+            "https://id.example.com/auth?client_id=spa&request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3Aabc"
+        );
+        assert_eq!(
+            parse_pushed_authorization_response(201, r#"{"request_uri":"urn:x","expires_in":60}"#),
+            Ok("urn:x".into())
+        );
+        let refused = parse_pushed_authorization_response(400, r#"{"error":"invalid_request"}"#);
+        assert_eq!(
+            refused.map_err(|e| e.code().to_owned()),
+            Err("invalid_request".into())
+        );
+        assert!(parse_pushed_authorization_response(201, "{}").is_err());
     }
 
     #[test]

@@ -34,9 +34,31 @@ pub fn refresh_form(refresh_token: &RefreshToken, client_id: &str) -> String {
     ])
 }
 
+/// How an access token is presented.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub enum TokenType {
+    /// `Authorization: Bearer` ([RFC 6750](https://www.rfc-editor.org/rfc/rfc6750)).
+    Bearer,
+    /// `Authorization: DPoP` with a proof ([RFC 9449](https://www.rfc-editor.org/rfc/rfc9449)).
+    Dpop,
+}
+
+impl TokenType {
+    /// The `Authorization` scheme.
+    pub fn scheme(self) -> &'static str {
+        match self {
+            Self::Bearer => "Bearer",
+            Self::Dpop => "DPoP",
+        }
+    }
+}
+
 /// A successful, checked token response.
 #[derive(Debug)]
 pub struct TokenResponse {
+    /// Bearer, or DPoP-bound.
+    pub token_type: TokenType,
     /// The access token.
     pub access_token: AccessToken,
     /// A (rotated) refresh token, if issued.
@@ -107,23 +129,26 @@ struct RawError {
     error_description: Option<String>,
 }
 
+/// A non-2xx answer of the token (or PAR) endpoint: its OAuth error, or a
+/// server failure.
+pub(crate) fn error_response(status: u16, body: &str) -> AuthError {
+    if let Ok(error) = serde_json::from_str::<RawError>(body) {
+        return AuthError::oauth(&error.error, error.error_description.as_deref());
+    }
+    if status >= 500 {
+        AuthError::ServerError(status)
+    } else {
+        AuthError::TokenResponseInvalid(format!("HTTP {status} without an OAuth error"))
+    }
+}
+
 /// Interprets the token endpoint's answer: an OAuth error (400/401 with
 /// `error`), a server failure, or a response that must be a JSON object
 /// with a non-empty `access_token`, `token_type` Bearer and, if present, a
 /// positive `expires_in`.
 pub fn parse_token_response(status: u16, body: &str) -> Result<TokenResponse, AuthError> {
     if !(200..300).contains(&status) {
-        if let Ok(error) = serde_json::from_str::<RawError>(body) {
-            return Err(AuthError::oauth(
-                &error.error,
-                error.error_description.as_deref(),
-            ));
-        }
-        return Err(if status >= 500 {
-            AuthError::ServerError(status)
-        } else {
-            AuthError::TokenResponseInvalid(format!("HTTP {status} without an OAuth error"))
-        });
+        return Err(error_response(status, body));
     }
     let invalid = |why: &str| AuthError::TokenResponseInvalid(why.to_owned());
     let raw: RawSuccess =
@@ -132,12 +157,13 @@ pub fn parse_token_response(status: u16, body: &str) -> Result<TokenResponse, Au
         .access_token
         .filter(|token| !token.is_empty())
         .ok_or_else(|| invalid("no access_token"))?;
-    match raw.token_type.as_deref() {
+    let token_type = match raw.token_type.as_deref() {
         // RFC 6749 §5.1: the type is case-insensitive.
-        Some(kind) if kind.eq_ignore_ascii_case("bearer") => {}
-        Some(_) => return Err(invalid("token_type is not Bearer")),
+        Some(kind) if kind.eq_ignore_ascii_case("bearer") => TokenType::Bearer,
+        Some(kind) if kind.eq_ignore_ascii_case("dpop") => TokenType::Dpop,
+        Some(_) => return Err(invalid("token_type is neither Bearer nor DPoP")),
         None => return Err(invalid("no token_type")),
-    }
+    };
     let expires_in = match raw.expires_in {
         Lifetime::Absent => None,
         Lifetime::Seconds(0) => return Err(invalid("expires_in is zero")),
@@ -145,6 +171,7 @@ pub fn parse_token_response(status: u16, body: &str) -> Result<TokenResponse, Au
         Lifetime::Invalid => return Err(invalid("expires_in is not a whole number")),
     };
     Ok(TokenResponse {
+        token_type,
         access_token: AccessToken::new(access_token),
         refresh_token: raw
             .refresh_token
@@ -246,7 +273,7 @@ mod tests {
             ),
             (
                 200,
-                r#"{"access_token":"at","token_type":"DPoP","expires_in":60}"#,
+                r#"{"access_token":"at","token_type":"mac","expires_in":60}"#,
                 "token_response_invalid",
             ),
             (

@@ -10,6 +10,7 @@
 //! `resource` (the authorized call and its 401 replay), `sign_out`.
 
 mod backoff;
+mod dpop;
 mod load;
 mod policy;
 mod ports;
@@ -27,7 +28,7 @@ mod verify;
 mod tests;
 
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
 
 use futures::channel::oneshot;
@@ -35,14 +36,15 @@ use futures::future::{LocalBoxFuture, Shared};
 
 use crate::protocol::{ClientConfig, ProviderMetadata};
 
+pub use dpop::ResourceAuth;
 pub use load::CapturedCallback;
 pub use policy::{
     DEFAULT_REFRESH_MARGIN_MS, MAX_REFRESHES_PER_MINUTE, MIN_BACKGROUND_INTERVAL_MS,
     MIN_BACKGROUND_LIFETIME_MS,
 };
 pub use ports::{
-    Clock, Endpoint, HttpRequest, HttpResponse, LockGuard, MAX_BODY_BYTES, Navigator, Platform,
-    Randomness, SignatureVerifier, TabStore, Tabs, Transport,
+    Clock, DpopKeys, Endpoint, HttpRequest, HttpResponse, LockGuard, MAX_BODY_BYTES, Navigator,
+    Platform, Randomness, SignatureVerifier, TabStore, Tabs, Transport,
 };
 pub use resource::ResourceResponse;
 pub use start::load_config;
@@ -111,6 +113,8 @@ pub struct Session<P: Platform> {
     token_watchers: RefCell<Vec<oneshot::Sender<()>>>,
     /// Locks of refresh tokens this tab spent, held so no tab presents them.
     held_locks: RefCell<VecDeque<ports::LockGuard>>,
+    /// The latest DPoP nonce of each server, by origin.
+    nonces: RefCell<BTreeMap<String, String>>,
 }
 
 impl<P: Platform> core::fmt::Debug for Session<P> {

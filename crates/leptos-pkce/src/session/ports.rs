@@ -4,7 +4,7 @@
 
 use core::future::Future;
 
-use crate::protocol::{AuthError, Jwk, SigningAlg};
+use crate::protocol::{AuthError, DpopPublicKey, Jwk, SigningAlg};
 
 /// Which server a request goes to. The transport uses it for the
 /// credentials mode and for error messages; tests use it to script answers.
@@ -23,6 +23,8 @@ pub enum Endpoint {
     Userinfo,
     /// The revocation endpoint.
     Revocation,
+    /// The pushed authorization request endpoint.
+    PushedAuthorization,
 }
 
 /// A request the engine wants sent. Provider requests carry no cookies.
@@ -35,6 +37,26 @@ pub struct HttpRequest {
     pub authorization: Option<String>,
     /// A form body (`application/x-www-form-urlencoded`); `None` means GET.
     pub form: Option<String>,
+    /// A `DPoP` proof header ([RFC 9449](https://www.rfc-editor.org/rfc/rfc9449)).
+    pub dpop: Option<String>,
+}
+
+impl HttpRequest {
+    /// A request without `Authorization` or proof.
+    pub fn new(endpoint: Endpoint, url: &str, form: Option<String>) -> Self {
+        Self {
+            endpoint,
+            url: url.to_owned(),
+            authorization: None,
+            form,
+            dpop: None,
+        }
+    }
+
+    /// The method: POST with a form, else GET.
+    pub fn method(&self) -> &'static str {
+        if self.form.is_some() { "POST" } else { "GET" }
+    }
 }
 
 impl core::fmt::Debug for HttpRequest {
@@ -48,6 +70,7 @@ impl core::fmt::Debug for HttpRequest {
                 &self.authorization.as_ref().map(|_| "[redacted]"),
             )
             .field("form", &self.form.as_ref().map(|_| "[redacted]"))
+            .field("dpop", &self.dpop.as_ref().map(|_| "[proof]"))
             .finish()
     }
 }
@@ -58,6 +81,19 @@ pub struct HttpResponse {
     pub status: u16,
     /// The body as text.
     pub body: String,
+    /// The `DPoP-Nonce` header, if the server sent one.
+    pub dpop_nonce: Option<String>,
+}
+
+impl HttpResponse {
+    /// A response without a nonce.
+    pub fn new(status: u16, body: String) -> Self {
+        Self {
+            status,
+            body,
+            dpop_nonce: None,
+        }
+    }
 }
 
 impl core::fmt::Debug for HttpResponse {
@@ -141,6 +177,16 @@ pub trait Navigator {
     fn replace_url(&self, path: &str);
 }
 
+/// This page's DPoP key pair (WebCrypto, the private key not extractable,
+/// in memory only).
+pub trait DpopKeys {
+    /// The public key, the pair made on first use; `None` where the
+    /// platform cannot make one.
+    fn dpop_key(&self) -> impl Future<Output = Option<DpopPublicKey>>;
+    /// The ES256 signature (`r‖s`, 64 bytes) of `input` with the private key.
+    fn dpop_sign(&self, input: &str) -> impl Future<Output = Result<Vec<u8>, AuthError>>;
+}
+
 /// The other tabs of this app with the same provider and client
 /// (`BroadcastChannel` and Web Locks in the browser). Without them each tab
 /// keeps its own session.
@@ -176,12 +222,12 @@ impl core::fmt::Debug for LockGuard {
 
 /// Everything the engine needs, in one bound.
 pub trait Platform:
-    Transport + TabStore + SignatureVerifier + Clock + Randomness + Navigator + Tabs
+    Transport + TabStore + SignatureVerifier + Clock + Randomness + Navigator + Tabs + DpopKeys
 {
 }
 
 impl<T> Platform for T where
-    T: Transport + TabStore + SignatureVerifier + Clock + Randomness + Navigator + Tabs
+    T: Transport + TabStore + SignatureVerifier + Clock + Randomness + Navigator + Tabs + DpopKeys
 {
 }
 
@@ -191,16 +237,13 @@ mod tests {
 
     #[test]
     fn debug_output_never_shows_tokens() {
-        let request = HttpRequest {
-            endpoint: Endpoint::Token,
-            url: "https://id.example.com/token".into(),
-            authorization: Some("Bearer secret-at".into()),
-            form: Some("refresh_token=secret-rt".into()),
-        };
-        let response = HttpResponse {
-            status: 200,
-            body: r#"{"access_token":"secret-at"}"#.into(),
-        };
+        let mut request = HttpRequest::new(
+            Endpoint::Token,
+            "https://id.example.com/token",
+            Some("refresh_token=secret-rt".into()),
+        );
+        request.authorization = Some("Bearer secret-at".into());
+        let response = HttpResponse::new(200, r#"{"access_token":"secret-at"}"#.into());
         let shown = format!("{request:?} {response:?}");
         assert!(!shown.contains("secret"), "{shown}");
         assert!(shown.contains("[redacted]") && shown.contains("[28 bytes]"));

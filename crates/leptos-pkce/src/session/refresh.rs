@@ -59,13 +59,10 @@ impl<P: Platform + 'static> Session<P> {
         };
         let epoch = self.epoch.get();
         let answer = self
-            .platform
-            .send(HttpRequest {
-                endpoint: Endpoint::Token,
-                url: self.metadata.token_endpoint.clone(),
-                authorization: None,
-                form: Some(form),
-            })
+            .send_to_provider(
+                HttpRequest::new(Endpoint::Token, &self.metadata.token_endpoint, Some(form)),
+                None,
+            )
             .await;
         if self.epoch.get() != epoch || self.state.borrow().tokens.is_none() {
             // Signed out while the request was in flight: drop the answer.
@@ -73,7 +70,7 @@ impl<P: Platform + 'static> Session<P> {
         }
         let presented = self.refresh_token_now();
         let result = match answer {
-            Ok(answer) => self.apply_answer(answer.status, &answer.body).await,
+            Ok((answer, proved)) => self.apply_answer(answer.status, &answer.body, proved).await,
             Err(error) => Err(error),
         };
         if self.refresh_token_now() != presented {
@@ -143,7 +140,7 @@ impl<P: Platform + 'static> Session<P> {
 
     /// A token endpoint answer to a refresh: the rotated refresh token is
     /// kept first, whatever else the answer holds.
-    async fn apply_answer(&self, status: u16, body: &str) -> Result<(), AuthError> {
+    async fn apply_answer(&self, status: u16, body: &str, proved: bool) -> Result<(), AuthError> {
         let parsed = parse_token_response(status, body);
         let rotated = match &parsed {
             Ok(_) => None,
@@ -157,6 +154,7 @@ impl<P: Platform + 'static> Session<P> {
             }
         };
         self.rotate(response.refresh_token.take());
+        self.check_token_type(response.token_type, proved)?;
         let verified = match response.id_token.take() {
             None => None,
             Some(id_token) => {
@@ -180,7 +178,13 @@ impl<P: Platform + 'static> Session<P> {
         let now = self.now_ms();
         let mut state = self.state.borrow_mut();
         let tokens = state.tokens.as_mut().ok_or(AuthError::NotSignedIn)?;
-        tokens.apply_refresh(response.access_token, response.expires_in, verified, now);
+        tokens.apply_refresh(
+            response.token_type,
+            response.access_token,
+            response.expires_in,
+            verified,
+            now,
+        );
         Ok(())
     }
 
@@ -212,6 +216,14 @@ impl<P: Platform + 'static> Session<P> {
         }
         self.policy
             .background_at(tokens, &state.history, self.now_ms())
+    }
+
+    /// The browser went offline: refreshing waits for the connection, and
+    /// the person is told while signed in.
+    pub fn on_offline(&self) {
+        if self.state.borrow().tokens.is_some() {
+            self.update(|state| state.warning = Some(AuthWarning::Offline));
+        }
     }
 
     /// The timer fired, or the page woke up (visible, focused, back

@@ -4,8 +4,7 @@
 use core::future::Future;
 use std::rc::Rc;
 
-use super::Platform;
-use super::Session;
+use super::{Platform, ResourceAuth, Session};
 use crate::protocol::AuthError;
 use crate::protocol::uri::parse_http_url;
 
@@ -13,6 +12,10 @@ use crate::protocol::uri::parse_http_url;
 pub trait ResourceResponse {
     /// The HTTP status.
     fn status(&self) -> u16;
+    /// A response header (`WWW-Authenticate`, `DPoP-Nonce`).
+    fn header(&self, _name: &str) -> Option<String> {
+        None
+    }
 }
 
 impl ResourceResponse for u16 {
@@ -22,15 +25,21 @@ impl ResourceResponse for u16 {
 }
 
 impl<P: Platform + 'static> Session<P> {
-    /// Calls the resource at `url` with the access token: `send` gets the
-    /// `Authorization` header value and sends the request (it may be called
-    /// twice: once more after a refresh on a 401). URLs outside
+    /// Calls the resource `method url` with the access token: `send` gets
+    /// the `Authorization` (and, for DPoP-bound tokens, `DPoP`) headers and
+    /// sends the request. It may be called again: once after a refresh on a
+    /// 401, once when a DPoP server asks for a nonce. URLs outside
     /// [`resource_origins`](crate::ClientConfig::resource_origins) are
     /// refused before anything is sent.
-    pub async fn authorized<R, F, Fut>(self: &Rc<Self>, url: &str, send: F) -> Result<R, AuthError>
+    pub async fn authorized<R, F, Fut>(
+        self: &Rc<Self>,
+        method: &str,
+        url: &str,
+        send: F,
+    ) -> Result<R, AuthError>
     where
         R: ResourceResponse,
-        F: Fn(String) -> Fut,
+        F: Fn(ResourceAuth) -> Fut,
         Fut: Future<Output = Result<R, AuthError>>,
     {
         if !self.config.allows_resource(url) {
@@ -39,7 +48,7 @@ impl<P: Platform + 'static> Session<P> {
             return Err(AuthError::ResourceNotAllowed(origin));
         }
         self.refresh_if_due().await?;
-        let (response, generation) = self.send_with_token(&send).await?;
+        let (response, generation) = self.send_with_token(method, url, &send).await?;
         if response.status() != 401 {
             return Ok(response);
         }
@@ -54,7 +63,7 @@ impl<P: Platform + 'static> Session<P> {
             }
             self.refresh().await?;
         }
-        Ok(self.send_with_token(&send).await?.0)
+        Ok(self.send_with_token(method, url, &send).await?.0)
     }
 
     /// Before a call: refresh a due token. A transient failure does not
@@ -104,21 +113,33 @@ impl<P: Platform + 'static> Session<P> {
         self.is_refreshing() || self.state.borrow().history.allows(self.now_ms())
     }
 
-    async fn send_with_token<R, F, Fut>(&self, send: &F) -> Result<(R, u64), AuthError>
+    /// Sends with the current token; once more if a DPoP server asks for
+    /// a new nonce.
+    async fn send_with_token<R, F, Fut>(
+        &self,
+        method: &str,
+        url: &str,
+        send: &F,
+    ) -> Result<(R, u64), AuthError>
     where
-        F: Fn(String) -> Fut,
+        R: ResourceResponse,
+        F: Fn(ResourceAuth) -> Fut,
         Fut: Future<Output = Result<R, AuthError>>,
     {
-        let (header, generation) = self
-            .with_tokens(|tokens| {
-                tokens.map(|t| {
-                    (
-                        format!("Bearer {}", t.access_token().secret()),
-                        t.generation(),
-                    )
-                })
-            })
-            .ok_or(AuthError::NotSignedIn)?;
-        Ok((send(header).await?, generation))
+        let (auth, generation) = self.resource_headers(method, url).await?;
+        let proved = auth.dpop.is_some();
+        let response = send(auth).await?;
+        let challenged = proved
+            && response.status() == 401
+            && self.resource_nonce_challenge(
+                url,
+                response.header("WWW-Authenticate"),
+                response.header("DPoP-Nonce"),
+            );
+        if !challenged {
+            return Ok((response, generation));
+        }
+        let (auth, generation) = self.resource_headers(method, url).await?;
+        Ok((send(auth).await?, generation))
     }
 }

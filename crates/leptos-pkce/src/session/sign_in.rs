@@ -11,8 +11,9 @@ use super::ports::{Endpoint, HttpRequest, Platform};
 use super::{AuthStatus, Session, TokenSet, UserProfile};
 use crate::protocol::{
     AuthError, AuthorizationRequest, CallbackExpectations, IdTokenExpectations, Prompt,
-    RequestSecrets, SILENT_SKIP_KEY, TokenResponse, UserinfoClaims, authorization_code_form,
-    parse_token_response, parse_userinfo, validate_callback,
+    RequestSecrets, SILENT_SKIP_KEY, TokenResponse, TokenType, UserinfoClaims,
+    authorization_code_form, parse_pushed_authorization_response, parse_token_response,
+    parse_userinfo, pushed_authorization_url, validate_callback,
 };
 
 impl<P: Platform> Session<P> {
@@ -59,7 +60,7 @@ impl<P: Platform> Session<P> {
                 if silent_restore {
                     // …then the provider, without any prompt.
                     let here = self.platform.current_path();
-                    self.start_sign_in(&here, Prompt::None);
+                    self.start_sign_in(&here, Prompt::None).await;
                 } else {
                     self.set_status(AuthStatus::SignedOut);
                 }
@@ -77,35 +78,71 @@ impl<P: Platform> Session<P> {
 
     /// Sends the person to the provider; they come back to `return_to` (an
     /// in-app path; anything else becomes `/`).
-    pub fn sign_in(&self, return_to: &str) {
-        self.start_sign_in(return_to, Prompt::Default);
+    pub async fn sign_in(&self, return_to: &str) {
+        self.start_sign_in(return_to, Prompt::Default).await;
     }
 
-    fn start_sign_in(&self, return_to: &str, prompt: Prompt) {
-        self.platform.step_started("oidc:pkce");
-        let started = RequestSecrets::from_source(&mut |bytes| self.platform.fill_random(bytes))
-            .and_then(|secrets| {
-                let request = AuthorizationRequest::with_secrets(
-                    &self.config,
-                    &self.metadata,
-                    return_to,
-                    prompt,
-                    self.now_ms(),
-                    secrets,
-                );
-                load::save_pending(&self.platform, &request.pending)?;
-                Ok(request.url)
-            });
-        self.platform.step_ended("oidc:pkce");
-        match started {
-            Ok(url) => {
-                self.set_status(AuthStatus::SigningIn);
-                // The silent attempt replaces this history entry: Back must
-                // not land on a page that redirects again.
-                self.platform.navigate(&url, prompt == Prompt::None);
-            }
+    async fn start_sign_in(&self, return_to: &str, prompt: Prompt) {
+        self.set_status(AuthStatus::SigningIn);
+        match self.authorization_url(return_to, prompt).await {
+            // The silent attempt replaces this history entry: Back must
+            // not land on a page that redirects again.
+            Ok(url) => self.platform.navigate(&url, prompt == Prompt::None),
             Err(error) => self.set_status(AuthStatus::Error(error)),
         }
+    }
+
+    /// The authorization request (bound to the DPoP key, pushed when the
+    /// provider or the configuration wants it), its pending half stored.
+    async fn authorization_url(
+        &self,
+        return_to: &str,
+        prompt: Prompt,
+    ) -> Result<String, AuthError> {
+        self.platform.step_started("oidc:pkce");
+        let secrets = RequestSecrets::from_source(&mut |bytes| self.platform.fill_random(bytes));
+        let request = secrets.map(|secrets| {
+            AuthorizationRequest::with_secrets(
+                &self.config,
+                &self.metadata,
+                return_to,
+                prompt,
+                self.now_ms(),
+                secrets,
+            )
+        });
+        self.platform.step_ended("oidc:pkce");
+        let request = request?;
+        // Under DPoP the code is bound at the token request, by the proof of
+        // the callback page's key: this page's key lives in memory only and
+        // dies with the redirect, so neither `dpop_jkt` nor a proof on the
+        // pushed request could name a key the callback still has (PKCE
+        // protects the code in between). The key is made now all the same,
+        // so a browser without it fails before leaving.
+        self.dpop_key().await?;
+        let pushed = self.config.par || self.metadata.require_pushed_authorization_requests;
+        let url = if pushed {
+            let endpoint = self
+                .metadata
+                .pushed_authorization_request_endpoint
+                .as_deref()
+                .ok_or_else(|| {
+                    AuthError::DiscoveryFailed("no pushed_authorization_request_endpoint".into())
+                })?;
+            let push =
+                HttpRequest::new(Endpoint::PushedAuthorization, endpoint, Some(request.form));
+            let answer = self.platform.send(push).await?;
+            let request_uri = parse_pushed_authorization_response(answer.status, &answer.body)?;
+            pushed_authorization_url(
+                &self.metadata.authorization_endpoint,
+                &self.config.client_id,
+                &request_uri,
+            )
+        } else {
+            request.url
+        };
+        load::save_pending(&self.platform, &request.pending)?;
+        Ok(url)
     }
 
     /// The callback: `state` first, then the provider's answer, then the
@@ -127,16 +164,15 @@ impl<P: Platform> Session<P> {
             &pending.redirect_uri,
             &self.config.client_id,
         );
-        let exchange = self.platform.send(HttpRequest {
-            endpoint: Endpoint::Token,
-            url: self.metadata.token_endpoint.clone(),
-            authorization: None,
-            form: Some(form),
-        });
+        let exchange = self.send_to_provider(
+            HttpRequest::new(Endpoint::Token, &self.metadata.token_endpoint, Some(form)),
+            None,
+        );
         // The ID token's check needs the keys: fetch them meanwhile.
         let (answer, ()) = join(exchange, self.prefetch_signing_keys()).await;
-        let answer = answer?;
+        let (answer, proved) = answer?;
         let mut response = parse_token_response(answer.status, &answer.body)?;
+        self.check_token_type(response.token_type, proved)?;
         let id_token = response
             .id_token
             .take()
@@ -175,15 +211,17 @@ impl<P: Platform> Session<P> {
         let Some(endpoint) = self.metadata.userinfo_endpoint.as_deref() else {
             return Ok(None);
         };
-        let answer = self
-            .platform
-            .send(HttpRequest {
-                endpoint: Endpoint::Userinfo,
-                url: endpoint.to_owned(),
-                authorization: Some(format!("Bearer {}", response.access_token.secret())),
-                form: None,
-            })
-            .await;
+        let token = response.access_token.secret();
+        let mut request = HttpRequest::new(Endpoint::Userinfo, endpoint, None);
+        request.authorization = Some(format!("{} {token}", response.token_type.scheme()));
+        let proof_for = (response.token_type == TokenType::Dpop).then_some(token);
+        let answer = match proof_for {
+            Some(token) => self
+                .send_to_provider(request, Some(token))
+                .await
+                .map(|(a, _)| a),
+            None => self.platform.send(request).await,
+        };
         match answer {
             Ok(answer) if answer.status == 200 => parse_userinfo(&answer.body, sub),
             _ => Ok(None),

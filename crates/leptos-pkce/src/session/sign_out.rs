@@ -30,14 +30,12 @@ impl<P: Platform> Session<P> {
             tokens.as_ref().and_then(|tokens| tokens.refresh_token()),
         ) {
             // Best effort (RFC 7009 §2.2): the session ends either way.
+            let form = revocation_form(refresh_token, &self.config.client_id);
             let _ = self
-                .platform
-                .send(HttpRequest {
-                    endpoint: Endpoint::Revocation,
-                    url: endpoint.to_owned(),
-                    authorization: None,
-                    form: Some(revocation_form(refresh_token, &self.config.client_id)),
-                })
+                .send_to_provider(
+                    HttpRequest::new(Endpoint::Revocation, endpoint, Some(form)),
+                    None,
+                )
                 .await;
         }
         let state = RequestSecrets::from_source(&mut |bytes| self.platform.fill_random(bytes))

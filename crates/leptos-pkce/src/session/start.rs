@@ -17,12 +17,7 @@ pub async fn load_config(
     app_origin: &str,
 ) -> Result<ClientConfig, AuthError> {
     let answer = transport
-        .send(HttpRequest {
-            endpoint: Endpoint::Config,
-            url: url.to_owned(),
-            authorization: None,
-            form: None,
-        })
+        .send(HttpRequest::new(Endpoint::Config, url, None))
         .await
         .map_err(|_| AuthError::ConfigInvalid(format!("{url} could not be loaded")))?;
     if answer.status != 200 {
@@ -44,12 +39,11 @@ impl<P: Platform> Session<P> {
         options: SessionOptions,
     ) -> Result<Self, AuthError> {
         let answer = platform
-            .send(HttpRequest {
-                endpoint: Endpoint::Discovery,
-                url: discovery_url(&config.issuer),
-                authorization: None,
-                form: None,
-            })
+            .send(HttpRequest::new(
+                Endpoint::Discovery,
+                &discovery_url(&config.issuer),
+                None,
+            ))
             .await
             .map_err(|error| AuthError::DiscoveryFailed(error.to_string()))?;
         if answer.status != 200 {
@@ -81,6 +75,7 @@ impl<P: Platform> Session<P> {
             joining: RefCell::new(None),
             token_watchers: RefCell::new(Vec::new()),
             held_locks: RefCell::new(std::collections::VecDeque::new()),
+            nonces: RefCell::new(std::collections::BTreeMap::new()),
             platform,
         })
     }

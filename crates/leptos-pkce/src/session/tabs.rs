@@ -84,9 +84,11 @@ impl<P: Platform> Session<P> {
     }
 
     /// A message from another tab (the adapter delivers them all here).
-    pub fn on_tab_message(&self, text: &str) {
+    /// True when this tab took over the sender's tokens: the adapter then
+    /// takes over its DPoP key too, which the tokens are bound to.
+    pub fn on_tab_message(&self, text: &str) -> bool {
         let Ok(message) = serde_json::from_str::<Incoming>(text) else {
-            return;
+            return false;
         };
         match message {
             Incoming::Hello(from) => {
@@ -96,19 +98,21 @@ impl<P: Platform> Session<P> {
                 {
                     let _ = self.post(&Outgoing::Session(from, tokens, profile));
                 }
+                false
             }
             Incoming::Session(to, tokens, profile) if to == self.tab_id => {
-                if self.adopt(tokens, profile)
-                    && let Some(joined) = self.joining.borrow_mut().take()
-                {
+                let adopted = self.adopt(tokens, profile);
+                if adopted && let Some(joined) = self.joining.borrow_mut().take() {
                     let _ = joined.send(());
                 }
+                adopted
             }
-            Incoming::Session(..) => {}
-            Incoming::Updated(tokens, profile) => {
-                self.adopt(tokens, profile);
+            Incoming::Session(..) => false,
+            Incoming::Updated(tokens, profile) => self.adopt(tokens, profile),
+            Incoming::SignedOut => {
+                self.signed_out_elsewhere();
+                false
             }
-            Incoming::SignedOut => self.signed_out_elsewhere(),
         }
     }
 

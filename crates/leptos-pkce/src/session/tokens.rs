@@ -3,14 +3,20 @@
 use serde::{Deserialize, Serialize};
 
 use crate::protocol::{
-    AccessToken, IdToken, IdTokenClaims, RefreshToken, TokenResponse, VerifiedIdToken,
+    AccessToken, IdToken, IdTokenClaims, RefreshToken, TokenResponse, TokenType, VerifiedIdToken,
 };
+
+fn bearer() -> TokenType {
+    TokenType::Bearer
+}
 
 /// Tokens of the current session. Lives in memory only (it travels to the
 /// app's other tabs from memory to memory, never through storage), is never
 /// cloned, and its `Debug` shows no secret.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct TokenSet {
+    #[serde(default = "bearer")]
+    token_type: TokenType,
     access_token: AccessToken,
     refresh_token: Option<RefreshToken>,
     id_token: IdToken,
@@ -65,6 +71,7 @@ impl TokenSet {
     pub(crate) fn new(response: TokenResponse, id_token: VerifiedIdToken, now_ms: f64) -> Self {
         let (id_token, claims) = id_token.into_parts();
         Self {
+            token_type: response.token_type,
             expires_at_ms: expires_at(response.expires_in, now_ms),
             access_token: response.access_token,
             refresh_token: response.refresh_token,
@@ -87,11 +94,13 @@ impl TokenSet {
     /// by [`rotate`](Self::rotate)).
     pub(crate) fn apply_refresh(
         &mut self,
+        token_type: TokenType,
         access_token: AccessToken,
         expires_in: Option<u64>,
         id_token: Option<VerifiedIdToken>,
         now_ms: f64,
     ) {
+        self.token_type = token_type;
         self.access_token = access_token;
         if let Some(id_token) = id_token {
             // Claims stay those of the first ID token; the new one continues
@@ -107,6 +116,11 @@ impl TokenSet {
     /// for tokens adopted from another tab.
     pub(crate) fn follow(&mut self, previous: u64) {
         self.generation = self.generation.max(previous + 1);
+    }
+
+    /// How the access token is presented (Bearer, or DPoP-bound).
+    pub fn token_type(&self) -> TokenType {
+        self.token_type
     }
 
     /// The access token.

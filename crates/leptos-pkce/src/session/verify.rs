@@ -73,12 +73,7 @@ impl<P: Platform> Session<P> {
             .ok_or_else(|| AuthError::invalid_id_token("the provider publishes no keys"))?;
         let answer = self
             .platform
-            .send(HttpRequest {
-                endpoint: Endpoint::Keys,
-                url: url.to_owned(),
-                authorization: None,
-                form: None,
-            })
+            .send(HttpRequest::new(Endpoint::Keys, url, None))
             .await?;
         if answer.status != 200 {
             return Err(AuthError::ServerError(answer.status));

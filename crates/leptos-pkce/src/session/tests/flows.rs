@@ -10,7 +10,7 @@ fn sign_in_sends_pkce_state_and_nonce_and_keeps_only_the_pending_request() {
     world.provider.borrow_mut().signed_in = false;
     let (page, session) = signed_out(&world);
     assert_eq!(session.status(), AuthStatus::SignedOut);
-    session.sign_in("/profile");
+    block_on(session.sign_in("/profile"));
     assert_eq!(session.status(), AuthStatus::SigningIn);
     let (url, replace) = page.last_navigation().expect("redirect");
     assert!(!replace, "an interactive sign-in keeps the app in history");
@@ -124,7 +124,7 @@ fn a_provider_error_is_shown_with_its_code() {
     let world = World::new();
     world.provider.borrow_mut().signed_in = false;
     let (page, session) = signed_out(&world);
-    session.sign_in("/");
+    block_on(session.sign_in("/"));
     let (url, _) = page.last_navigation().expect("redirect");
     let state = query_of(&url)["state"].clone();
     let iss = "https%3A%2F%2Fid.example.com";
@@ -162,7 +162,7 @@ fn an_unknown_key_after_the_refetch_fails_the_sign_in() {
     world.provider.borrow_mut().kid = "unpublished".into();
     world.provider.borrow_mut().signed_in = false;
     let (page, session) = signed_out(&world);
-    session.sign_in("/");
+    block_on(session.sign_in("/"));
     let (_, callback) = follow_to_callback(&world, &page);
     assert_eq!(
         callback.status(),
@@ -177,7 +177,7 @@ fn a_bad_signature_with_a_published_kid_fails_at_verification() {
     let world = World::new();
     world.provider.borrow_mut().signed_in = false;
     let (page, session) = signed_out(&world);
-    session.sign_in("/");
+    block_on(session.sign_in("/"));
     world
         .provider
         .borrow_mut()
@@ -218,7 +218,7 @@ fn userinfo_for_another_subject_fails_the_sign_in() {
     world.provider.borrow_mut().userinfo_sub = Some("mallory".into());
     world.provider.borrow_mut().signed_in = false;
     let (page, session) = signed_out(&world);
-    session.sign_in("/");
+    block_on(session.sign_in("/"));
     let (_, callback) = follow_to_callback(&world, &page);
     assert_eq!(
         callback.status(),
@@ -231,7 +231,7 @@ fn the_return_path_cannot_leave_the_app() {
     let world = World::new();
     world.provider.borrow_mut().signed_in = false;
     let (page, session) = signed_out(&world);
-    session.sign_in("//evil.example/x");
+    block_on(session.sign_in("//evil.example/x"));
     let (back, _) = follow_to_callback(&world, &page);
     assert_eq!(back.url(), "/");
 }

@@ -2,6 +2,7 @@
 //! ([`provider`]), a tab whose sessionStorage outlives page loads, and a
 //! page that records where it navigates.
 
+mod dpop;
 mod flows;
 mod page_loads;
 mod provider;
@@ -18,10 +19,11 @@ use std::task::Poll;
 use futures::executor::block_on;
 
 use super::{
-    AuthStatus, CapturedCallback, Clock, Endpoint, HttpRequest, HttpResponse, LockGuard, Navigator,
-    Randomness, Session, SessionOptions, SignatureVerifier, TabStore, Tabs, Transport,
+    AuthStatus, CapturedCallback, Clock, DpopKeys, Endpoint, HttpRequest, HttpResponse, LockGuard,
+    Navigator, Randomness, ResourceAuth, Session, SessionOptions, SignatureVerifier, TabStore,
+    Tabs, Transport,
 };
-use crate::protocol::{AuthError, ClientConfig, Jwk, SigningAlg};
+use crate::protocol::{AuthError, ClientConfig, DpopPublicKey, Jwk, SigningAlg};
 use provider::{API, APP, CLIENT_ID, ISSUER, Provider};
 
 /// What every page of the test shares: the provider, the clock, the tab's
@@ -42,11 +44,15 @@ pub(crate) struct World {
     locks: Rc<RefCell<BTreeMap<String, ()>>>,
     lock_waiters: Rc<RefCell<Vec<std::task::Waker>>>,
     pub(crate) messages: Cell<u32>,
+    /// Whether pages can make DPoP keys, and each tab's key (`x`).
+    pub(crate) dpop_capable: Cell<bool>,
+    pub(crate) dpop_keys: RefCell<BTreeMap<usize, String>>,
 }
 
 impl World {
     pub(crate) fn new() -> Rc<Self> {
         let world = Rc::new(Self::default());
+        world.dpop_capable.set(true);
         world.now_ms.set(1_700_000_000_000.0);
         world.sync_provider_clock();
         world
@@ -140,6 +146,12 @@ impl Page {
     }
 
     pub(crate) fn in_tab(world: &Rc<World>, tab: usize, path: &str, query: &str) -> Self {
+        // A new page load makes a new key pair.
+        let serial = world.dpop_keys.borrow().len() + world.messages.get() as usize;
+        world
+            .dpop_keys
+            .borrow_mut()
+            .insert(tab, format!("key-{tab}-{serial}-{}", world.now_ms.get()));
         Self(Rc::new(PageState {
             world: Rc::clone(world),
             tab,
@@ -183,17 +195,16 @@ impl Transport for Page {
         yield_now().await;
         let mut provider = world.provider.borrow_mut();
         let network = || AuthError::Network("fake".into());
+        let form = request.form.as_deref().unwrap_or_default();
+        let proof = request.dpop.as_deref();
         match request.endpoint {
             Endpoint::Discovery => Ok(provider.discovery()),
             Endpoint::Keys => Ok(provider.jwks()),
-            Endpoint::Token => provider
-                .token(request.form.as_deref().unwrap_or_default())
-                .ok_or_else(network),
-            Endpoint::Userinfo => Ok(provider.userinfo()),
-            Endpoint::Revocation => {
-                Ok(provider.revoke(request.form.as_deref().unwrap_or_default()))
-            }
-            Endpoint::Config => Err(network()),
+            Endpoint::Token => provider.token(form, proof).ok_or_else(network),
+            Endpoint::Userinfo => Ok(provider.userinfo(request.authorization.as_deref(), proof)),
+            Endpoint::Revocation => Ok(provider.revoke(form)),
+            Endpoint::PushedAuthorization => Ok(provider.push(form, proof)),
+            _ => Err(network()),
         }
     }
 }
@@ -240,10 +251,16 @@ impl Tabs for Page {
             .borrow()
             .iter()
             .filter(|(tab, _)| *tab != self.0.tab)
-            .filter_map(|(_, session)| session.upgrade())
+            .filter_map(|(tab, session)| Some((*tab, session.upgrade()?)))
             .collect();
-        for session in listeners {
-            session.on_tab_message(message);
+        for (tab, session) in listeners {
+            // As the browser adapter does: the adopted tokens' key comes along.
+            if session.on_tab_message(message) {
+                let key = world.dpop_keys.borrow().get(&self.0.tab).cloned();
+                if let Some(key) = key {
+                    world.dpop_keys.borrow_mut().insert(tab, key);
+                }
+            }
         }
         true
     }
@@ -280,6 +297,27 @@ impl SignatureVerifier for Page {
         world.verifications.set(world.verifications.get() + 1);
         let expected = format!("sig:{}", key.kid.as_deref().unwrap_or_default());
         Ok(signature == expected.as_bytes())
+    }
+}
+
+/// A fake DPoP key per tab: its "signature" names its `x`, which the fake
+/// provider checks.
+impl DpopKeys for Page {
+    async fn dpop_key(&self) -> Option<DpopPublicKey> {
+        let world = &self.0.world;
+        if !world.dpop_capable.get() {
+            return None;
+        }
+        let x = world.dpop_keys.borrow().get(&self.0.tab).cloned()?;
+        Some(DpopPublicKey { x, y: "y".into() })
+    }
+
+    async fn dpop_sign(&self, _input: &str) -> Result<Vec<u8>, AuthError> {
+        let key = self
+            .dpop_key()
+            .await
+            .ok_or(AuthError::BrowserUnsupported("no key".into()))?;
+        Ok(format!("dpop-sig:{}", key.x).into_bytes())
     }
 }
 
@@ -392,7 +430,7 @@ pub(crate) fn signed_out(world: &Rc<World>) -> (Page, TestSession) {
 /// to, and the query the provider sends back to the callback.
 pub(crate) fn to_provider_and_back(world: &Rc<World>, return_to: &str) -> (String, String) {
     let (page, session) = signed_out(world);
-    session.sign_in(return_to);
+    block_on(session.sign_in(return_to));
     let (url, _) = page.last_navigation().expect("redirect");
     let back = world.provider.borrow_mut().authorize(&url);
     (url, back)
@@ -403,7 +441,7 @@ pub(crate) fn to_provider_and_back(world: &Rc<World>, return_to: &str) -> (Strin
 pub(crate) fn signed_in(world: &Rc<World>) -> (Page, TestSession) {
     world.provider.borrow_mut().signed_in = false;
     let (page, session) = signed_out(world);
-    session.sign_in("/profile");
+    block_on(session.sign_in("/profile"));
     let (page2, session2) = follow_to_callback(world, &page);
     assert!(
         matches!(session2.status(), AuthStatus::SignedIn(_)),
@@ -421,13 +459,11 @@ pub(crate) async fn api_call(
     seen: &RefCell<Vec<String>>,
 ) -> Result<u16, AuthError> {
     session
-        .authorized(url, |header: String| {
+        .authorized("GET", url, |auth: ResourceAuth| {
+            let header = auth.authorization;
             seen.borrow_mut().push(header.clone());
-            let status = if accepted(header.trim_start_matches("Bearer ")) {
-                200
-            } else {
-                401
-            };
+            let token = header.split_once(' ').map_or("", |(_, token)| token);
+            let status = if accepted(token) { 200 } else { 401 };
             async move { Ok(status) }
         })
         .await

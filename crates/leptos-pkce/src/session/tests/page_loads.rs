@@ -122,7 +122,7 @@ fn expired_pending_requests_are_purged_on_load() {
     let world = World::new();
     world.provider.borrow_mut().signed_in = false;
     let (_, session) = signed_out(&world);
-    session.sign_in("/");
+    block_on(session.sign_in("/"));
     assert_eq!(world.storage_keys().len(), 1);
     world.advance(11.0 * 60_000.0);
     let _ = load_with(
@@ -141,7 +141,7 @@ fn a_page_restored_from_the_cache_is_not_stuck_signing_in() {
     let world = World::new();
     world.provider.borrow_mut().signed_in = false;
     let (_, session) = signed_out(&world);
-    session.sign_in("/");
+    block_on(session.sign_in("/"));
     assert_eq!(session.status(), AuthStatus::SigningIn);
     session.on_page_restored();
     assert_eq!(session.status(), AuthStatus::SignedOut);

@@ -26,6 +26,8 @@ pub(crate) enum Fault {
     Network,
     /// Process the request (rotating the token), then the answer is lost.
     ProcessedThenLost,
+    /// Ask for a DPoP nonce (400 `use_dpop_nonce` with this `DPoP-Nonce`).
+    NonceChallenge(&'static str),
     /// Process it, then answer with an ID token for another subject.
     OtherSubject,
     /// Process it, then answer with an ID token whose header names a
@@ -60,6 +62,24 @@ pub(crate) struct Provider {
     pub(crate) now_s: i64,
     authorizations: u32,
     refresh_errors: u32,
+    /// Advertise ES256 DPoP proofs in discovery.
+    pub(crate) dpop_advertised: bool,
+    /// Refuse token requests without a proof.
+    pub(crate) dpop_required: bool,
+    /// Demand this nonce in proofs at the token endpoint.
+    pub(crate) dpop_nonce: Option<String>,
+    /// Accept pushed authorization requests only.
+    pub(crate) par_required: bool,
+    /// Ignore proofs and issue Bearer tokens.
+    pub(crate) bearer_only: bool,
+    /// Refuse pushed requests with this OAuth error.
+    pub(crate) push_refusal: Option<&'static str>,
+    /// Proofs seen at the token endpoint (their `x`), in order.
+    pub(crate) proof_keys: Vec<String>,
+    pushed: BTreeMap<String, String>,
+    /// The key a code or the live refresh token is bound to.
+    bound_codes: BTreeMap<String, String>,
+    bound_refresh: Option<String>,
 }
 
 impl Default for Provider {
@@ -82,15 +102,22 @@ impl Default for Provider {
             now_s: 0,
             authorizations: 0,
             refresh_errors: 0,
+            dpop_advertised: false,
+            dpop_required: false,
+            dpop_nonce: None,
+            par_required: false,
+            bearer_only: false,
+            push_refusal: None,
+            proof_keys: Vec::new(),
+            pushed: BTreeMap::new(),
+            bound_codes: BTreeMap::new(),
+            bound_refresh: None,
         }
     }
 }
 
 fn answer(status: u16, body: serde_json::Value) -> HttpResponse {
-    HttpResponse {
-        status,
-        body: body.to_string(),
-    }
+    HttpResponse::new(status, body.to_string())
 }
 
 fn oauth_error(code: &str) -> HttpResponse {
@@ -132,6 +159,10 @@ impl Provider {
                 "code_challenge_methods_supported": ["S256"],
                 "authorization_response_iss_parameter_supported": self.iss_parameter,
                 "id_token_signing_alg_values_supported": ["RS256"],
+                "dpop_signing_alg_values_supported":
+                    if self.dpop_advertised { json!(["ES256"]) } else { json!([]) },
+                "pushed_authorization_request_endpoint": format!("{ISSUER}/par"),
+                "require_pushed_authorization_requests": self.par_required,
             }),
         )
     }
@@ -149,7 +180,13 @@ impl Provider {
     /// query of the callback the provider sends them back with.
     pub(crate) fn authorize(&mut self, url: &str) -> String {
         self.authorizations += 1;
-        let params = query(url);
+        let mut params = query(url);
+        if let Some(uri) = params.get("request_uri").cloned() {
+            let pushed = self.pushed.remove(&uri).unwrap_or_default();
+            params = query(&format!("?{pushed}"));
+        } else if self.par_required {
+            return "?error=invalid_request".into();
+        }
         let state = params.get("state").cloned().unwrap_or_default();
         let iss = if self.iss_parameter {
             format!(
@@ -165,6 +202,9 @@ impl Provider {
         self.signed_in = true;
         self.serial += 1;
         let code = format!("code-{}", self.serial);
+        if let Some(jkt) = params.get("dpop_jkt") {
+            self.bound_codes.insert(code.clone(), jkt.clone());
+        }
         self.codes.insert(
             code.clone(),
             Authorization {
@@ -200,16 +240,18 @@ impl Provider {
     }
 
     /// The token endpoint.
-    pub(crate) fn token(&mut self, form: &str) -> Option<HttpResponse> {
+    pub(crate) fn token(&mut self, form: &str, proof: Option<&str>) -> Option<HttpResponse> {
         let fault = self.faults.pop_front();
         match fault {
             Some(Fault::Answer(status, body)) => {
-                return Some(HttpResponse {
-                    status,
-                    body: body.to_owned(),
-                });
+                return Some(HttpResponse::new(status, body.to_owned()));
             }
             Some(Fault::Network) => return None,
+            Some(Fault::NonceChallenge(nonce)) => {
+                let mut refusal = oauth_error("use_dpop_nonce");
+                refusal.dpop_nonce = Some(nonce.to_owned());
+                return Some(refusal);
+            }
             _ => {}
         }
         let params: BTreeMap<String, String> = form_urlencoded::parse(form.as_bytes())
@@ -220,6 +262,13 @@ impl Provider {
         {
             return Some(oauth_error("invalid_client"));
         }
+        let proved = match self.check_proof(proof, "POST", &format!("{ISSUER}/token"), None) {
+            Ok(proved) => proved,
+            Err(refusal) => return Some(refusal),
+        };
+        if self.dpop_required && proved.is_none() {
+            return Some(oauth_error("invalid_grant"));
+        }
         let corrupt = matches!(fault, Some(Fault::BadSignature));
         let response = match params.get("grant_type").map(String::as_str) {
             Some("authorization_code") => {
@@ -227,6 +276,11 @@ impl Provider {
                 let Some(authz) = self.codes.remove(&code) else {
                     return Some(oauth_error("invalid_grant"));
                 };
+                if let Some(bound) = self.bound_codes.remove(&code)
+                    && proved.as_deref() != Some(bound.as_str())
+                {
+                    return Some(oauth_error("invalid_grant"));
+                }
                 let verifier = params.get("code_verifier").cloned().unwrap_or_default();
                 if base64url(&Sha256::digest(verifier.as_bytes())) != authz.challenge
                     || params.get("redirect_uri") != Some(&authz.redirect_uri)
@@ -237,6 +291,10 @@ impl Provider {
             }
             Some("refresh_token") => {
                 let presented = params.get("refresh_token").cloned().unwrap_or_default();
+                if self.bound_refresh.is_some() && self.bound_refresh != proved {
+                    self.refresh_errors += 1;
+                    return Some(oauth_error("invalid_grant"));
+                }
                 if self.live_refresh.as_deref() != Some(presented.as_str()) {
                     self.refresh_errors += 1;
                     if self.spent_refresh.contains(&presented) {
@@ -261,10 +319,87 @@ impl Provider {
             }
             _ => oauth_error("unsupported_grant_type"),
         };
+        let response = self.bind(response, proved);
         match fault {
             Some(Fault::ProcessedThenLost) => None,
             _ => Some(response),
         }
+    }
+
+    /// Makes a successful answer DPoP-bound when it was proved.
+    fn bind(&mut self, mut response: HttpResponse, proved: Option<String>) -> HttpResponse {
+        let proved = proved.filter(|_| !self.bearer_only);
+        if response.status == 200 {
+            if let Some(jkt) = &proved {
+                response.body = response
+                    .body
+                    .replace(r#""token_type":"Bearer""#, r#""token_type":"DPoP""#);
+                self.bound_refresh = Some(jkt.clone());
+            } else {
+                self.bound_refresh = None;
+            }
+        }
+        response.dpop_nonce = self.dpop_nonce.clone();
+        response
+    }
+
+    /// Checks a DPoP proof: its key's thumbprint, or a refusal (a missing
+    /// nonce, a bad signature or claim). `Ok(None)` without a proof.
+    fn check_proof(
+        &mut self,
+        proof: Option<&str>,
+        method: &str,
+        url: &str,
+        access_token: Option<&str>,
+    ) -> Result<Option<String>, HttpResponse> {
+        use base64::Engine as _;
+        let Some(proof) = proof else { return Ok(None) };
+        let decode = |part: &str| -> serde_json::Value {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(part)
+                .ok()
+                .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+                .unwrap_or_default()
+        };
+        let parts: Vec<&str> = proof.split('.').collect();
+        let (header, claims) = (decode(parts[0]), decode(parts[1]));
+        let x = header["jwk"]["x"].as_str().unwrap_or_default().to_owned();
+        let signature = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(parts[2])
+            .unwrap_or_default();
+        let ath = access_token.map(|token| base64url(&Sha256::digest(token.as_bytes())));
+        let valid = header["typ"] == "dpop+jwt"
+            && signature == format!("dpop-sig:{x}").into_bytes()
+            && claims["htm"] == method
+            && claims["htu"] == url
+            && claims["ath"].as_str() == ath.as_deref();
+        if !valid {
+            return Err(oauth_error("invalid_dpop_proof"));
+        }
+        if let Some(nonce) = &self.dpop_nonce
+            && claims["nonce"].as_str() != Some(nonce.as_str())
+        {
+            let mut refusal = oauth_error("use_dpop_nonce");
+            refusal.dpop_nonce = Some(nonce.clone());
+            return Err(refusal);
+        }
+        self.proof_keys.push(x.clone());
+        let key = crate::protocol::DpopPublicKey { x, y: "y".into() };
+        Ok(Some(key.thumbprint()))
+    }
+
+    /// The pushed authorization request endpoint.
+    pub(crate) fn push(&mut self, form: &str, proof: Option<&str>) -> HttpResponse {
+        if let Some(code) = self.push_refusal {
+            return oauth_error(code);
+        }
+        if let Err(refusal) = self.check_proof(proof, "POST", &format!("{ISSUER}/par"), None) {
+            return refusal;
+        }
+        self.serial += 1;
+        let uri = format!("urn:ietf:params:oauth:request_uri:{}", self.serial);
+        self.pushed.insert(uri.clone(), form.to_owned());
+        answer(201, json!({ "request_uri": uri, "expires_in": 60 }))
     }
 
     /// How many authorization requests reached the provider.
@@ -277,7 +412,20 @@ impl Provider {
         self.refresh_errors
     }
 
-    pub(crate) fn userinfo(&self) -> HttpResponse {
+    pub(crate) fn userinfo(
+        &mut self,
+        authorization: Option<&str>,
+        proof: Option<&str>,
+    ) -> HttpResponse {
+        let (scheme, token) = authorization
+            .and_then(|a| a.split_once(' '))
+            .unwrap_or_default();
+        if scheme == "DPoP" {
+            let checked = self.check_proof(proof, "GET", &format!("{ISSUER}/me"), Some(token));
+            if !matches!(checked, Ok(Some(_))) {
+                return answer(401, json!({ "error": "invalid_token" }));
+            }
+        }
         let sub = self.userinfo_sub.clone().unwrap_or_else(|| "alice".into());
         answer(
             200,

@@ -63,7 +63,7 @@ fn the_refresh_margin_is_an_option() {
         refresh_margin_ms: 120_000,
     };
     let (page, session) = load_with(&world, "/", options);
-    session.sign_in("/");
+    block_on(session.sign_in("/"));
     let (url, _) = page.last_navigation().expect("redirect");
     let back = world.provider.borrow_mut().authorize(&url);
     let (p, _) = (Page::at(&world, "/callback", &back), ());
@@ -362,6 +362,17 @@ fn offline_pauses_refreshing_with_a_notice() {
     block_on(session.on_timer(true));
     assert_eq!(world.refreshes().len(), 1);
     assert_eq!(session.warning(), None);
+}
+
+#[test]
+fn going_offline_is_told_at_once_and_cleared_when_back() {
+    let world = World::new();
+    let (_, session) = signed_in(&world);
+    session.on_offline();
+    assert_eq!(session.warning(), Some(AuthWarning::Offline));
+    block_on(session.on_timer(true));
+    assert_eq!(session.warning(), None, "back online, nothing due");
+    assert!(world.refreshes().is_empty());
 }
 
 #[test]
