@@ -92,11 +92,8 @@ const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({
   '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;',
 }[c]));
 
-function page(title, body, { autoSubmit } = {}) {
-  // The inline script is only used for the auto-submitted logout form.
-  const script = autoSubmit
-    ? `<script>document.getElementById(${JSON.stringify(autoSubmit)}).submit();</script>`
-    : '';
+function page(title, body) {
+  // No script on these pages: nothing here submits itself.
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -120,7 +117,6 @@ function page(title, body, { autoSubmit } = {}) {
 <main>
 ${body}
 </main>
-${script}
 </body>
 </html>`;
 }
@@ -221,14 +217,25 @@ const configuration = {
     pushedAuthorizationRequests: { enabled: false },
     rpInitiatedLogout: {
       enabled: true,
-      // One redirect sign-out: auto-submit the confirmation form with logout=yes so the
-      // OP session ends too.
+      // The confirmation needs a real click. An auto-submitted confirmation would be a logout
+      // CSRF: any site could send the browser to end_session and sign the person out. `form` is
+      // oidc-provider's <form id="op.logoutForm"> with its xsrf field; the buttons submit it.
+      // "Sign out" (logout=yes) ends the provider session and every grant of it; the other
+      // button only ends this client's grant and keeps the provider session (oidc-provider's
+      // "No, stay signed in"). Either way the person returns to post_logout_redirect_uri with
+      // the app's `state`. The page cannot be framed (see "HTML pages" below), so the click
+      // cannot be hijacked either.
       async logoutSource(ctx, form) {
-        ctx.body = page('Signing out', `
-<h1>Signing out…</h1>
-${form.replace('</form>', '<input type="hidden" name="logout" value="yes"></form>')}
-<noscript><button type="submit" form="op.logoutForm">Sign out</button></noscript>`,
-        { autoSubmit: 'op.logoutForm' });
+        const clientName = ctx.oidc.client?.clientName;
+        ctx.body = page('Sign out', `
+<h1>Sign out?</h1>
+<p>${clientName ? `<strong>${esc(clientName)}</strong> asks to sign you out.` : 'An application asks to sign you out.'}
+Signing out also ends your session at this identity provider.</p>
+${form}
+<div class="actions">
+  <button type="submit" form="op.logoutForm" name="logout" value="yes" id="logout-confirm" autofocus>Sign out</button>
+  <button type="submit" form="op.logoutForm" id="logout-app-only">Keep my provider session</button>
+</div>`);
       },
       async postLogoutSuccessSource(ctx) {
         ctx.body = page('Signed out', '<h1>Signed out</h1><p>You have been signed out.</p>');
@@ -352,6 +359,16 @@ provider.use(async (ctx, next) => {
   if (origin && origin !== APP_ORIGIN) {
     ctx.remove('Access-Control-Allow-Origin');
     ctx.remove('Access-Control-Allow-Credentials');
+  }
+});
+
+// HTML pages (login form, logout confirmation, errors) are never shown inside a frame, so a
+// click on them cannot be hijacked (clickjacking).
+provider.use(async (ctx, next) => {
+  await next();
+  if (ctx.response.is('html')) {
+    ctx.set('X-Frame-Options', 'DENY');
+    ctx.set('Content-Security-Policy', "frame-ancestors 'none'");
   }
 });
 

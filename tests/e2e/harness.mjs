@@ -277,18 +277,47 @@ export async function signIn(page, { login = 'alice', password = 'wonderland' } 
 }
 
 /**
- * Signs out like a person: click sign-out, follow the provider round trip if the app does
- * RP-initiated logout, and wait until the app says signed-out (on the app origin).
+ * Starts a sign-out like a person: clicks sign-out and, when the app does RP-initiated logout,
+ * waits until the provider's confirmation page shows (it needs a click: no auto-submit).
+ * Returns { endSession: the end_session URL the app navigated to (or undefined when the app
+ * signed out without leaving) }.
+ */
+export async function startSignOut(page) {
+  let endSession;
+  const onRequest = (req) => {
+    if (req.isNavigationRequest() && req.frame() === page.mainFrame() && req.url().startsWith(ISSUER)) endSession ??= req.url();
+  };
+  page.on('request', onRequest);
+  try {
+    await page.locator(sel.signOut).click();
+    const first = await Promise.race([
+      page.locator('#logout-confirm').waitFor({ timeout: 20000 }).then(() => 'confirm'),
+      page.locator(sel.state('signed-out')).waitFor({ state: 'attached', timeout: 20000 }).then(() => 'signed-out'),
+    ]);
+    // Signed out on the app without leaving it: only when no trip to the provider started.
+    if (first === 'signed-out' && !endSession) return { endSession };
+    await page.locator('#logout-confirm').waitFor({ timeout: 20000 });
+    return { endSession };
+  } finally {
+    page.off('request', onRequest);
+  }
+}
+
+/** On the provider's logout confirmation page: clicks "Sign out" and waits to be back on the app. */
+export async function confirmSignOut(page) {
+  await page.locator('#logout-confirm').click();
+  await page.waitForURL((url) => url.origin === APP, { timeout: 20000 });
+}
+
+/**
+ * Signs out like a person: click sign-out, confirm at the provider if the app does RP-initiated
+ * logout, and wait until the app says signed-out (on the app origin). Returns startSignOut's.
  */
 export async function signOut(page) {
-  // The app may show signed-out before it leaves for the provider: wait for that trip.
-  const leftForProvider = page.waitForRequest(
-    (req) => req.isNavigationRequest() && req.url().startsWith(ISSUER),
-    { timeout: 3000 },
-  ).then(() => true, () => false);
-  await page.locator(sel.signOut).click();
-  if (await leftForProvider) await page.waitForURL((url) => url.origin === APP, { timeout: 20000 });
-  return expectState(page, 'signed-out', 20000);
+  const started = await startSignOut(page);
+  if (started.endSession) await confirmSignOut(page);
+  await expectState(page, 'signed-out', 20000);
+  return started;
 }
 
 /**

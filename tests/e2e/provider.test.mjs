@@ -308,28 +308,67 @@ describe('dev provider + API (no browser)', { timeout: 60000 }, () => {
       assert.equal(after.body.error, 'invalid_grant');
     });
 
-    it('signs out with one auto-submitted page and ends the OP session', async () => {
-      const fresh = await authorize(jar, { extra: { prompt: 'none' } });
-      const { body } = await tokenRequest({
-        grant_type: 'authorization_code',
-        code: fresh.callback.searchParams.get('code'),
-        redirect_uri: REDIRECT_URI,
-        code_verifier: fresh.pkce.verifier,
-      });
-      tokens = body;
-
+    // Opens the end_session page for the current tokens; returns its confirmation form.
+    async function logoutPage(state) {
       const end = new URL(meta.end_session_endpoint);
       end.searchParams.set('id_token_hint', tokens.id_token);
       end.searchParams.set('post_logout_redirect_uri', `${APP}/`);
-      end.searchParams.set('state', 'bye');
-      const pageRes = await request(jar, end.href);
-      assert.equal(pageRes.status, 200);
-      const html = await pageRes.text();
-      assert.match(html, /\.submit\(\)/);
+      end.searchParams.set('state', state);
+      const res = await request(jar, end.href);
+      assert.equal(res.status, 200);
+      const html = await res.text();
       const action = html.match(/<form id="op.logoutForm" method="post" action="([^"]+)"/)[1];
       const fields = Object.fromEntries([...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1], m[2]]));
-      assert.equal(fields.logout, 'yes');
-      const confirm = await postForm(jar, new URL(action, ISSUER).href, fields);
+      return { res, html, action: new URL(action, ISSUER).href, fields };
+    }
+    async function freshTokens() {
+      const fresh = await authorize(jar, { extra: { prompt: 'none' } });
+      const code = fresh.callback.searchParams.get('code');
+      assert.ok(code, `prompt=none gave no code: ${fresh.callback.search}`);
+      const { body } = await tokenRequest({
+        grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: fresh.pkce.verifier,
+      });
+      assert.ok(body.refresh_token, body.error_description);
+      tokens = body;
+    }
+
+    it('asks for a real click to sign out: no script, not frameable, and opening the page ends nothing', async () => {
+      await freshTokens();
+      const before = (await stats()).logouts;
+      const { res, html, fields } = await logoutPage('look');
+      assert.doesNotMatch(html, /<script/i, 'the confirmation page has no script (no auto-submit)');
+      assert.doesNotMatch(html, /\.submit\(/);
+      assert.match(html, /<button type="submit" form="op.logoutForm" name="logout" value="yes" id="logout-confirm"[^>]*>Sign out</);
+      assert.deepEqual(Object.keys(fields), ['xsrf'], 'logout=yes is on the button, not a hidden field');
+      assert.equal(res.headers.get('x-frame-options'), 'DENY');
+      assert.equal(res.headers.get('content-security-policy'), "frame-ancestors 'none'");
+      // Only looking at the page (what a cross-site redirect or frame gets) changes nothing.
+      assert.equal((await stats()).logouts, before);
+      const silent = await authorize(jar, { extra: { prompt: 'none' } });
+      assert.ok(silent.callback.searchParams.get('code'), 'the provider session is intact');
+      const refresh = await tokenRequest({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token });
+      assert.equal(refresh.res.status, 200, 'and the app\'s grant too');
+      tokens = refresh.body;
+    });
+
+    it('"Keep my provider session" ends only the app\'s grant, and returns the state', async () => {
+      await freshTokens();
+      const { action, fields } = await logoutPage('app-only');
+      const confirm = await postForm(jar, action, fields); // the second button: no logout=yes
+      assert.equal(confirm.status, 303);
+      const { url } = await follow(jar, new URL(confirm.headers.get('location'), ISSUER).href, ISSUER);
+      assert.equal(url, `${APP}/?state=app-only`);
+      const refresh = await tokenRequest({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token });
+      assert.equal(refresh.body.error, 'invalid_grant', 'the app\'s refresh token is gone');
+      const silent = await authorize(jar, { extra: { prompt: 'none' } });
+      assert.ok(silent.callback.searchParams.get('code'), 'the provider session stays');
+    });
+
+    it('"Sign out" (logout=yes) ends the OP session and returns the state', async () => {
+      await freshTokens();
+      const before = (await stats()).logouts;
+      const { action, fields } = await logoutPage('bye');
+      const confirm = await postForm(jar, action, { ...fields, logout: 'yes' }); // the click on #logout-confirm
       const { url } = await follow(jar, new URL(confirm.headers.get('location'), ISSUER).href, ISSUER);
       assert.equal(url, `${APP}/?state=bye`);
 
@@ -337,7 +376,7 @@ describe('dev provider + API (no browser)', { timeout: 60000 }, () => {
       assert.equal(silent.callback.searchParams.get('error'), 'login_required');
       const refresh = await tokenRequest({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token });
       assert.equal(refresh.body.error, 'invalid_grant', 'refresh tokens end with the OP session');
-      assert.ok((await stats()).logouts >= 1);
+      assert.equal((await stats()).logouts, before + 1);
     });
   });
 
