@@ -46,6 +46,15 @@ const TEST_HOOKS = process.env.TEST_HOOKS === '1';
 
 const CLIENT_ID = 'leptos-spa';
 const API_SCOPE = 'api:read';
+// The API also knows a write scope, which the SPA is NOT registered for.
+const API_SCOPES = [API_SCOPE, 'api:write'];
+
+// What the first-party client is registered for, and so what it gets without a consent page:
+// these OIDC scopes (oidc-provider itself refuses any other known scope with invalid_scope)
+// and these scopes per resource server. Anything else needs a consent this provider never
+// gives: prompt=none answers consent_required, an interactive request access_denied.
+const CLIENT_OIDC_SCOPES = ['openid', 'profile', 'email'];
+const CLIENT_RESOURCE_SCOPES = { [API_AUDIENCE]: [API_SCOPE] };
 
 // ---------------------------------------------------------------------------
 // The one test account.
@@ -153,6 +162,7 @@ const configuration = {
     response_types: ['code'],
     redirect_uris: [`${APP_ORIGIN}/callback`],
     post_logout_redirect_uris: [`${APP_ORIGIN}/`],
+    scope: CLIENT_OIDC_SCOPES.join(' '),
   }],
 
   jwks: await makeJwks(),
@@ -184,7 +194,7 @@ const configuration = {
   // Rotate on every use; a reused (consumed) refresh token fails with invalid_grant.
   rotateRefreshToken: true,
 
-  // First-party app: grant the requested scopes silently, no consent page.
+  // First-party app: what it is registered for is granted silently, nothing more.
   loadExistingGrant,
 
   // CORS for token/userinfo/revocation: only the app origin (discovery/jwks: see middleware).
@@ -250,7 +260,7 @@ ${form}
       async getResourceServerInfo(_ctx, resourceIndicator) {
         if (resourceIndicator !== API_AUDIENCE) throw new errors.InvalidTarget();
         return {
-          scope: API_SCOPE,
+          scope: API_SCOPES.join(' '),
           audience: API_AUDIENCE,
           accessTokenTTL: ACCESS_TOKEN_TTL,
           accessTokenFormat: 'jwt',
@@ -268,7 +278,29 @@ ${form}
   },
 };
 
-// Create or extend the session's grant for our first-party client with what is requested.
+// The silent consent of a first-party client, restricted to what it is registered for.
+// `missing` is what a request asks for beyond the grant (OIDC scopes, resource scopes by
+// resource indicator); returns the part this client may get without asking the person, and
+// whether anything asked for is outside that (then no consent is given at all).
+function registeredPart(clientId, { oidcScopes = [], resourceScopes = {} }) {
+  const firstParty = clientId === CLIENT_ID;
+  const allowedOIDC = new Set(firstParty ? CLIENT_OIDC_SCOPES : []);
+  const oidc = oidcScopes.filter((s) => allowedOIDC.has(s));
+  let outside = oidc.length !== oidcScopes.length;
+  const resources = {};
+  for (const [indicator, scopes] of Object.entries(resourceScopes)) {
+    const allowed = new Set(firstParty ? CLIENT_RESOURCE_SCOPES[indicator] ?? [] : []);
+    const ok = scopes.filter((s) => allowed.has(s));
+    if (ok.length !== scopes.length) outside = true;
+    if (ok.length) resources[indicator] = ok;
+  }
+  return { oidc, resources, outside };
+}
+
+// Creates or extends the session's grant of the first-party client with the requested scopes
+// it is registered for, and nothing else: no other client, no unregistered scope, no `claims`
+// request parameter (features.claimsParameter stays off). If the request asks for more,
+// oidc-provider's consent prompt follows (see the interaction handler: it refuses).
 async function loadExistingGrant(ctx) {
   const { oidc } = ctx;
   const accountId = oidc.session.accountId;
@@ -281,13 +313,16 @@ async function loadExistingGrant(ctx) {
     grant = new oidc.provider.Grant({ accountId, clientId });
   }
 
-  grant.addOIDCScope([...oidc.requestParamOIDCScopes].join(' '));
-  const claims = [...oidc.requestParamClaims];
-  if (claims.length) grant.addOIDCClaims(claims);
+  const resourceScopes = {};
   for (const [indicator, resourceServer] of Object.entries(oidc.resourceServers)) {
-    const scopes = [...oidc.requestParamScopes].filter((s) => resourceServer.scopes.has(s));
-    if (scopes.length) grant.addResourceScope(indicator, scopes.join(' '));
+    resourceScopes[indicator] = [...oidc.requestParamScopes].filter((s) => resourceServer.scopes.has(s));
   }
+  const { oidc: oidcScopes, resources } = registeredPart(clientId, {
+    oidcScopes: [...oidc.requestParamOIDCScopes],
+    resourceScopes,
+  });
+  if (oidcScopes.length) grant.addOIDCScope(oidcScopes.join(' '));
+  for (const [indicator, scopes] of Object.entries(resources)) grant.addResourceScope(indicator, scopes.join(' '));
   await grant.save();
   return grant;
 }
@@ -570,16 +605,26 @@ provider.use(async (ctx, next) => {
       return;
     }
     if (details.prompt.name === 'consent') {
-      // Normally unreachable (loadExistingGrant grants silently); approve what is missing.
-      const { missingOIDCScope, missingOIDCClaims, missingResourceScopes } = details.prompt.details;
+      // Reached when the request asks for more than loadExistingGrant grants silently (a scope
+      // the client is not registered for), or with prompt=consent. There is no consent page:
+      // what the client is registered for is approved, anything beyond it is refused.
+      const { missingOIDCScope = [], missingResourceScopes = {} } = details.prompt.details;
+      const { oidc: oidcScopes, resources, outside } = registeredPart(clientId, {
+        oidcScopes: missingOIDCScope,
+        resourceScopes: missingResourceScopes,
+      });
+      if (outside) {
+        await finish({
+          error: 'access_denied',
+          error_description: 'The application asked for access it is not registered for.',
+        });
+        return;
+      }
       const grant = details.grantId
         ? await provider.Grant.find(details.grantId)
         : new provider.Grant({ accountId: details.session.accountId, clientId });
-      if (missingOIDCScope) grant.addOIDCScope(missingOIDCScope.join(' '));
-      if (missingOIDCClaims) grant.addOIDCClaims(missingOIDCClaims);
-      for (const [indicator, scopes] of Object.entries(missingResourceScopes || {})) {
-        grant.addResourceScope(indicator, scopes.join(' '));
-      }
+      if (oidcScopes.length) grant.addOIDCScope(oidcScopes.join(' '));
+      for (const [indicator, scopes] of Object.entries(resources)) grant.addResourceScope(indicator, scopes.join(' '));
       await finish({ consent: { grantId: await grant.save() } });
       return;
     }

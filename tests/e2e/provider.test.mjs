@@ -380,6 +380,42 @@ describe('dev provider + API (no browser)', { timeout: 60000 }, () => {
     });
   });
 
+  describe('silent consent: only what the client is registered for', () => {
+    const jar = new CookieJar();
+    const withWrite = { scope: `${SCOPE} api:write` };
+
+    it('grants the registered scopes without a consent page', async () => {
+      const { callback, pkce } = await authorize(jar);
+      const { body } = await tokenRequest({
+        grant_type: 'authorization_code', code: callback.searchParams.get('code'), redirect_uri: REDIRECT_URI, code_verifier: pkce.verifier,
+      });
+      assert.equal(decodeJwt(body.access_token).payload.scope, 'api:read');
+      assert.equal(decodeJwt(body.id_token).payload.email, 'alice@example.test', 'profile and email granted');
+    });
+
+    it('answers consent_required to prompt=none asking for an unregistered API scope (api:write)', async () => {
+      const { callback, state } = await authorize(jar, { extra: { ...withWrite, prompt: 'none' } });
+      assert.equal(callback.searchParams.get('error'), 'consent_required');
+      assert.equal(callback.searchParams.get('code'), null);
+      assert.equal(callback.searchParams.get('state'), state);
+    });
+
+    it('refuses it interactively with access_denied, and the grant keeps api:read only', async () => {
+      const { callback } = await authorize(jar, { extra: withWrite });
+      assert.equal(callback.searchParams.get('error'), 'access_denied');
+      assert.match(callback.searchParams.get('error_description'), /not registered/);
+      assert.equal(callback.searchParams.get('code'), null);
+
+      const again = await authorize(jar, { extra: { prompt: 'none' } });
+      const { body } = await tokenRequest({
+        grant_type: 'authorization_code', code: again.callback.searchParams.get('code'), redirect_uri: REDIRECT_URI, code_verifier: again.pkce.verifier,
+      });
+      assert.equal(decodeJwt(body.access_token).payload.scope, 'api:read');
+      const wider = await tokenRequest({ grant_type: 'refresh_token', refresh_token: body.refresh_token, scope: 'openid api:write' });
+      assert.equal(wider.body.error, 'invalid_scope', 'a refresh cannot widen it either');
+    });
+  });
+
   it('counts API answers in its test stats', async () => {
     const s = await (await fetch(`${API}/__test/stats`)).json();
     assert.ok(s.ok >= 1 && s.unauthorized >= 4);
