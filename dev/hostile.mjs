@@ -14,6 +14,7 @@
 // Endpoints: /.well-known/openid-configuration, /authorize, /token, /jwks, /userinfo, with
 // CORS for APP_ORIGIN (preflight included). Test control (no CORS):
 //   POST /__scenario {"name": "..."}  select a scenario; resets counters, codes and tokens
+//                                     (Content-Type: application/json only, else 415)
 //   GET  /__stats                     {scenario, discovery, authorize, silent, token, jwks,
 //                                      userinfo, issued: {codes, access_tokens, refresh_tokens,
 //                                      id_tokens}, refusals: [why a request was refused]}
@@ -335,6 +336,11 @@ function userinfo(req, res) {
 }
 
 async function setScenario(req, res) {
+  // Test control: JSON only (a cross-site page cannot send that without a CORS preflight,
+  // which control paths never grant), like the hooks of dev/provider.mjs and dev/api.mjs.
+  if ((req.headers['content-type'] || '').split(';')[0].trim().toLowerCase() !== 'application/json') {
+    return send(res, 415, { error: 'Content-Type: application/json required' });
+  }
   let name;
   try {
     ({ name } = JSON.parse(await readBody(req)));

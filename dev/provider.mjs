@@ -338,7 +338,12 @@ const newStats = () => ({
   token_error_codes: {}, // by OAuth error code
   totals: { requests: 0, successes: 0, errors: 0, faults: 0 },
   authorizations: { success: 0, error: 0 },
+  // Every authorization request (GET/POST /auth, not the /auth/:uid resume after the login
+  // form), whatever its outcome, and how many of them had prompt=none.
+  authorization_requests: { total: 0, prompt_none: 0 },
   logouts: 0,
+  // POST /token/revocation: requests, answers by status, refresh tokens found and revoked.
+  revocations: { requests: 0, by_status: {}, refresh_tokens_revoked: 0 },
   // Fault injection (TEST_HOOKS): token requests answered by an armed fault. They are also
   // counted in token_requests (by grant_type) and totals.requests, never in successes/errors.
   faults_served: 0,
@@ -383,6 +388,24 @@ provider.use(async (ctx, next) => {
     await next();
   } finally {
     console.log(`${ctx.method} ${ctx.path} ${ctx.status} ${Date.now() - started}ms`);
+  }
+});
+
+// Counts authorization and revocation requests for the test stats (never their content).
+let authorizationPath;
+let revocationPath;
+provider.use(async (ctx, next) => {
+  authorizationPath ??= provider.pathFor('authorization');
+  revocationPath ??= provider.pathFor('revocation');
+  if (ctx.path === authorizationPath && (ctx.method === 'GET' || ctx.method === 'POST')) {
+    stats.authorization_requests.total += 1;
+    if (ctx.query.prompt === 'none') stats.authorization_requests.prompt_none += 1;
+  }
+  await next();
+  if (ctx.path === revocationPath && ctx.method === 'POST') {
+    stats.revocations.requests += 1;
+    bump(stats.revocations.by_status, ctx.status);
+    if (ctx.status === 200 && ctx.oidc?.entities?.RefreshToken) stats.revocations.refresh_tokens_revoked += 1;
   }
 });
 
@@ -504,10 +527,23 @@ async function serveFault(ctx, active, grantType) {
   }
 }
 
+// The test hooks below exist only with TEST_HOOKS=1 (never in a deployment): they let anyone
+// who can reach the port read counters and break the token endpoint. They carry no CORS
+// headers, and every POST must be `Content-Type: application/json`, which a browser sends
+// cross-site only after a CORS preflight that these hooks never grant: a page on another
+// site cannot trigger them with a "simple" (form or text/plain) request. Others get 415.
+const isJson = (ctx) => (ctx.get('Content-Type') || '').split(';')[0].trim().toLowerCase() === 'application/json';
+
 if (TEST_HOOKS) {
   provider.use(async (ctx, next) => {
+    if (!ctx.path.startsWith('/__test/')) return next();
+    ctx.set('Cache-Control', 'no-store');
+    if (ctx.method === 'POST' && !isJson(ctx)) {
+      ctx.status = 415;
+      ctx.body = { error: 'invalid_request', error_description: 'test hooks take Content-Type: application/json only' };
+      return;
+    }
     if (ctx.path === '/__test/stats' && ctx.method === 'GET') {
-      ctx.set('Cache-Control', 'no-store');
       ctx.body = stats;
       return;
     }
@@ -518,7 +554,6 @@ if (TEST_HOOKS) {
       return;
     }
     if (ctx.path === '/__test/fault') {
-      ctx.set('Cache-Control', 'no-store');
       if (ctx.method === 'POST') {
         try {
           armFault(JSON.parse((await readRaw(ctx.req, 4096)).toString('utf8') || '{}'));
@@ -534,7 +569,12 @@ if (TEST_HOOKS) {
       ctx.body = { fault };
       return;
     }
+    ctx.status = 404;
+    ctx.body = { error: 'not_found' };
+  });
 
+  // Fault injection at the token endpoint (see above).
+  provider.use(async (ctx, next) => {
     tokenPath ??= provider.pathFor('token');
     if (fault && ctx.method === 'POST' && ctx.path === tokenPath) {
       const raw = await readRaw(ctx.req);

@@ -211,9 +211,15 @@ export async function stats() {
 export async function apiStats() {
   return (await fetch(`${API}/__test/stats`)).json();
 }
+/** POSTs JSON to a test hook (they refuse any other content type with 415). */
+export function postJson(url, body = {}) {
+  return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+}
 export async function resetStats() {
-  await fetch(`${ISSUER}/__test/reset`, { method: 'POST' });
-  await fetch(`${API}/__test/reset`, { method: 'POST' });
+  for (const url of [`${ISSUER}/__test/reset`, `${API}/__test/reset`]) {
+    const res = await postJson(url);
+    assert.equal(res.status, 204, `${url}: ${res.status}`);
+  }
 }
 
 /**
@@ -222,11 +228,7 @@ export async function resetStats() {
  * count = how many requests (default: until cleared). resetStats() also clears it.
  */
 export async function setFault(mode, { grant, count } = {}) {
-  const res = await fetch(`${ISSUER}/__test/fault`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ mode, grant, count }),
-  });
+  const res = await postJson(`${ISSUER}/__test/fault`, { mode, grant, count });
   const body = await res.json();
   assert.equal(res.status, 200, `fault not armed: ${JSON.stringify(body)}`);
   return body.fault;

@@ -140,10 +140,21 @@ describe('hostile provider (dev/hostile.mjs)', { timeout: 60000 }, () => {
   });
 
   it('rejects unknown scenarios and lists the known ones', async () => {
-    const res = await fetch(`${ISSUER}/__scenario`, { method: 'POST', body: '{"name":"nope"}' });
+    const res = await fetch(`${ISSUER}/__scenario`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"nope"}' });
     assert.equal(res.status, 400);
     const { scenarios } = await res.json();
     assert.ok(scenarios.includes('ok') && scenarios.length >= 24, scenarios.join());
+  });
+
+  it('takes scenario changes as JSON only (415 for a simple cross-site request)', async () => {
+    await use('ok');
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded', undefined]) {
+      const res = await fetch(`${ISSUER}/__scenario`, {
+        method: 'POST', headers: type ? { 'content-type': type } : {}, body: '{"name":"alg-none"}',
+      });
+      assert.equal(res.status, 415, String(type));
+    }
+    assert.equal((await stats()).scenario, 'ok');
   });
 
   it('checks the authorization request like a real server', async () => {

@@ -123,7 +123,7 @@ describe('Leptos SPA against a hostile OpenID provider (browser)', { skip, timeo
   });
 
   it('the expectation table covers every scenario of the provider', async () => {
-    const res = await fetch(`${HOSTILE}/__scenario`, { method: 'POST', body: '{}' });
+    const res = await fetch(`${HOSTILE}/__scenario`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     const { scenarios } = await res.json();
     assert.deepEqual([...scenarios].sort(), Object.keys(EXPECTED).sort());
   });

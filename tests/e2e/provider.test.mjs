@@ -41,6 +41,9 @@ async function callApi(token) {
 }
 
 const stats = async () => (await fetch(`${ISSUER}/__test/stats`)).json();
+const postJson = (url, body = {}) => fetch(url, {
+  method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
+});
 
 // Runs the authorization request and, if the login form shows, signs in as alice.
 // Returns the callback URL (on the app origin) as a URL object.
@@ -147,7 +150,7 @@ describe('dev provider + API (no browser)', { timeout: 60000 }, () => {
     let first;
 
     it('returns code, state and iss to the redirect URI and exchanges the code', async () => {
-      await fetch(`${ISSUER}/__test/reset`, { method: 'POST' });
+      assert.equal((await postJson(`${ISSUER}/__test/reset`)).status, 204);
       first = await authorize(jar);
       const { callback, state, pkce } = first;
       assert.equal(callback.origin + callback.pathname, REDIRECT_URI);
@@ -294,9 +297,10 @@ describe('dev provider + API (no browser)', { timeout: 60000 }, () => {
       assert.equal(err.error_description, 'The access token expired.');
     });
 
-    it('revokes a refresh token at the revocation endpoint', async () => {
+    it('revokes a refresh token at the revocation endpoint (and counts it in the test stats)', async () => {
       const r = await tokenRequest({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token });
       tokens = r.body;
+      const before = (await stats()).revocations;
       const res = await fetch(meta.revocation_endpoint, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded', origin: APP },
@@ -306,6 +310,27 @@ describe('dev provider + API (no browser)', { timeout: 60000 }, () => {
       assert.equal(res.headers.get('access-control-allow-origin'), APP);
       const after = await tokenRequest({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token });
       assert.equal(after.body.error, 'invalid_grant');
+      // An unknown token is answered 200 too (RFC 7009), but nothing is revoked.
+      await fetch(meta.revocation_endpoint, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', origin: APP },
+        body: new URLSearchParams({ client_id: CLIENT_ID, token: 'unknown', token_type_hint: 'refresh_token' }),
+      });
+      const counted = (await stats()).revocations;
+      assert.equal(counted.requests, before.requests + 2);
+      assert.equal(counted.by_status[200], (before.by_status[200] ?? 0) + 2);
+      assert.equal(counted.refresh_tokens_revoked, before.refresh_tokens_revoked + 1);
+    });
+
+    it('counts authorization requests, and those with prompt=none, in the test stats', async () => {
+      const before = (await stats()).authorization_requests;
+      await authorize(jar, { extra: { prompt: 'none' } });
+      await authorize(new CookieJar(), { extra: { prompt: 'none' } }); // login_required: counted too
+      const { callback } = await authorize(new CookieJar()); // login form, then the /auth/:uid resume
+      assert.ok(callback.searchParams.get('code'));
+      const after = (await stats()).authorization_requests;
+      assert.equal(after.prompt_none, before.prompt_none + 2);
+      assert.equal(after.total, before.total + 3, 'the /auth/:uid resume hop is not counted');
     });
 
     // Opens the end_session page for the current tokens; returns its confirmation form.
@@ -416,11 +441,33 @@ describe('dev provider + API (no browser)', { timeout: 60000 }, () => {
     });
   });
 
-  it('counts API answers in its test stats', async () => {
+  it('counts API answers in its test stats; its hooks take JSON only', async () => {
     const s = await (await fetch(`${API}/__test/stats`)).json();
     assert.ok(s.ok >= 1 && s.unauthorized >= 4);
-    const reset = await fetch(`${API}/__test/reset`, { method: 'POST' });
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded', undefined]) {
+      const res = await fetch(`${API}/__test/reset`, {
+        method: 'POST', headers: { origin: 'http://evil.test', ...(type ? { 'content-type': type } : {}) }, body: '{}',
+      });
+      assert.equal(res.status, 415, String(type));
+      assert.equal(res.headers.get('access-control-allow-origin'), null);
+    }
+    assert.equal((await (await fetch(`${API}/__test/stats`)).json()).requests, s.requests, 'not reset');
+    const reset = await postJson(`${API}/__test/reset`);
     assert.equal(reset.status, 204);
     assert.equal((await (await fetch(`${API}/__test/stats`)).json()).requests, 0);
+  });
+
+  it('makes the API hang on request (fault hook), for N calls', async () => {
+    assert.equal((await postJson(`${API}/__test/fault`, { mode: 'hang', count: 1 })).status, 200);
+    assert.equal((await postJson(`${API}/__test/fault`, { mode: 'explode' })).status, 400);
+    const started = Date.now();
+    await assert.rejects(
+      fetch(`${API}/api/hello`, { headers: { origin: APP }, signal: AbortSignal.timeout(700) }),
+      (err) => err.name === 'TimeoutError',
+    );
+    assert.ok(Date.now() - started >= 650);
+    assert.deepEqual(await (await fetch(`${API}/__test/fault`)).json(), { fault: null }, 'count 1: used up');
+    assert.equal((await callApi()).res.status, 401, 'answers again');
+    assert.equal((await (await fetch(`${API}/__test/stats`)).json()).faults_served, 1);
   });
 });
