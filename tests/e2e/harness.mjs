@@ -4,11 +4,21 @@
 //
 // Env:
 //   E2E_DIST           directory to serve as the app (default ./dist)
-//   E2E_REQUIRE_APP=1  fail instead of skipping when the app is not built
+//   E2E_ALLOW_SKIP=1   skip the browser files when the app or Chromium is missing; without it
+//                      such a run FAILS (a run that executed no browser test must not look green)
+//   E2E_REQUIRE_APP=1  (the default now) fail when the app is not built; overrides E2E_ALLOW_SKIP
 //   E2E_VERBOSE=1      print server logs to the console (default: .dev-logs/e2e/*.log)
 //   CHROMIUM_PATH      default /usr/bin/chromium
+//   E2E_LOCK_FILE      the machine-wide lock of the fixed ports (default /tmp/leptos-e2e-ports.lock)
+//
+// The browser files use fixed ports (8080, 9000, 9100, 9300). Importing this module takes an
+// exclusive lock (flock) that the test process holds until it exits, so test files that
+// `node --test tests/e2e/` runs in parallel, or runs from other checkouts, wait for each other
+// instead of colliding. (A different file from /tmp/leptos-e2e.lock, which people take around
+// whole runs: taking that one here would deadlock under `flock /tmp/leptos-e2e.lock node --test`.)
 
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -27,6 +37,7 @@ export const APP = 'http://localhost:8080';
 export const ISSUER = 'http://127.0.0.1:9000';
 export const API = 'http://127.0.0.1:9100';
 export const TOKEN_ENDPOINT = `${ISSUER}/token`;
+export const REVOCATION_ENDPOINT = `${ISSUER}/token/revocation`;
 export const ACCESS_TOKEN_TTL = 6; // seconds; tests wait past it to force refreshes
 export const HOSTILE = 'http://127.0.0.1:9300'; // dev/hostile.mjs, with setupSuite({ services: { hostile: true } })
 
@@ -55,16 +66,50 @@ export const sel = {
   state: (s) => `[data-testid=auth-status][data-state=${s}]`,
 };
 
-/** Why the browser suite cannot run here, or undefined. */
+/**
+ * Why the browser suite cannot run here (then it is skipped, with E2E_ALLOW_SKIP=1 only), or
+ * undefined. Without E2E_ALLOW_SKIP=1 a missing app or browser throws: the file fails loudly.
+ */
 export function skipReason() {
   const missing = [];
-  if (!existsSync(path.join(DIST, 'index.html'))) missing.push(`${path.relative(ROOT, DIST)}/index.html (build the app first)`);
+  if (!existsSync(path.join(DIST, 'index.html'))) missing.push(`${path.relative(ROOT, DIST) || '.'}/index.html (build the app first, or set E2E_DIST)`);
   if (!existsSync(CHROMIUM)) missing.push(CHROMIUM);
   if (!missing.length) return undefined;
   const reason = `missing ${missing.join(' and ')}`;
-  if (process.env.E2E_REQUIRE_APP === '1') throw new Error(reason);
-  return reason;
+  if (process.env.E2E_ALLOW_SKIP === '1' && process.env.E2E_REQUIRE_APP !== '1') return reason;
+  throw new Error(`browser e2e suite cannot run: ${reason}. Set E2E_ALLOW_SKIP=1 to skip it on purpose.`);
 }
+
+/**
+ * Takes the machine-wide lock of the e2e ports and holds it until this process exits (the
+ * kernel drops a flock when its holder dies, so a crashed run never leaves it stuck).
+ * A `flock` child holds it; it ends when our end of its stdin closes.
+ */
+async function lockPorts() {
+  const file = process.env.E2E_LOCK_FILE || '/tmp/leptos-e2e-ports.lock';
+  const waitS = Number(process.env.E2E_LOCK_WAIT_S || 1200);
+  const child = spawn('flock', ['--exclusive', '--wait', String(waitS), file, 'sh', '-c', 'echo locked; exec cat >/dev/null'], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const notice = setTimeout(() => process.stderr.write(`e2e: waiting for ${file} (another e2e run uses the ports)\n`), 1000);
+  try {
+    await new Promise((resolve, reject) => {
+      child.once('error', (err) => reject(new Error(`e2e: cannot run flock to take ${file}: ${err.message}`)));
+      child.once('exit', (code) => reject(new Error(`e2e: could not take ${file} within ${waitS} s (flock exit ${code})`)));
+      child.stdout.once('data', resolve);
+    });
+  } finally {
+    clearTimeout(notice);
+  }
+  child.removeAllListeners('exit');
+  // Held until the process exits; it must not keep the process alive by itself.
+  child.unref();
+  child.stdin.unref?.();
+  child.stdout.unref?.();
+  child.stdout.resume();
+  return file;
+}
+export const PORT_LOCK = await lockPorts();
 
 /** The app's config.json as built (dist/config.json), as an object. */
 export function builtConfig() {
@@ -162,20 +207,26 @@ export async function newSession(browser, name = 'session') {
 /**
  * Records every POST to the token endpoint: the request form (grant_type, code,
  * refresh_token, ...), when it was sent (`at`), the status and the JSON answer.
+ * `revocations` lists the POSTs to the revocation endpoint the same way.
  * `tokens()` lists every token value seen.
  */
 export function recordTokenTraffic(context) {
   const requests = [];
+  const revocations = [];
   const pending = new Set();
   context.on('request', (req) => {
-    if (req.method() !== 'POST' || !req.url().startsWith(TOKEN_ENDPOINT)) return;
+    if (req.method() !== 'POST') return;
+    const url = req.url().split('?')[0];
+    const list = url === TOKEN_ENDPOINT ? requests : url === REVOCATION_ENDPOINT ? revocations : undefined;
+    if (!list) return;
     const entry = {
       form: Object.fromEntries(new URLSearchParams(req.postData() || '')),
       status: undefined, // undefined: no HTTP answer (network error, abort)
       body: undefined,
       at: Date.now(), // when the browser sent it (ms)
+      request: req,
     };
-    requests.push(entry);
+    list.push(entry);
     const done = req.response().then(async (res) => {
       if (!res) return;
       entry.status = res.status();
@@ -185,6 +236,7 @@ export function recordTokenTraffic(context) {
   });
   return {
     requests,
+    revocations,
     /** Waits until every recorded response body has been read. */
     async settled() {
       while (pending.size) await Promise.all([...pending]);
@@ -195,8 +247,9 @@ export function recordTokenTraffic(context) {
     /** Every access/refresh/ID token value issued or sent so far. */
     tokens() {
       const out = new Set();
-      for (const { form, body } of requests) {
+      for (const { form, body } of [...requests, ...revocations]) {
         if (form.refresh_token) out.add(form.refresh_token);
+        if (form.token) out.add(form.token);
         for (const key of ['access_token', 'refresh_token', 'id_token']) if (body?.[key]) out.add(body[key]);
       }
       return [...out];
