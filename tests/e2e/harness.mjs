@@ -40,6 +40,7 @@ export const TOKEN_ENDPOINT = `${ISSUER}/token`;
 export const REVOCATION_ENDPOINT = `${ISSUER}/token/revocation`;
 export const ACCESS_TOKEN_TTL = 6; // seconds; tests wait past it to force refreshes
 export const HOSTILE = 'http://127.0.0.1:9300'; // dev/hostile.mjs, with setupSuite({ services: { hostile: true } })
+const TOKEN_ENDPOINTS = new Set([TOKEN_ENDPOINT, `${HOSTILE}/token`]);
 
 export const CHROMIUM_ARGS = [
   '--headless=new',
@@ -205,7 +206,7 @@ export async function newSession(browser, name = 'session') {
 }
 
 /**
- * Records every POST to the token endpoint: the request form (grant_type, code,
+ * Records every POST to the token endpoint (of the local or the hostile provider): the request form (grant_type, code,
  * refresh_token, ...), when it was sent (`at`), the status and the JSON answer.
  * `revocations` lists the POSTs to the revocation endpoint the same way.
  * `tokens()` lists every token value seen.
@@ -217,7 +218,7 @@ export function recordTokenTraffic(context) {
   context.on('request', (req) => {
     if (req.method() !== 'POST') return;
     const url = req.url().split('?')[0];
-    const list = url === TOKEN_ENDPOINT ? requests : url === REVOCATION_ENDPOINT ? revocations : undefined;
+    const list = TOKEN_ENDPOINTS.has(url) ? requests : url === REVOCATION_ENDPOINT ? revocations : undefined;
     if (!list) return;
     const entry = {
       form: Object.fromEntries(new URLSearchParams(req.postData() || '')),
@@ -408,3 +409,38 @@ export async function assertNoTokenLeak(page, tokens) {
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `probe` until it returns something truthy; returns that. */
+export async function waitUntil(probe, { timeout = 15000, interval = 50, message = 'condition' } = {}) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${message}`);
+    await sleep(interval);
+  }
+}
+
+/**
+ * Waits until things have come to rest: `probe()` (counters, e.g. provider stats and requests
+ * the page made; any JSON-able value) returns the same value `polls` times in a row, `interval`
+ * ms apart, and the page (if given) has no navigation or request in flight (networkidle).
+ * Returns the stable value. Use it instead of a fixed sleep before asserting that something
+ * did NOT happen (a redirect loop, a retry): a slow machine makes the wait longer, not the
+ * test wrong. It cannot see a timer that fires after it returns: for those, fire the page's
+ * timers (page.clock) or wait for the event that must not follow.
+ */
+export async function waitForQuiet(probe, { page, polls = 5, interval = 200, timeout = 20000 } = {}) {
+  const deadline = Date.now() + timeout;
+  let last;
+  let same = 0;
+  for (;;) {
+    if (page) await page.waitForLoadState('networkidle', { timeout: Math.max(1000, deadline - Date.now()) });
+    const value = JSON.stringify(await probe());
+    same = value === last ? same + 1 : 1;
+    last = value;
+    if (same >= polls) return JSON.parse(value);
+    if (Date.now() > deadline) throw new Error(`not quiet after ${timeout} ms; last: ${value}`);
+    await sleep(interval);
+  }
+}
