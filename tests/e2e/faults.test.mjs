@@ -193,6 +193,9 @@ describe('provider fault injection (no browser)', { timeout: 60000 }, () => {
     for (let i = 0; i < 2; i += 1) {
       await assert.rejects(tokenFetch({ grant_type: 'refresh_token', refresh_token: refreshToken }), (err) => {
         assert.equal(err.name, 'TypeError'); // undici: "fetch failed", cause: socket reset/closed
+        assert.equal(err.message, 'fetch failed');
+        const cause = `${err.cause?.code ?? ''} ${err.cause?.message ?? ''}`;
+        assert.match(cause, /ECONNRESET|UND_ERR_SOCKET|other side closed|socket hang up/, `not a connection reset: ${cause}`);
         return true;
       });
     }
