@@ -14,7 +14,8 @@
 //                   POST /__test/fault   {"mode": "hang"|"off", "count": N}: GET /api/hello
 //                                        never answers (the socket stays open until the client
 //                                        gives up), for N requests or until cleared;
-//                   GET  /__test/fault   shows it. Faulted requests count in `faults_served`.
+//                   GET  /__test/fault   shows it. Faulted requests count in `faults_served`,
+//                                        and in `faults_abandoned` once the client closed them.
 //
 // Answers (RFC 6750):
 //   200 {message, sub, scope, expires_at}
@@ -53,7 +54,7 @@ function getJwks() {
 }
 
 const newStats = () => ({
-  requests: 0, ok: 0, unauthorized: 0, forbidden: 0, by_status: {}, faults_served: 0,
+  requests: 0, ok: 0, unauthorized: 0, forbidden: 0, by_status: {}, faults_served: 0, faults_abandoned: 0,
 });
 let stats = newStats();
 let fault = null; // { mode: 'hang', remaining: number | null }
@@ -210,8 +211,10 @@ async function handle(req, res) {
       }
       stats.faults_served += 1;
       console.log('api fault mode=hang');
-      // No answer: wait until the client gives up and closes the connection.
+      // No answer: wait until the client gives up and closes the connection (counted: a
+      // client that stops waiting without aborting leaves it open).
       if (!req.socket.destroyed) await new Promise((resolve) => { req.socket.once('close', resolve); });
+      stats.faults_abandoned += 1;
       return undefined;
     }
     try {

@@ -344,6 +344,9 @@ const newStats = () => ({
   logouts: 0,
   // POST /token/revocation: requests, answers by status, refresh tokens found and revoked.
   revocations: { requests: 0, by_status: {}, refresh_tokens_revoked: 0 },
+  // Every request by path (no query): how many, and how many carried a Cookie header (its
+  // presence only, never its value).
+  requests_by_path: {}, // { "/token": { total, with_cookie } }
   // Fault injection (TEST_HOOKS): token requests answered by an armed fault. They are also
   // counted in token_requests (by grant_type) and totals.requests, never in successes/errors.
   faults_served: 0,
@@ -391,12 +394,18 @@ provider.use(async (ctx, next) => {
   }
 });
 
-// Counts authorization and revocation requests for the test stats (never their content).
+// Counts requests (by path, with or without cookies), authorization and revocation requests
+// for the test stats (never their content).
 let authorizationPath;
 let revocationPath;
 provider.use(async (ctx, next) => {
   authorizationPath ??= provider.pathFor('authorization');
   revocationPath ??= provider.pathFor('revocation');
+  if (!ctx.path.startsWith('/__test/')) {
+    const byPath = (stats.requests_by_path[ctx.path] ??= { total: 0, with_cookie: 0 });
+    byPath.total += 1;
+    if (ctx.get('Cookie')) byPath.with_cookie += 1;
+  }
   if (ctx.path === authorizationPath && (ctx.method === 'GET' || ctx.method === 'POST')) {
     stats.authorization_requests.total += 1;
     if (ctx.query.prompt === 'none') stats.authorization_requests.prompt_none += 1;
