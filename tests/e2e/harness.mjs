@@ -19,8 +19,11 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import {
+  existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync,
+} from 'node:fs';
 import { appendFile, mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -187,7 +190,31 @@ const consoleByContext = new WeakMap();
  * token endpoint traffic and writes the browser console to .dev-logs/e2e/browser.log.
  */
 export async function newSession(browser, name = 'session') {
-  const context = await browser.newContext({ baseURL: APP });
+  return wireSession(await browser.newContext({ baseURL: APP }), name);
+}
+
+/**
+ * Like newSession, but in a normal (not incognito-like) browser profile of its own that allows
+ * third-party cookies, so that a credentialed request from the app (localhost:8080) to the
+ * provider (127.0.0.1:9000, another site) would carry the provider's cookies. Playwright's
+ * contexts block third-party cookies, which would make "sends no cookie" true for any client.
+ * Closing the context ends that browser and removes the profile.
+ */
+export async function newSessionWithThirdPartyCookies(name = 'session') {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'leptos-e2e-profile-'));
+  mkdirSync(path.join(dir, 'Default'));
+  writeFileSync(path.join(dir, 'Default', 'Preferences'), JSON.stringify({ profile: { cookie_controls_mode: 0, block_third_party_cookies: false } }));
+  const context = await chromium.launchPersistentContext(dir, {
+    executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 30000, baseURL: APP,
+  });
+  context.on('close', () => {
+    // Chromium may still be writing to it for a moment; a leftover temp dir is no failure.
+    try { rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }); } catch { /* left in tmp */ }
+  });
+  return wireSession(context, name);
+}
+
+async function wireSession(context, name) {
   context.setDefaultTimeout(15000);
   context.setDefaultNavigationTimeout(20000);
   const recorder = recordTokenTraffic(context);
@@ -201,7 +228,7 @@ export async function newSession(browser, name = 'session') {
   context.on('weberror', (err) => {
     appendFile(log, `[${name}] page error: ${err.error()}\n`).catch(() => {});
   });
-  const page = await context.newPage();
+  const page = context.pages()[0] ?? await context.newPage();
   return { context, page, recorder };
 }
 
