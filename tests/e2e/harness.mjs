@@ -451,7 +451,9 @@ export async function waitUntil(probe, { timeout = 15000, interval = 50, message
 /**
  * Waits until things have come to rest: `probe()` (counters, e.g. provider stats and requests
  * the page made; any JSON-able value) returns the same value `polls` times in a row, `interval`
- * ms apart, and the page (if given) has no navigation or request in flight (networkidle).
+ * ms apart, and the page (if given) has finished loading its current document (so a redirect
+ * loop, which keeps navigating, never looks quiet). Not networkidle: a page may hold responses
+ * whose bodies it never reads (the app's burst does), which never count as finished.
  * Returns the stable value. Use it instead of a fixed sleep before asserting that something
  * did NOT happen (a redirect loop, a retry): a slow machine makes the wait longer, not the
  * test wrong. It cannot see a timer that fires after it returns: for those, fire the page's
@@ -462,7 +464,7 @@ export async function waitForQuiet(probe, { page, polls = 5, interval = 200, tim
   let last;
   let same = 0;
   for (;;) {
-    if (page) await page.waitForLoadState('networkidle', { timeout: Math.max(1000, deadline - Date.now()) });
+    if (page) await page.waitForLoadState('load', { timeout: Math.max(1000, deadline - Date.now()) });
     const value = JSON.stringify(await probe());
     same = value === last ? same + 1 : 1;
     last = value;
