@@ -207,10 +207,16 @@ export async function newSessionWithThirdPartyCookies(name = 'session') {
   const context = await chromium.launchPersistentContext(dir, {
     executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 30000, baseURL: APP,
   });
-  context.on('close', () => {
-    // Chromium may still be writing to it for a moment; a leftover temp dir is no failure.
+  const remove = () => {
     try { rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }); } catch { /* left in tmp */ }
-  });
+  };
+  process.once('exit', remove); // in case close() is never called
+  const close = context.close.bind(context);
+  // Resolves once that browser has exited: only then is the profile no longer written to.
+  context.close = async (...args) => {
+    await close(...args);
+    remove();
+  };
   return wireSession(context, name);
 }
 
