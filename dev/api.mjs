@@ -10,7 +10,17 @@
 //   API_AUDIENCE    http://127.0.0.1:9100
 //   APP_ORIGIN      http://localhost:8080
 //   API_DPOP_NONCE  1: DPoP proofs must carry the API's current server nonce (RFC 9449 §9)
-//   TEST_HOOKS      1 enables GET /__test/stats, POST /__test/reset, POST /__test/expire-nonces
+//   TEST_HOOKS      1 enables the test hooks (never in a deployment; no CORS, and every POST must
+//                 be Content-Type: application/json, else 415, so no other site can trigger
+//                 them with a simple cross-site request):
+//                   GET  /__test/stats   counters (below)
+//                   POST /__test/reset   clears the counters and the fault
+//                   POST /__test/fault   {"mode": "hang"|"off", "count": N}: GET /api/hello
+//                                        never answers (the socket stays open until the client
+//                                        gives up), for N requests or until cleared;
+//                   GET  /__test/fault   shows it. Faulted requests count in `faults_served`,
+//                                        and in `faults_abandoned` once the client closed them.
+//                   POST /__test/expire-nonces   every DPoP nonce handed out so far is refused
 //
 // Answers:
 //   200 {message, sub, scope, expires_at}
@@ -67,11 +77,40 @@ function getJwks() {
 }
 
 const newStats = () => ({
-  requests: 0, ok: 0, unauthorized: 0, forbidden: 0, by_status: {},
+  requests: 0, ok: 0, unauthorized: 0, forbidden: 0, by_status: {}, faults_served: 0, faults_abandoned: 0,
   // DPoP: requests with the DPoP scheme, and the refusals by error code.
   dpop: { requests: 0, ok: 0, use_dpop_nonce: 0, invalid_dpop_proof: 0, invalid_token: 0, replays: 0 },
 });
 let stats = newStats();
+let fault = null; // { mode: 'hang', remaining: number | null }
+
+function armFault(input) {
+  if (!input || typeof input !== 'object' || Array.isArray(input)) throw new Error('expected a JSON object');
+  if (input.mode === 'off') {
+    fault = null;
+    return;
+  }
+  if (input.mode !== 'hang') throw new Error('mode must be hang or off');
+  let remaining = null;
+  if (input.count !== undefined && input.count !== null) {
+    if (!Number.isInteger(input.count) || input.count < 1) throw new Error('count must be a positive integer');
+    remaining = input.count;
+  }
+  fault = { mode: 'hang', remaining };
+}
+
+async function readBody(req, limit = 4096) {
+  const chunks = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += chunk.length;
+    if (size > limit) throw new Error('body too large');
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+const isJson = (req) => (req.headers['content-type'] || '').split(';')[0].trim().toLowerCase() === 'application/json';
 
 class ApiError extends Error {
   constructor(status, error, description, { scope, challengeError = true, scheme = 'Bearer' } = {}) {
@@ -243,10 +282,14 @@ async function handle(req, res) {
   res.setHeader('Vary', 'Origin');
 
   if (TEST_HOOKS && pathname.startsWith('/__test/')) {
-    // Only for the test runner (node); deliberately no CORS headers.
+    // Only for the test runner (node); deliberately no CORS headers, JSON POSTs only.
+    if (req.method === 'POST' && !isJson(req)) {
+      return send(res, 415, { error: 'invalid_request', error_description: 'test hooks take Content-Type: application/json only' });
+    }
     if (pathname === '/__test/stats' && req.method === 'GET') return send(res, 200, stats);
     if (pathname === '/__test/reset' && req.method === 'POST') {
       stats = newStats();
+      fault = null;
       return send(res, 204);
     }
     if (pathname === '/__test/expire-nonces' && req.method === 'POST') {
@@ -254,6 +297,16 @@ async function handle(req, res) {
       rotateNonce();
       rotateNonce();
       return send(res, 204);
+    }
+    if (pathname === '/__test/fault' && req.method === 'GET') return send(res, 200, { fault });
+    if (pathname === '/__test/fault' && req.method === 'POST') {
+      try {
+        armFault(JSON.parse((await readBody(req)) || '{}'));
+      } catch (err) {
+        return send(res, 400, { error: 'invalid_request', error_description: err.message });
+      }
+      console.log(fault ? `fault armed: ${JSON.stringify(fault)}` : 'fault cleared');
+      return send(res, 200, { fault });
     }
     return send(res, 404, { error: 'not_found' });
   }
@@ -272,6 +325,20 @@ async function handle(req, res) {
     if (req.method !== 'GET') return send(res, 405, { error: 'method_not_allowed' }, { Allow: 'GET, OPTIONS' });
 
     stats.requests += 1;
+    if (TEST_HOOKS && fault) {
+      const active = fault;
+      if (active.remaining !== null) {
+        active.remaining -= 1;
+        if (active.remaining <= 0 && fault === active) fault = null;
+      }
+      stats.faults_served += 1;
+      console.log('api fault mode=hang');
+      // No answer: wait until the client gives up and closes the connection (counted: a
+      // client that stops waiting without aborting leaves it open).
+      if (!req.socket.destroyed) await new Promise((resolve) => { req.socket.once('close', resolve); });
+      stats.faults_abandoned += 1;
+      return undefined;
+    }
     try {
       const { claims, proof } = await authenticate(req);
       stats.ok += 1;

@@ -1,9 +1,9 @@
 // A deliberately misbehaving OpenID provider for the e2e suite (tests/e2e/hostile.test.mjs).
 // Plain node:http, no oidc-provider; keys and signatures by jose. There is no login form:
-// /authorize answers at once with a code (or login_required for prompt=none). What the
-// provider does wrong is chosen by a *scenario*, modelled on the OpenID Foundation's RP
-// certification tests (id_token signature/claims, key rotation, RFC 9207 iss, userinfo sub,
-// broken token responses). The table SCENARIOS below lists them; each is a few overrides
+// /authorize answers at once with a code (or, for prompt=none, login_required or the scenario's
+// silentError). What the provider does wrong is chosen by a *scenario*, modelled on the OpenID
+// Foundation's RP certification tests (id_token signature/claims, key rotation, RFC 9207 iss,
+// userinfo sub, broken token responses), and also at refresh time (refresh-*). The table SCENARIOS below lists them; each is a few overrides
 // of the correct behaviour (DEFAULTS).
 //
 // Env (all optional):
@@ -14,7 +14,8 @@
 // Endpoints: /.well-known/openid-configuration, /authorize, /token, /jwks, /userinfo, with
 // CORS for APP_ORIGIN (preflight included). Test control (no CORS):
 //   POST /__scenario {"name": "..."}  select a scenario; resets counters, codes and tokens
-//   GET  /__stats                     {scenario, discovery, authorize, silent, token, jwks,
+//                                     (Content-Type: application/json only, else 415)
+//   GET  /__stats                     {scenario, discovery, authorize, silent, token, refresh, jwks,
 //                                      userinfo, issued: {codes, access_tokens, refresh_tokens,
 //                                      id_tokens}, refusals: [why a request was refused]}
 // One log line per request (method, path, status); never query strings or tokens.
@@ -67,6 +68,20 @@ function signWith(keyName, { withKid = true } = {}) {
     .sign(key.privateKey);
 }
 
+/**
+ * A JWS that `sign` signed properly, with its signature then corrupted (the last 8 bytes
+ * inverted, so an RSA signature stays below the modulus): header and kid are those of a
+ * published key, so a client finds the key and must fail at signature verification itself.
+ */
+function corruptSignature(sign) {
+  return async (claims) => {
+    const [header, payload, signature] = (await sign(claims)).split('.');
+    const bytes = Buffer.from(signature, 'base64url');
+    for (let i = bytes.length - 8; i < bytes.length; i += 1) bytes[i] ^= 0xff;
+    return `${header}.${payload}.${b64url(bytes)}`;
+  };
+}
+
 /** An unsecured JWS (RFC 7519 §6): alg "none", empty signature. */
 function unsigned(claims) {
   const part = (obj) => b64url(JSON.stringify(obj));
@@ -92,6 +107,10 @@ const reply = (status, type, body) => () => ({ status, type, body });
 //   claims(c)   ID token claims
 //   tokenBody(b) JSON token response; tokenReply: a fixed answer instead (nothing minted)
 //   userinfo(u) userinfo answer
+//   ttl         expires_in of the access token (s); a short one makes the app refresh soon
+//   refresh     overrides (sign, claims, tokenBody) used only for tokens minted by a
+//               refresh_token grant: the sign-in is correct, the refresh answer is not
+//   silentError the error a prompt=none request gets (nobody is ever signed in here)
 
 const DEFAULTS = {
   algs: ALGS,
@@ -102,7 +121,12 @@ const DEFAULTS = {
   tokenBody: (b) => b,
   tokenReply: undefined,
   userinfo: (u) => u,
+  ttl: TOKEN_TTL_S,
+  refresh: {},
+  silentError: 'login_required',
 };
+
+const REFRESH_TTL_S = 2; // the app refreshes 25 % of the lifetime before expiry: after 1.5 s
 
 const SCENARIOS = {
   ok: {},
@@ -129,6 +153,20 @@ const SCENARIOS = {
   'token-500': { tokenReply: reply(500, 'text/plain; charset=utf-8', 'internal server error') },
   es256: { sign: signWith('e1'), jwks: () => ['k1', 'e1'] },
   ps256: { sign: signWith('p1'), jwks: () => ['k1', 'p1'] },
+  // kid k1 is published: the key is found, the signature itself does not verify.
+  'bad-signature': { sign: corruptSignature(signWith('k1')) },
+
+  // Refresh scenarios: a correct sign-in with a short-lived access token, then a refresh
+  // answer whose new ID token is wrong in one way.
+  'refresh-ok': { ttl: REFRESH_TTL_S },
+  'refresh-bad-signature': { ttl: REFRESH_TTL_S, refresh: { sign: corruptSignature(signWith('k1')) } },
+  'refresh-other-sub': { ttl: REFRESH_TTL_S, refresh: { claims: (c) => ({ ...c, sub: 'mallory', name: 'Mallory' }) } },
+  'refresh-wrong-iss': { ttl: REFRESH_TTL_S, refresh: { claims: (c) => ({ ...c, iss: WRONG_ISSUER }) } },
+  'refresh-at-hash-wrong': { ttl: REFRESH_TTL_S, refresh: { claims: (c) => ({ ...c, at_hash: atHash('some-other-access-token') }) } },
+
+  // prompt=none answers with another "not signed in quietly" error than login_required.
+  'silent-interaction-required': { silentError: 'interaction_required' },
+  'silent-consent-required': { silentError: 'consent_required' },
 };
 
 // ---------------------------------------------------------------------------------------
@@ -142,7 +180,7 @@ function reset(name) {
   scenarioName = name;
   scenario = { ...DEFAULTS, ...SCENARIOS[name] };
   state = {
-    counts: { discovery: 0, authorize: 0, silent: 0, token: 0, jwks: 0, userinfo: 0 },
+    counts: { discovery: 0, authorize: 0, silent: 0, token: 0, refresh: 0, jwks: 0, userinfo: 0 },
     codes: new Map(), // code -> { challenge, nonce, redirectUri }
     refreshTokens: new Set(),
     accessTokens: new Set(),
@@ -240,7 +278,7 @@ function authorize(req, res, url) {
   if (q.get('prompt') === 'none') {
     // Nobody is ever signed in here: the app's quiet first-load check ends at once.
     state.counts.silent += 1;
-    return back({ error: 'login_required', error_description: 'no session at the hostile provider' });
+    return back({ error: scenario.silentError, error_description: 'no session at the hostile provider' });
   }
 
   const code = random();
@@ -254,12 +292,13 @@ function authorize(req, res, url) {
   return back({ code }, scenario.callbackIss);
 }
 
-/** Access + refresh + ID token, as the scenario has it. */
-async function mintTokens({ nonce }) {
+/** Access + refresh + ID token, as the scenario has it (its `refresh` part for a refresh). */
+async function mintTokens({ nonce, refresh = false }) {
+  const behaviour = refresh ? { ...scenario, ...scenario.refresh } : scenario;
   const accessToken = random();
   const refreshToken = random();
   const t = now();
-  const claims = scenario.claims({
+  const claims = behaviour.claims({
     iss: ISSUER,
     sub: 'alice',
     aud: CLIENT_ID,
@@ -269,16 +308,16 @@ async function mintTokens({ nonce }) {
     at_hash: atHash(accessToken),
     name: 'Alice Hostile',
   });
-  const idToken = await scenario.sign(claims);
+  const idToken = await behaviour.sign(claims);
   state.accessTokens.add(accessToken);
   state.refreshTokens.add(refreshToken);
   state.issued.access_tokens.push(accessToken);
   state.issued.refresh_tokens.push(refreshToken);
   state.issued.id_tokens.push(idToken);
-  return scenario.tokenBody({
+  return behaviour.tokenBody({
     access_token: accessToken,
     token_type: 'Bearer',
-    expires_in: TOKEN_TTL_S,
+    expires_in: behaviour.ttl,
     refresh_token: refreshToken,
     id_token: idToken,
     scope: 'openid profile',
@@ -295,6 +334,7 @@ async function token(req, res) {
   if (form.get('client_id') !== CLIENT_ID) return oauthError(res, 401, 'invalid_client', 'unknown client_id', 'token');
 
   let nonce;
+  const refresh = form.get('grant_type') === 'refresh_token';
   if (form.get('grant_type') === 'authorization_code') {
     const code = form.get('code') || '';
     const grant = state.codes.get(code);
@@ -305,7 +345,8 @@ async function token(req, res) {
     if (!/^[A-Za-z0-9._~-]{43,128}$/.test(verifier)) return oauthError(res, 400, 'invalid_grant', 'malformed code_verifier', 'token');
     if (!sameSecret(b64url(sha256(verifier)), grant.challenge)) return oauthError(res, 400, 'invalid_grant', 'PKCE verification failed', 'token');
     nonce = grant.nonce;
-  } else if (form.get('grant_type') === 'refresh_token') {
+  } else if (refresh) {
+    state.counts.refresh += 1;
     const refreshToken = form.get('refresh_token') || '';
     if (!state.refreshTokens.delete(refreshToken)) return oauthError(res, 400, 'invalid_grant', 'unknown or used refresh token', 'token');
   } else {
@@ -316,7 +357,7 @@ async function token(req, res) {
     const { status, type, body } = scenario.tokenReply();
     return send(res, status, body, { 'Content-Type': type });
   }
-  return send(res, 200, await mintTokens({ nonce }));
+  return send(res, 200, await mintTokens({ nonce, refresh }));
 }
 
 function jwks(_req, res) {
@@ -335,6 +376,11 @@ function userinfo(req, res) {
 }
 
 async function setScenario(req, res) {
+  // Test control: JSON only (a cross-site page cannot send that without a CORS preflight,
+  // which control paths never grant), like the hooks of dev/provider.mjs and dev/api.mjs.
+  if ((req.headers['content-type'] || '').split(';')[0].trim().toLowerCase() !== 'application/json') {
+    return send(res, 415, { error: 'Content-Type: application/json required' });
+  }
   let name;
   try {
     ({ name } = JSON.parse(await readBody(req)));

@@ -67,6 +67,15 @@ if (DPOP_NONCE && DPOP === 'off') throw new Error('DPOP_NONCE=1 needs DPOP=on or
 
 const CLIENT_ID = 'leptos-spa';
 const API_SCOPE = 'api:read';
+// The API also knows a write scope, which the SPA is NOT registered for.
+const API_SCOPES = [API_SCOPE, 'api:write'];
+
+// What the first-party client is registered for, and so what it gets without a consent page:
+// these OIDC scopes (oidc-provider itself refuses any other known scope with invalid_scope)
+// and these scopes per resource server. Anything else needs a consent this provider never
+// gives: prompt=none answers consent_required, an interactive request access_denied.
+const CLIENT_OIDC_SCOPES = ['openid', 'profile', 'email'];
+const CLIENT_RESOURCE_SCOPES = { [API_AUDIENCE]: [API_SCOPE] };
 
 // ---------------------------------------------------------------------------
 // The one test account.
@@ -113,11 +122,8 @@ const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({
   '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;',
 }[c]));
 
-function page(title, body, { autoSubmit } = {}) {
-  // The inline script is only used for the auto-submitted logout form.
-  const script = autoSubmit
-    ? `<script>document.getElementById(${JSON.stringify(autoSubmit)}).submit();</script>`
-    : '';
+function page(title, body) {
+  // No script on these pages: nothing here submits itself.
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -141,7 +147,6 @@ function page(title, body, { autoSubmit } = {}) {
 <main>
 ${body}
 </main>
-${script}
 </body>
 </html>`;
 }
@@ -180,6 +185,7 @@ const configuration = {
     post_logout_redirect_uris: [`${APP_ORIGIN}/`],
     // DPOP=required: token requests without a DPoP proof are refused (no Bearer tokens).
     ...(DPOP === 'required' ? { dpop_bound_access_tokens: true } : {}),
+    scope: CLIENT_OIDC_SCOPES.join(' '),
   }],
 
   jwks: await makeJwks(),
@@ -211,7 +217,7 @@ const configuration = {
   // Rotate on every use; a reused (consumed) refresh token fails with invalid_grant.
   rotateRefreshToken: true,
 
-  // First-party app: grant the requested scopes silently, no consent page.
+  // First-party app: what it is registered for is granted silently, nothing more.
   loadExistingGrant,
 
   // CORS for token/userinfo/revocation: only the app origin (discovery/jwks: see middleware).
@@ -253,14 +259,25 @@ const configuration = {
     },
     rpInitiatedLogout: {
       enabled: true,
-      // One redirect sign-out: auto-submit the confirmation form with logout=yes so the
-      // OP session ends too.
+      // The confirmation needs a real click. An auto-submitted confirmation would be a logout
+      // CSRF: any site could send the browser to end_session and sign the person out. `form` is
+      // oidc-provider's <form id="op.logoutForm"> with its xsrf field; the buttons submit it.
+      // "Sign out" (logout=yes) ends the provider session and every grant of it; the other
+      // button only ends this client's grant and keeps the provider session (oidc-provider's
+      // "No, stay signed in"). Either way the person returns to post_logout_redirect_uri with
+      // the app's `state`. The page cannot be framed (see "HTML pages" below), so the click
+      // cannot be hijacked either.
       async logoutSource(ctx, form) {
-        ctx.body = page('Signing out', `
-<h1>Signing out…</h1>
-${form.replace('</form>', '<input type="hidden" name="logout" value="yes"></form>')}
-<noscript><button type="submit" form="op.logoutForm">Sign out</button></noscript>`,
-        { autoSubmit: 'op.logoutForm' });
+        const clientName = ctx.oidc.client?.clientName;
+        ctx.body = page('Sign out', `
+<h1>Sign out?</h1>
+<p>${clientName ? `<strong>${esc(clientName)}</strong> asks to sign you out.` : 'An application asks to sign you out.'}
+Signing out also ends your session at this identity provider.</p>
+${form}
+<div class="actions">
+  <button type="submit" form="op.logoutForm" name="logout" value="yes" id="logout-confirm" autofocus>Sign out</button>
+  <button type="submit" form="op.logoutForm" id="logout-app-only">Keep my provider session</button>
+</div>`);
       },
       async postLogoutSuccessSource(ctx) {
         ctx.body = page('Signed out', '<h1>Signed out</h1><p>You have been signed out.</p>');
@@ -275,7 +292,7 @@ ${form.replace('</form>', '<input type="hidden" name="logout" value="yes"></form
       async getResourceServerInfo(_ctx, resourceIndicator) {
         if (resourceIndicator !== API_AUDIENCE) throw new errors.InvalidTarget();
         return {
-          scope: API_SCOPE,
+          scope: API_SCOPES.join(' '),
           audience: API_AUDIENCE,
           accessTokenTTL: ACCESS_TOKEN_TTL,
           accessTokenFormat: 'jwt',
@@ -293,7 +310,29 @@ ${form.replace('</form>', '<input type="hidden" name="logout" value="yes"></form
   },
 };
 
-// Create or extend the session's grant for our first-party client with what is requested.
+// The silent consent of a first-party client, restricted to what it is registered for.
+// `missing` is what a request asks for beyond the grant (OIDC scopes, resource scopes by
+// resource indicator); returns the part this client may get without asking the person, and
+// whether anything asked for is outside that (then no consent is given at all).
+function registeredPart(clientId, { oidcScopes = [], resourceScopes = {} }) {
+  const firstParty = clientId === CLIENT_ID;
+  const allowedOIDC = new Set(firstParty ? CLIENT_OIDC_SCOPES : []);
+  const oidc = oidcScopes.filter((s) => allowedOIDC.has(s));
+  let outside = oidc.length !== oidcScopes.length;
+  const resources = {};
+  for (const [indicator, scopes] of Object.entries(resourceScopes)) {
+    const allowed = new Set(firstParty ? CLIENT_RESOURCE_SCOPES[indicator] ?? [] : []);
+    const ok = scopes.filter((s) => allowed.has(s));
+    if (ok.length !== scopes.length) outside = true;
+    if (ok.length) resources[indicator] = ok;
+  }
+  return { oidc, resources, outside };
+}
+
+// Creates or extends the session's grant of the first-party client with the requested scopes
+// it is registered for, and nothing else: no other client, no unregistered scope, no `claims`
+// request parameter (features.claimsParameter stays off). If the request asks for more,
+// oidc-provider's consent prompt follows (see the interaction handler: it refuses).
 async function loadExistingGrant(ctx) {
   const { oidc } = ctx;
   const accountId = oidc.session.accountId;
@@ -306,13 +345,16 @@ async function loadExistingGrant(ctx) {
     grant = new oidc.provider.Grant({ accountId, clientId });
   }
 
-  grant.addOIDCScope([...oidc.requestParamOIDCScopes].join(' '));
-  const claims = [...oidc.requestParamClaims];
-  if (claims.length) grant.addOIDCClaims(claims);
+  const resourceScopes = {};
   for (const [indicator, resourceServer] of Object.entries(oidc.resourceServers)) {
-    const scopes = [...oidc.requestParamScopes].filter((s) => resourceServer.scopes.has(s));
-    if (scopes.length) grant.addResourceScope(indicator, scopes.join(' '));
+    resourceScopes[indicator] = [...oidc.requestParamScopes].filter((s) => resourceServer.scopes.has(s));
   }
+  const { oidc: oidcScopes, resources } = registeredPart(clientId, {
+    oidcScopes: [...oidc.requestParamOIDCScopes],
+    resourceScopes,
+  });
+  if (oidcScopes.length) grant.addOIDCScope(oidcScopes.join(' '));
+  for (const [indicator, scopes] of Object.entries(resources)) grant.addResourceScope(indicator, scopes.join(' '));
   await grant.save();
   return grant;
 }
@@ -328,7 +370,15 @@ const newStats = () => ({
   token_error_codes: {}, // by OAuth error code
   totals: { requests: 0, successes: 0, errors: 0, faults: 0 },
   authorizations: { success: 0, error: 0 },
+  // Every authorization request (GET/POST /auth, not the /auth/:uid resume after the login
+  // form), whatever its outcome, and how many of them had prompt=none.
+  authorization_requests: { total: 0, prompt_none: 0 },
   logouts: 0,
+  // POST /token/revocation: requests, answers by status, refresh tokens found and revoked.
+  revocations: { requests: 0, by_status: {}, refresh_tokens_revoked: 0 },
+  // Every request by path (no query): how many, and how many carried a Cookie header (its
+  // presence only, never its value).
+  requests_by_path: {}, // { "/token": { total, with_cookie } }
   // Fault injection (TEST_HOOKS): token requests answered by an armed fault. They are also
   // counted in token_requests (by grant_type) and totals.requests, never in successes/errors.
   faults_served: 0,
@@ -376,6 +426,30 @@ provider.use(async (ctx, next) => {
   }
 });
 
+// Counts requests (by path, with or without cookies), authorization and revocation requests
+// for the test stats (never their content).
+let authorizationPath;
+let revocationPath;
+provider.use(async (ctx, next) => {
+  authorizationPath ??= provider.pathFor('authorization');
+  revocationPath ??= provider.pathFor('revocation');
+  if (!ctx.path.startsWith('/__test/')) {
+    const byPath = (stats.requests_by_path[ctx.path] ??= { total: 0, with_cookie: 0 });
+    byPath.total += 1;
+    if (ctx.get('Cookie')) byPath.with_cookie += 1;
+  }
+  if (ctx.path === authorizationPath && (ctx.method === 'GET' || ctx.method === 'POST')) {
+    stats.authorization_requests.total += 1;
+    if (ctx.query.prompt === 'none') stats.authorization_requests.prompt_none += 1;
+  }
+  await next();
+  if (ctx.path === revocationPath && ctx.method === 'POST') {
+    stats.revocations.requests += 1;
+    bump(stats.revocations.by_status, ctx.status);
+    if (ctx.status === 200 && ctx.oidc?.entities?.RefreshToken) stats.revocations.refresh_tokens_revoked += 1;
+  }
+});
+
 // CORS only for the app origin, everywhere: oidc-provider reflects any Origin on
 // discovery/jwks and on preflights; drop the grant for any other origin.
 provider.use(async (ctx, next) => {
@@ -390,6 +464,16 @@ provider.use(async (ctx, next) => {
   const exposed = ctx.response.get('Access-Control-Expose-Headers');
   if (DPOP !== 'off' && exposed && !/\bDPoP-Nonce\b/i.test(exposed)) {
     ctx.set('Access-Control-Expose-Headers', `${exposed},DPoP-Nonce`);
+  }
+});
+
+// HTML pages (login form, logout confirmation, errors) are never shown inside a frame, so a
+// click on them cannot be hijacked (clickjacking).
+provider.use(async (ctx, next) => {
+  await next();
+  if (ctx.response.is('html')) {
+    ctx.set('X-Frame-Options', 'DENY');
+    ctx.set('Content-Security-Policy', "frame-ancestors 'none'");
   }
 });
 
@@ -490,10 +574,23 @@ async function serveFault(ctx, active, grantType) {
   }
 }
 
+// The test hooks below exist only with TEST_HOOKS=1 (never in a deployment): they let anyone
+// who can reach the port read counters and break the token endpoint. They carry no CORS
+// headers, and every POST must be `Content-Type: application/json`, which a browser sends
+// cross-site only after a CORS preflight that these hooks never grant: a page on another
+// site cannot trigger them with a "simple" (form or text/plain) request. Others get 415.
+const isJson = (ctx) => (ctx.get('Content-Type') || '').split(';')[0].trim().toLowerCase() === 'application/json';
+
 if (TEST_HOOKS) {
   provider.use(async (ctx, next) => {
+    if (!ctx.path.startsWith('/__test/')) return next();
+    ctx.set('Cache-Control', 'no-store');
+    if (ctx.method === 'POST' && !isJson(ctx)) {
+      ctx.status = 415;
+      ctx.body = { error: 'invalid_request', error_description: 'test hooks take Content-Type: application/json only' };
+      return;
+    }
     if (ctx.path === '/__test/stats' && ctx.method === 'GET') {
-      ctx.set('Cache-Control', 'no-store');
       ctx.body = stats;
       return;
     }
@@ -504,7 +601,6 @@ if (TEST_HOOKS) {
       return;
     }
     if (ctx.path === '/__test/fault') {
-      ctx.set('Cache-Control', 'no-store');
       if (ctx.method === 'POST') {
         try {
           armFault(JSON.parse((await readRaw(ctx.req, 4096)).toString('utf8') || '{}'));
@@ -520,7 +616,12 @@ if (TEST_HOOKS) {
       ctx.body = { fault };
       return;
     }
+    ctx.status = 404;
+    ctx.body = { error: 'not_found' };
+  });
 
+  // Fault injection at the token endpoint (see above).
+  provider.use(async (ctx, next) => {
     tokenPath ??= provider.pathFor('token');
     if (fault && ctx.method === 'POST' && ctx.path === tokenPath) {
       const raw = await readRaw(ctx.req);
@@ -591,16 +692,26 @@ provider.use(async (ctx, next) => {
       return;
     }
     if (details.prompt.name === 'consent') {
-      // Normally unreachable (loadExistingGrant grants silently); approve what is missing.
-      const { missingOIDCScope, missingOIDCClaims, missingResourceScopes } = details.prompt.details;
+      // Reached when the request asks for more than loadExistingGrant grants silently (a scope
+      // the client is not registered for), or with prompt=consent. There is no consent page:
+      // what the client is registered for is approved, anything beyond it is refused.
+      const { missingOIDCScope = [], missingResourceScopes = {} } = details.prompt.details;
+      const { oidc: oidcScopes, resources, outside } = registeredPart(clientId, {
+        oidcScopes: missingOIDCScope,
+        resourceScopes: missingResourceScopes,
+      });
+      if (outside) {
+        await finish({
+          error: 'access_denied',
+          error_description: 'The application asked for access it is not registered for.',
+        });
+        return;
+      }
       const grant = details.grantId
         ? await provider.Grant.find(details.grantId)
         : new provider.Grant({ accountId: details.session.accountId, clientId });
-      if (missingOIDCScope) grant.addOIDCScope(missingOIDCScope.join(' '));
-      if (missingOIDCClaims) grant.addOIDCClaims(missingOIDCClaims);
-      for (const [indicator, scopes] of Object.entries(missingResourceScopes || {})) {
-        grant.addResourceScope(indicator, scopes.join(' '));
-      }
+      if (oidcScopes.length) grant.addOIDCScope(oidcScopes.join(' '));
+      for (const [indicator, scopes] of Object.entries(resources)) grant.addResourceScope(indicator, scopes.join(' '));
       await finish({ consent: { grantId: await grant.save() } });
       return;
     }

@@ -124,6 +124,12 @@ export async function startStack({
     throw err;
   }
 
+  // If this process ends without stop() (a crashed test file, an uncaught error), take the
+  // servers with it rather than leave them holding the ports.
+  process.once('exit', () => {
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  });
+
   const exited = new Promise((resolve) => {
     for (const child of children) {
       child.once('exit', (code, signal) => {

@@ -21,7 +21,10 @@ let ISSUER;
 let meta;
 
 const stats = async () => (await fetch(`${ISSUER}/__test/stats`)).json();
-const reset = () => fetch(`${ISSUER}/__test/reset`, { method: 'POST' });
+const reset = async () => {
+  const res = await fetch(`${ISSUER}/__test/reset`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  assert.equal(res.status, 204);
+};
 
 async function arm(body) {
   const res = await fetch(`${ISSUER}/__test/fault`, {
@@ -92,6 +95,32 @@ describe('provider fault injection (no browser)', { timeout: 60000 }, () => {
     meta = await (await fetch(`${ISSUER}/.well-known/openid-configuration`)).json();
   });
   after(() => stack?.stop());
+
+  it('takes JSON only: a simple (text/plain or form) POST, which any site could send, is refused with 415', async () => {
+    await reset();
+    for (const [path, body] of [['/__test/fault', '{"mode":"down","grant":"any"}'], ['/__test/reset', '{}']]) {
+      for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', undefined]) {
+        const res = await fetch(`${ISSUER}${path}`, {
+          method: 'POST', headers: { origin: 'http://evil.test', ...(type ? { 'content-type': type } : {}) }, body,
+        });
+        assert.equal(res.status, 415, `${path} with ${type}`);
+        assert.equal(res.headers.get('access-control-allow-origin'), null);
+      }
+    }
+    assert.deepEqual(await (await fetch(`${ISSUER}/__test/fault`)).json(), { fault: null }, 'nothing was armed');
+    // A cross-site JSON POST needs a preflight, which the hook does not grant.
+    const preflight = await fetch(`${ISSUER}/__test/fault`, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://evil.test', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+    });
+    assert.equal(preflight.headers.get('access-control-allow-origin'), null);
+    assert.equal(preflight.headers.get('access-control-allow-methods'), null);
+    // Counters were not reset by the refused POSTs either.
+    const before = (await stats()).totals.requests;
+    await tokenRequest({ grant_type: 'refresh_token', refresh_token: 'unknown' });
+    await fetch(`${ISSUER}/__test/reset`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{}' });
+    assert.equal((await stats()).totals.requests, before + 1);
+  });
 
   it('guards the hook: bad input is refused, GET shows the armed fault, off and reset disarm it', async () => {
     for (const bad of [{ mode: 'explode' }, { mode: '500', grant: 'password' }, { mode: '500', count: 0 }, { mode: '500', count: 1.5 }, '[1]', 'not json']) {
@@ -164,6 +193,9 @@ describe('provider fault injection (no browser)', { timeout: 60000 }, () => {
     for (let i = 0; i < 2; i += 1) {
       await assert.rejects(tokenFetch({ grant_type: 'refresh_token', refresh_token: refreshToken }), (err) => {
         assert.equal(err.name, 'TypeError'); // undici: "fetch failed", cause: socket reset/closed
+        assert.equal(err.message, 'fetch failed');
+        const cause = `${err.cause?.code ?? ''} ${err.cause?.message ?? ''}`;
+        assert.match(cause, /ECONNRESET|UND_ERR_SOCKET|other side closed|socket hang up/, `not a connection reset: ${cause}`);
         return true;
       });
     }

@@ -4,13 +4,26 @@
 //
 // Env:
 //   E2E_DIST           directory to serve as the app (default ./dist)
-//   E2E_REQUIRE_APP=1  fail instead of skipping when the app is not built
+//   E2E_ALLOW_SKIP=1   skip the browser files when the app or Chromium is missing; without it
+//                      such a run FAILS (a run that executed no browser test must not look green)
+//   E2E_REQUIRE_APP=1  (the default now) fail when the app is not built; overrides E2E_ALLOW_SKIP
 //   E2E_VERBOSE=1      print server logs to the console (default: .dev-logs/e2e/*.log)
 //   CHROMIUM_PATH      default /usr/bin/chromium
+//   E2E_LOCK_FILE      the machine-wide lock of the fixed ports (default /tmp/leptos-e2e-ports.lock)
+//
+// The browser files use fixed ports (8080, 9000, 9100, 9300). Importing this module takes an
+// exclusive lock (flock) that the test process holds until it exits, so test files that
+// `node --test tests/e2e/` runs in parallel, or runs from other checkouts, wait for each other
+// instead of colliding. (A different file from /tmp/leptos-e2e.lock, which people take around
+// whole runs: taking that one here would deadlock under `flock /tmp/leptos-e2e.lock node --test`.)
 
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import {
+  existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync,
+} from 'node:fs';
 import { appendFile, mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -27,8 +40,10 @@ export const APP = 'http://localhost:8080';
 export const ISSUER = 'http://127.0.0.1:9000';
 export const API = 'http://127.0.0.1:9100';
 export const TOKEN_ENDPOINT = `${ISSUER}/token`;
+export const REVOCATION_ENDPOINT = `${ISSUER}/token/revocation`;
 export const ACCESS_TOKEN_TTL = 6; // seconds; tests wait past it to force refreshes
 export const HOSTILE = 'http://127.0.0.1:9300'; // dev/hostile.mjs, with setupSuite({ services: { hostile: true } })
+const TOKEN_ENDPOINTS = new Set([TOKEN_ENDPOINT, `${HOSTILE}/token`]);
 
 export const CHROMIUM_ARGS = [
   '--headless=new',
@@ -55,16 +70,50 @@ export const sel = {
   state: (s) => `[data-testid=auth-status][data-state=${s}]`,
 };
 
-/** Why the browser suite cannot run here, or undefined. */
+/**
+ * Why the browser suite cannot run here (then it is skipped, with E2E_ALLOW_SKIP=1 only), or
+ * undefined. Without E2E_ALLOW_SKIP=1 a missing app or browser throws: the file fails loudly.
+ */
 export function skipReason() {
   const missing = [];
-  if (!existsSync(path.join(DIST, 'index.html'))) missing.push(`${path.relative(ROOT, DIST)}/index.html (build the app first)`);
+  if (!existsSync(path.join(DIST, 'index.html'))) missing.push(`${path.relative(ROOT, DIST) || '.'}/index.html (build the app first, or set E2E_DIST)`);
   if (!existsSync(CHROMIUM)) missing.push(CHROMIUM);
   if (!missing.length) return undefined;
   const reason = `missing ${missing.join(' and ')}`;
-  if (process.env.E2E_REQUIRE_APP === '1') throw new Error(reason);
-  return reason;
+  if (process.env.E2E_ALLOW_SKIP === '1' && process.env.E2E_REQUIRE_APP !== '1') return reason;
+  throw new Error(`browser e2e suite cannot run: ${reason}. Set E2E_ALLOW_SKIP=1 to skip it on purpose.`);
 }
+
+/**
+ * Takes the machine-wide lock of the e2e ports and holds it until this process exits (the
+ * kernel drops a flock when its holder dies, so a crashed run never leaves it stuck).
+ * A `flock` child holds it; it ends when our end of its stdin closes.
+ */
+async function lockPorts() {
+  const file = process.env.E2E_LOCK_FILE || '/tmp/leptos-e2e-ports.lock';
+  const waitS = Number(process.env.E2E_LOCK_WAIT_S || 1200);
+  const child = spawn('flock', ['--exclusive', '--wait', String(waitS), file, 'sh', '-c', 'echo locked; exec cat >/dev/null'], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const notice = setTimeout(() => process.stderr.write(`e2e: waiting for ${file} (another e2e run uses the ports)\n`), 1000);
+  try {
+    await new Promise((resolve, reject) => {
+      child.once('error', (err) => reject(new Error(`e2e: cannot run flock to take ${file}: ${err.message}`)));
+      child.once('exit', (code) => reject(new Error(`e2e: could not take ${file} within ${waitS} s (flock exit ${code})`)));
+      child.stdout.once('data', resolve);
+    });
+  } finally {
+    clearTimeout(notice);
+  }
+  child.removeAllListeners('exit');
+  // Held until the process exits; it must not keep the process alive by itself.
+  child.unref();
+  child.stdin.unref?.();
+  child.stdout.unref?.();
+  child.stdout.resume();
+  return file;
+}
+export const PORT_LOCK = await lockPorts();
 
 /** The app's config.json as built (dist/config.json), as an object. */
 export function builtConfig() {
@@ -141,7 +190,37 @@ const consoleByContext = new WeakMap();
  * token endpoint traffic and writes the browser console to .dev-logs/e2e/browser.log.
  */
 export async function newSession(browser, name = 'session') {
-  const context = await browser.newContext({ baseURL: APP });
+  return wireSession(await browser.newContext({ baseURL: APP }), name);
+}
+
+/**
+ * Like newSession, but in a normal (not incognito-like) browser profile of its own that allows
+ * third-party cookies, so that a credentialed request from the app (localhost:8080) to the
+ * provider (127.0.0.1:9000, another site) would carry the provider's cookies. Playwright's
+ * contexts block third-party cookies, which would make "sends no cookie" true for any client.
+ * Closing the context ends that browser and removes the profile.
+ */
+export async function newSessionWithThirdPartyCookies(name = 'session') {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'leptos-e2e-profile-'));
+  mkdirSync(path.join(dir, 'Default'));
+  writeFileSync(path.join(dir, 'Default', 'Preferences'), JSON.stringify({ profile: { cookie_controls_mode: 0, block_third_party_cookies: false } }));
+  const context = await chromium.launchPersistentContext(dir, {
+    executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 30000, baseURL: APP,
+  });
+  const remove = () => {
+    try { rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }); } catch { /* left in tmp */ }
+  };
+  process.once('exit', remove); // in case close() is never called
+  const close = context.close.bind(context);
+  // Resolves once that browser has exited: only then is the profile no longer written to.
+  context.close = async (...args) => {
+    await close(...args);
+    remove();
+  };
+  return wireSession(context, name);
+}
+
+async function wireSession(context, name) {
   context.setDefaultTimeout(15000);
   context.setDefaultNavigationTimeout(20000);
   const recorder = recordTokenTraffic(context);
@@ -155,27 +234,33 @@ export async function newSession(browser, name = 'session') {
   context.on('weberror', (err) => {
     appendFile(log, `[${name}] page error: ${err.error()}\n`).catch(() => {});
   });
-  const page = await context.newPage();
+  const page = context.pages()[0] ?? await context.newPage();
   return { context, page, recorder };
 }
 
 /**
- * Records every POST to the token endpoint: the request form (grant_type, code,
+ * Records every POST to the token endpoint (of the local or the hostile provider): the request form (grant_type, code,
  * refresh_token, ...), when it was sent (`at`), the status and the JSON answer.
+ * `revocations` lists the POSTs to the revocation endpoint the same way.
  * `tokens()` lists every token value seen.
  */
 export function recordTokenTraffic(context) {
   const requests = [];
+  const revocations = [];
   const pending = new Set();
   context.on('request', (req) => {
-    if (req.method() !== 'POST' || !req.url().startsWith(TOKEN_ENDPOINT)) return;
+    if (req.method() !== 'POST') return;
+    const url = req.url().split('?')[0];
+    const list = TOKEN_ENDPOINTS.has(url) ? requests : url === REVOCATION_ENDPOINT ? revocations : undefined;
+    if (!list) return;
     const entry = {
       form: Object.fromEntries(new URLSearchParams(req.postData() || '')),
       status: undefined, // undefined: no HTTP answer (network error, abort)
       body: undefined,
       at: Date.now(), // when the browser sent it (ms)
+      request: req,
     };
-    requests.push(entry);
+    list.push(entry);
     const done = req.response().then(async (res) => {
       if (!res) return;
       entry.status = res.status();
@@ -185,6 +270,7 @@ export function recordTokenTraffic(context) {
   });
   return {
     requests,
+    revocations,
     /** Waits until every recorded response body has been read. */
     async settled() {
       while (pending.size) await Promise.all([...pending]);
@@ -195,8 +281,9 @@ export function recordTokenTraffic(context) {
     /** Every access/refresh/ID token value issued or sent so far. */
     tokens() {
       const out = new Set();
-      for (const { form, body } of requests) {
+      for (const { form, body } of [...requests, ...revocations]) {
         if (form.refresh_token) out.add(form.refresh_token);
+        if (form.token) out.add(form.token);
         for (const key of ['access_token', 'refresh_token', 'id_token']) if (body?.[key]) out.add(body[key]);
       }
       return [...out];
@@ -211,9 +298,15 @@ export async function stats() {
 export async function apiStats() {
   return (await fetch(`${API}/__test/stats`)).json();
 }
+/** POSTs JSON to a test hook (they refuse any other content type with 415). */
+export function postJson(url, body = {}) {
+  return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+}
 export async function resetStats() {
-  await fetch(`${ISSUER}/__test/reset`, { method: 'POST' });
-  await fetch(`${API}/__test/reset`, { method: 'POST' });
+  for (const url of [`${ISSUER}/__test/reset`, `${API}/__test/reset`]) {
+    const res = await postJson(url);
+    assert.equal(res.status, 204, `${url}: ${res.status}`);
+  }
 }
 
 /**
@@ -222,11 +315,7 @@ export async function resetStats() {
  * count = how many requests (default: until cleared). resetStats() also clears it.
  */
 export async function setFault(mode, { grant, count } = {}) {
-  const res = await fetch(`${ISSUER}/__test/fault`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ mode, grant, count }),
-  });
+  const res = await postJson(`${ISSUER}/__test/fault`, { mode, grant, count });
   const body = await res.json();
   assert.equal(res.status, 200, `fault not armed: ${JSON.stringify(body)}`);
   return body.fault;
@@ -277,18 +366,47 @@ export async function signIn(page, { login = 'alice', password = 'wonderland' } 
 }
 
 /**
- * Signs out like a person: click sign-out, follow the provider round trip if the app does
- * RP-initiated logout, and wait until the app says signed-out (on the app origin).
+ * Starts a sign-out like a person: clicks sign-out and, when the app does RP-initiated logout,
+ * waits until the provider's confirmation page shows (it needs a click: no auto-submit).
+ * Returns { endSession: the end_session URL the app navigated to (or undefined when the app
+ * signed out without leaving) }.
+ */
+export async function startSignOut(page) {
+  let endSession;
+  const onRequest = (req) => {
+    if (req.isNavigationRequest() && req.frame() === page.mainFrame() && req.url().startsWith(ISSUER)) endSession ??= req.url();
+  };
+  page.on('request', onRequest);
+  try {
+    await page.locator(sel.signOut).click();
+    const first = await Promise.race([
+      page.locator('#logout-confirm').waitFor({ timeout: 20000 }).then(() => 'confirm'),
+      page.locator(sel.state('signed-out')).waitFor({ state: 'attached', timeout: 20000 }).then(() => 'signed-out'),
+    ]);
+    // Signed out on the app without leaving it: only when no trip to the provider started.
+    if (first === 'signed-out' && !endSession) return { endSession };
+    await page.locator('#logout-confirm').waitFor({ timeout: 20000 });
+    return { endSession };
+  } finally {
+    page.off('request', onRequest);
+  }
+}
+
+/** On the provider's logout confirmation page: clicks "Sign out" and waits to be back on the app. */
+export async function confirmSignOut(page) {
+  await page.locator('#logout-confirm').click();
+  await page.waitForURL((url) => url.origin === APP, { timeout: 20000 });
+}
+
+/**
+ * Signs out like a person: click sign-out, confirm at the provider if the app does RP-initiated
+ * logout, and wait until the app says signed-out (on the app origin). Returns startSignOut's.
  */
 export async function signOut(page) {
-  // The app may show signed-out before it leaves for the provider: wait for that trip.
-  const leftForProvider = page.waitForRequest(
-    (req) => req.isNavigationRequest() && req.url().startsWith(ISSUER),
-    { timeout: 3000 },
-  ).then(() => true, () => false);
-  await page.locator(sel.signOut).click();
-  if (await leftForProvider) await page.waitForURL((url) => url.origin === APP, { timeout: 20000 });
-  return expectState(page, 'signed-out', 20000);
+  const started = await startSignOut(page);
+  if (started.endSession) await confirmSignOut(page);
+  await expectState(page, 'signed-out', 20000);
+  return started;
 }
 
 /**
@@ -324,3 +442,40 @@ export async function assertNoTokenLeak(page, tokens) {
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `probe` until it returns something truthy; returns that. */
+export async function waitUntil(probe, { timeout = 15000, interval = 50, message = 'condition' } = {}) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${message}`);
+    await sleep(interval);
+  }
+}
+
+/**
+ * Waits until things have come to rest: `probe()` (counters, e.g. provider stats and requests
+ * the page made; any JSON-able value) returns the same value `polls` times in a row, `interval`
+ * ms apart, and the page (if given) has finished loading its current document (so a redirect
+ * loop, which keeps navigating, never looks quiet). Not networkidle: a page may hold responses
+ * whose bodies it never reads (the app's burst does), which never count as finished.
+ * Returns the stable value. Use it instead of a fixed sleep before asserting that something
+ * did NOT happen (a redirect loop, a retry): a slow machine makes the wait longer, not the
+ * test wrong. It cannot see a timer that fires after it returns: for those, fire the page's
+ * timers (page.clock) or wait for the event that must not follow.
+ */
+export async function waitForQuiet(probe, { page, polls = 5, interval = 200, timeout = 20000 } = {}) {
+  const deadline = Date.now() + timeout;
+  let last;
+  let same = 0;
+  for (;;) {
+    if (page) await page.waitForLoadState('load', { timeout: Math.max(1000, deadline - Date.now()) });
+    const value = JSON.stringify(await probe());
+    same = value === last ? same + 1 : 1;
+    last = value;
+    if (same >= polls) return JSON.parse(value);
+    if (Date.now() > deadline) throw new Error(`not quiet after ${timeout} ms; last: ${value}`);
+    await sleep(interval);
+  }
+}

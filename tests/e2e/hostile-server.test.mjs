@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import {
-  createLocalJWKSet, decodeProtectedHeader, exportSPKI, importJWK, jwtVerify,
+  createLocalJWKSet, decodeProtectedHeader, errors as joseErrors, exportSPKI, importJWK, jwtVerify,
 } from 'jose';
 
 import { startStack } from '../../dev/stack.mjs';
@@ -92,14 +92,21 @@ const verify = (jwt, keySet, options = {}) => jwtVerify(jwt, createLocalJWKSet(k
   issuer: ISSUER, audience: CLIENT_ID, algorithms: ['RS256', 'PS256', 'ES256'], ...options,
 });
 
+/**
+ * Whether `jwt`'s signature verifies with `keySet`: false only when jose ran the signature
+ * check and it failed. Anything else (no matching key, a claim check, a malformed token) is
+ * rethrown, so a test cannot pass because the check never ran.
+ */
 async function verifiesWith(jwt, keySet, options) {
   try {
     await verify(jwt, keySet, options);
     return true;
-  } catch {
-    return false;
+  } catch (err) {
+    if (err instanceof joseErrors.JWSSignatureVerificationFailed) return false;
+    throw err;
   }
 }
+const isSignatureFailure = (err) => err instanceof joseErrors.JWSSignatureVerificationFailed;
 
 describe('hostile provider (dev/hostile.mjs)', { timeout: 60000 }, () => {
   before(async () => {
@@ -140,10 +147,21 @@ describe('hostile provider (dev/hostile.mjs)', { timeout: 60000 }, () => {
   });
 
   it('rejects unknown scenarios and lists the known ones', async () => {
-    const res = await fetch(`${ISSUER}/__scenario`, { method: 'POST', body: '{"name":"nope"}' });
+    const res = await fetch(`${ISSUER}/__scenario`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"nope"}' });
     assert.equal(res.status, 400);
     const { scenarios } = await res.json();
     assert.ok(scenarios.includes('ok') && scenarios.length >= 24, scenarios.join());
+  });
+
+  it('takes scenario changes as JSON only (415 for a simple cross-site request)', async () => {
+    await use('ok');
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded', undefined]) {
+      const res = await fetch(`${ISSUER}/__scenario`, {
+        method: 'POST', headers: type ? { 'content-type': type } : {}, body: '{"name":"alg-none"}',
+      });
+      assert.equal(res.status, 415, String(type));
+    }
+    assert.equal((await stats()).scenario, 'ok');
   });
 
   it('checks the authorization request like a real server', async () => {
@@ -313,8 +331,96 @@ describe('hostile provider (dev/hostile.mjs)', { timeout: 60000 }, () => {
     for (let i = 0; i < 3; i += 1) {
       const keySet = await jwks();
       assert.deepEqual(keySet.keys.map((k) => k.kid), ['k1']);
-      // Not even k1 (the only published RSA key) verifies it.
-      assert.equal(await verifiesWith(body.id_token, { keys: keySet.keys.map(({ kid, ...k }) => k) }), false);
+      await assert.rejects(verify(body.id_token, keySet), joseErrors.JWKSNoMatchingKey, 'no key for kid k9');
+      // Not even k1 (the only published RSA key) verifies it: the signature check runs and fails.
+      await assert.rejects(
+        jwtVerify(body.id_token, await importJWK(keySet.keys[0], 'RS256'), { issuer: ISSUER, audience: CLIENT_ID }),
+        isSignatureFailure,
+      );
+    }
+  });
+
+  it('bad-signature: kid k1 is published, and its signature check fails (the token is otherwise perfect)', async () => {
+    const { auth, body } = await flow('bad-signature');
+    const header = decodeProtectedHeader(body.id_token);
+    assert.deepEqual(header, { alg: 'RS256', typ: 'JWT', kid: 'k1' });
+    const keySet = await jwks();
+    assert.deepEqual(keySet.keys.map((k) => k.kid), ['k1'], 'the kid names a published key');
+    // The key is found (no JWKSNoMatchingKey): jose runs the signature check, and it fails.
+    await assert.rejects(verify(body.id_token, keySet), isSignatureFailure);
+    assert.equal(await verifiesWith(body.id_token, keySet), false);
+    assert.equal(Buffer.from(body.id_token.split('.')[2], 'base64url').length, 256, 'an RSA-2048-sized signature');
+    const claims = claimsOf(body.id_token);
+    assert.deepEqual(
+      [claims.iss, claims.aud, claims.sub, claims.nonce, claims.at_hash],
+      [ISSUER, CLIENT_ID, 'alice', auth.query.nonce, atHash(body.access_token)],
+      'only the signature is wrong',
+    );
+    const t = Date.now() / 1000;
+    assert.ok(claims.iat <= t + 1 && claims.exp > t);
+  });
+
+  // Refresh scenarios: the sign-in is correct (access token for 2 s); the refresh answer's ID
+  // token is wrong in exactly one way.
+  const refreshCases = {
+    'refresh-ok': () => {},
+    'refresh-bad-signature': () => {},
+    'refresh-other-sub': (c) => assert.equal(c.sub, 'mallory'),
+    'refresh-wrong-iss': (c) => assert.equal(c.iss, WRONG_ISSUER),
+    'refresh-at-hash-wrong': (c, body) => {
+      assert.ok(c.at_hash);
+      assert.notEqual(c.at_hash, atHash(body.access_token));
+    },
+  };
+  for (const [name, check] of Object.entries(refreshCases)) {
+    it(`${name}: a correct short-lived sign-in, then ${name === 'refresh-ok' ? 'a correct refresh' : 'a refreshed ID token with one defect'}`, async () => {
+      const { auth, body } = await flow(name);
+      const keySet = await jwks();
+      const { payload: first } = await verify(body.id_token, keySet);
+      assert.equal(first.sub, 'alice');
+      assert.equal(first.nonce, auth.query.nonce);
+      assert.equal(first.at_hash, atHash(body.access_token));
+      assert.equal(body.expires_in, 2, 'short-lived: the app refreshes within seconds');
+      assert.ok(body.refresh_token);
+
+      const refreshed = await tokenRequest({ grant_type: 'refresh_token', refresh_token: body.refresh_token });
+      assert.equal(refreshed.res.status, 200, refreshed.text);
+      const { body: next } = refreshed;
+      assert.equal(next.expires_in, 2);
+      assert.ok(next.access_token && next.refresh_token && next.id_token);
+      assert.equal(decodeProtectedHeader(next.id_token).kid, 'k1');
+      const claims = claimsOf(next.id_token);
+      if (name === 'refresh-bad-signature') {
+        await assert.rejects(verify(next.id_token, keySet), isSignatureFailure, 'published kid, failing signature');
+      } else {
+        // Validly signed; check the claims without jose's iss check (the defect may be iss).
+        await verify(next.id_token, keySet, { issuer: undefined });
+      }
+      check(claims, next);
+      const usual = {
+        iss: ISSUER, aud: CLIENT_ID, sub: 'alice', at_hash: atHash(next.access_token),
+      };
+      const changed = Object.keys(usual).filter((k) => claims[k] !== usual[k]);
+      assert.deepEqual(changed, {
+        'refresh-other-sub': ['sub'], 'refresh-wrong-iss': ['iss'], 'refresh-at-hash-wrong': ['at_hash'],
+      }[name] ?? [], 'no other claim differs');
+      assert.equal(claims.nonce, undefined, 'no nonce on refresh');
+      const s = await stats();
+      assert.equal(s.refresh, 1);
+      assert.equal(s.token, 2);
+    });
+  }
+
+  it('silent-interaction-required / silent-consent-required: prompt=none gets that error; sign-in works', async () => {
+    for (const [name, error] of [['silent-interaction-required', 'interaction_required'], ['silent-consent-required', 'consent_required']]) {
+      await use(name);
+      const { callback, query } = await authorize({ prompt: 'none' });
+      assert.equal(callback.searchParams.get('error'), error);
+      assert.equal(callback.searchParams.get('state'), query.state);
+      assert.equal(callback.searchParams.get('iss'), ISSUER);
+      assert.equal(callback.searchParams.get('code'), null);
+      const { body } = await flow(name);
+      await verify(body.id_token, await jwks());
     }
   });
 
@@ -361,7 +467,7 @@ describe('hostile provider (dev/hostile.mjs)', { timeout: 60000 }, () => {
     assert.equal(decodeProtectedHeader(body.id_token).kid, 'k2');
     const first = await jwks();
     assert.deepEqual(first.keys.map((k) => k.kid), ['k1']);
-    assert.equal(await verifiesWith(body.id_token, first), false);
+    await assert.rejects(verify(body.id_token, first), joseErrors.JWKSNoMatchingKey, 'k2 is not published yet');
     const second = await jwks();
     assert.deepEqual(second.keys.map((k) => k.kid), ['k1', 'k2']);
     await verify(body.id_token, second);

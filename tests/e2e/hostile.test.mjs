@@ -16,7 +16,8 @@ import {
 } from 'node:test';
 
 import {
-  APP, HOSTILE, assertNoTokenLeak, expectState, newSession, sel, setupSuite, skipReason,
+  APP, HOSTILE, assertNoTokenLeak, expectState, newSession, sel, setupSuite, skipReason, waitForQuiet,
+  waitUntil,
 } from './harness.mjs';
 
 const skip = skipReason();
@@ -60,6 +61,27 @@ const EXPECTED = {
   'token-500': { state: 'error', error: 'server_error' },
   es256: SIGNED_IN,
   ps256: SIGNED_IN,
+  // A published kid: the key is found (no second JWKS fetch) and the signature check fails.
+  'bad-signature': { ...idToken, stats: { jwks: 1 } },
+};
+
+// Refresh scenarios: a correct sign-in with a 2 s access token; the app's timer refreshes
+// 1.5 s later and the refresh answer's new ID token is wrong in one way. A refreshed ID token
+// is verified like the first one and must keep iss and sub: the session must end in
+// invalid_id_token, with the reason below in the message (wording of the app).
+const REFRESH_EXPECTED = {
+  'refresh-ok': { state: 'signed-in' }, // control: the same set-up with a correct refresh
+  'refresh-bad-signature': { ...idToken, reason: 'signature' },
+  'refresh-other-sub': { ...idToken, reason: 'refreshed ID token names another person' },
+  'refresh-wrong-iss': { ...idToken, reason: 'issuer' },
+  'refresh-at-hash-wrong': { ...idToken, reason: 'at_hash' },
+};
+
+// prompt=none answered with another "not signed in" error: quietly signed out, like
+// login_required (no error shown, no loop, no second attempt in the tab).
+const SILENT_EXPECTED = {
+  'silent-interaction-required': 'interaction_required',
+  'silent-consent-required': 'consent_required',
 };
 
 // The check an invalid_id_token message must name: "... failed verification (REASON) ...".
@@ -76,6 +98,7 @@ const ID_TOKEN_REASONS = {
   'nonce-wrong': 'nonce',
   'at-hash-wrong': 'at_hash',
   'kid-absent-multiple': 'several keys and no kid',
+  'bad-signature': 'signature',
 };
 
 async function hostile(path, init) {
@@ -123,9 +146,10 @@ describe('Leptos SPA against a hostile OpenID provider (browser)', { skip, timeo
   });
 
   it('the expectation table covers every scenario of the provider', async () => {
-    const res = await fetch(`${HOSTILE}/__scenario`, { method: 'POST', body: '{}' });
+    const res = await fetch(`${HOSTILE}/__scenario`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     const { scenarios } = await res.json();
-    assert.deepEqual([...scenarios].sort(), Object.keys(EXPECTED).sort());
+    const covered = [...Object.keys(EXPECTED), ...Object.keys(REFRESH_EXPECTED), ...Object.keys(SILENT_EXPECTED)];
+    assert.deepEqual([...scenarios].sort(), covered.sort());
   });
 
   for (const [name, expected] of Object.entries(EXPECTED)) {
@@ -189,6 +213,108 @@ describe('Leptos SPA against a hostile OpenID provider (browser)', { skip, timeo
       assert.doesNotMatch(page.url(), /[?&](code|state|iss)=/, 'code/state/iss wiped from the URL');
       // Codes and every token the provider issued: never persisted (in memory only).
       await assertNoTokenLeak(page, issuedValues(s));
+    });
+  }
+  for (const [name, expected] of Object.entries(REFRESH_EXPECTED)) {
+    const outcome = expected.state === 'error' ? expected.error : 'stays signed-in';
+    it(`${name}: signed in, then the refresh → ${outcome}`, { timeout: 40000 }, async (t) => {
+      await useScenario(name);
+      const session = await newSession(suite.browser, name);
+      sessions.push(session);
+      const { page, recorder } = session;
+      await page.goto('/');
+      await expectState(page, 'signed-out');
+      await page.locator(sel.signIn).first().click();
+      await expectState(page, 'signed-in', 20000);
+      assert.equal((await page.locator(sel.userName).textContent()).trim(), 'Alice Hostile');
+      await recorder.settled();
+      const [exchange] = recorder.byGrant('authorization_code');
+      assert.equal(exchange?.body?.expires_in, 2, 'the sign-in got a 2 s access token');
+
+      if (expected.state === 'signed-in') {
+        // Two refreshes: the first was applied (and the timer re-armed with its lifetime).
+        await waitUntil(async () => (await hostileStats()).refresh >= 2, { timeout: 15000, message: 'two refreshes' });
+        await recorder.settled();
+        const refreshes = recorder.byGrant('refresh_token');
+        assert.ok(refreshes.length >= 2 && refreshes.every((r) => r.status === 200));
+        assert.equal(refreshes[1].form.refresh_token, refreshes[0].body.refresh_token, 'rotated');
+        await expectState(page, 'signed-in', 1000);
+        assert.equal((await page.locator(sel.userName).textContent()).trim(), 'Alice Hostile');
+        assert.equal(await page.locator(sel.warning).count(), 0);
+      } else {
+        let status;
+        try {
+          status = await expectState(page, 'error', 15000);
+        } catch (err) {
+          const s = await hostileStats();
+          throw new Error(`CLIENT DEFECT? the refreshed ID token of "${name}" was not refused: ${err.message}; hostile stats: refresh=${s.refresh}`, { cause: err });
+        }
+        const got = await shown(page);
+        t.diagnostic(`app: ${got.state} / ${got.error} / ${got.message}`);
+        assert.equal(got.error, expected.error, JSON.stringify(got));
+        assert.ok(got.message.includes(expected.reason), `the message names "${expected.reason}": ${got.message}`);
+        assert.equal(await status.getAttribute('data-state'), 'error');
+        assert.equal(await page.locator(sel.userName).count(), 0, 'signed out');
+        assert.equal(await page.locator(sel.signOut).count(), 0);
+        await page.locator(sel.signIn).first().waitFor({ state: 'visible' });
+        // The refresh came, once: it was the refresh answer that ended the session, and the
+        // app did not try again with the refresh token it dropped.
+        const quiet = await waitForQuiet(async () => {
+          const s = await hostileStats();
+          return { token: s.token, refresh: s.refresh, authorize: s.authorize };
+        }, { page });
+        assert.deepEqual(quiet, { token: 2, refresh: 1, authorize: 2 }, 'one code exchange, one refresh, no retry, no new sign-in');
+        await recorder.settled();
+        const [refresh] = recorder.byGrant('refresh_token');
+        assert.equal(refresh.status, 200, 'the provider answered the refresh (the app refused its content)');
+        assert.equal(refresh.form.refresh_token, exchange.body.refresh_token);
+      }
+      const s = await hostileStats();
+      assert.deepEqual(s.refusals, [], 'the provider refused nothing (no reused refresh token)');
+      const keys = await sessionStorageKeys(page);
+      assert.deepEqual(keys.filter((k) => k.startsWith('oidc.pending.')), []);
+      await assertNoTokenLeak(page, issuedValues(s));
+    });
+  }
+
+  for (const [name, error] of Object.entries(SILENT_EXPECTED)) {
+    it(`${name}: prompt=none answered ${error} leaves the app quietly signed out, once per tab, no loop`, { timeout: 40000 }, async () => {
+      await useScenario(name);
+      const session = await newSession(suite.browser, name);
+      sessions.push(session);
+      const { page } = session;
+      const silent = [];
+      page.on('request', (req) => {
+        if (req.isNavigationRequest() && req.url().startsWith(`${HOSTILE}/authorize?`)) {
+          silent.push(new URL(req.url()).searchParams.get('prompt'));
+        }
+      });
+      const counters = async () => {
+        const s = await hostileStats();
+        return { authorize: s.authorize, silent: s.silent, token: s.token, browser: silent.length };
+      };
+
+      await page.goto('/');
+      const status = await expectState(page, 'signed-out');
+      assert.equal(await status.getAttribute('data-error'), null, 'no error');
+      assert.equal(await page.locator('[data-testid=error-message]').count(), 0);
+      assert.equal(page.url(), `${APP}/`, 'the error response is wiped from the URL');
+      assert.deepEqual(await waitForQuiet(counters, { page }), { authorize: 1, silent: 1, token: 0, browser: 1 }, 'one silent attempt, no loop');
+      assert.deepEqual(silent, ['none']);
+
+      for (let load = 2; load <= 3; load += 1) {
+        await page.reload();
+        const again = await expectState(page, 'signed-out');
+        assert.equal(await again.getAttribute('data-error'), null);
+        assert.deepEqual(
+          await waitForQuiet(counters, { page }),
+          { authorize: 1, silent: 1, token: 0, browser: 1 },
+          `load ${load}: no prompt=none at all (remembered for the tab)`,
+        );
+      }
+      // Quiet does not mean stuck: the person can still sign in.
+      await page.locator(sel.signIn).first().click();
+      await expectState(page, 'signed-in', 20000);
     });
   }
 });

@@ -41,6 +41,9 @@ async function callApi(token) {
 }
 
 const stats = async () => (await fetch(`${ISSUER}/__test/stats`)).json();
+const postJson = (url, body = {}) => fetch(url, {
+  method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
+});
 
 // Runs the authorization request and, if the login form shows, signs in as alice.
 // Returns the callback URL (on the app origin) as a URL object.
@@ -147,7 +150,7 @@ describe('dev provider + API (no browser)', { timeout: 60000 }, () => {
     let first;
 
     it('returns code, state and iss to the redirect URI and exchanges the code', async () => {
-      await fetch(`${ISSUER}/__test/reset`, { method: 'POST' });
+      assert.equal((await postJson(`${ISSUER}/__test/reset`)).status, 204);
       first = await authorize(jar);
       const { callback, state, pkce } = first;
       assert.equal(callback.origin + callback.pathname, REDIRECT_URI);
@@ -294,9 +297,10 @@ describe('dev provider + API (no browser)', { timeout: 60000 }, () => {
       assert.equal(err.error_description, 'The access token expired.');
     });
 
-    it('revokes a refresh token at the revocation endpoint', async () => {
+    it('revokes a refresh token at the revocation endpoint (and counts it in the test stats)', async () => {
       const r = await tokenRequest({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token });
       tokens = r.body;
+      const before = (await stats()).revocations;
       const res = await fetch(meta.revocation_endpoint, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded', origin: APP },
@@ -306,30 +310,90 @@ describe('dev provider + API (no browser)', { timeout: 60000 }, () => {
       assert.equal(res.headers.get('access-control-allow-origin'), APP);
       const after = await tokenRequest({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token });
       assert.equal(after.body.error, 'invalid_grant');
+      // An unknown token is answered 200 too (RFC 7009), but nothing is revoked.
+      await fetch(meta.revocation_endpoint, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', origin: APP },
+        body: new URLSearchParams({ client_id: CLIENT_ID, token: 'unknown', token_type_hint: 'refresh_token' }),
+      });
+      const counted = (await stats()).revocations;
+      assert.equal(counted.requests, before.requests + 2);
+      assert.equal(counted.by_status[200], (before.by_status[200] ?? 0) + 2);
+      assert.equal(counted.refresh_tokens_revoked, before.refresh_tokens_revoked + 1);
     });
 
-    it('signs out with one auto-submitted page and ends the OP session', async () => {
-      const fresh = await authorize(jar, { extra: { prompt: 'none' } });
-      const { body } = await tokenRequest({
-        grant_type: 'authorization_code',
-        code: fresh.callback.searchParams.get('code'),
-        redirect_uri: REDIRECT_URI,
-        code_verifier: fresh.pkce.verifier,
-      });
-      tokens = body;
+    it('counts authorization requests, and those with prompt=none, in the test stats', async () => {
+      const before = (await stats()).authorization_requests;
+      await authorize(jar, { extra: { prompt: 'none' } });
+      await authorize(new CookieJar(), { extra: { prompt: 'none' } }); // login_required: counted too
+      const { callback } = await authorize(new CookieJar()); // login form, then the /auth/:uid resume
+      assert.ok(callback.searchParams.get('code'));
+      const after = (await stats()).authorization_requests;
+      assert.equal(after.prompt_none, before.prompt_none + 2);
+      assert.equal(after.total, before.total + 3, 'the /auth/:uid resume hop is not counted');
+    });
 
+    // Opens the end_session page for the current tokens; returns its confirmation form.
+    async function logoutPage(state) {
       const end = new URL(meta.end_session_endpoint);
       end.searchParams.set('id_token_hint', tokens.id_token);
       end.searchParams.set('post_logout_redirect_uri', `${APP}/`);
-      end.searchParams.set('state', 'bye');
-      const pageRes = await request(jar, end.href);
-      assert.equal(pageRes.status, 200);
-      const html = await pageRes.text();
-      assert.match(html, /\.submit\(\)/);
+      end.searchParams.set('state', state);
+      const res = await request(jar, end.href);
+      assert.equal(res.status, 200);
+      const html = await res.text();
       const action = html.match(/<form id="op.logoutForm" method="post" action="([^"]+)"/)[1];
       const fields = Object.fromEntries([...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1], m[2]]));
-      assert.equal(fields.logout, 'yes');
-      const confirm = await postForm(jar, new URL(action, ISSUER).href, fields);
+      return { res, html, action: new URL(action, ISSUER).href, fields };
+    }
+    async function freshTokens() {
+      const fresh = await authorize(jar, { extra: { prompt: 'none' } });
+      const code = fresh.callback.searchParams.get('code');
+      assert.ok(code, `prompt=none gave no code: ${fresh.callback.search}`);
+      const { body } = await tokenRequest({
+        grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: fresh.pkce.verifier,
+      });
+      assert.ok(body.refresh_token, body.error_description);
+      tokens = body;
+    }
+
+    it('asks for a real click to sign out: no script, not frameable, and opening the page ends nothing', async () => {
+      await freshTokens();
+      const before = (await stats()).logouts;
+      const { res, html, fields } = await logoutPage('look');
+      assert.doesNotMatch(html, /<script/i, 'the confirmation page has no script (no auto-submit)');
+      assert.doesNotMatch(html, /\.submit\(/);
+      assert.match(html, /<button type="submit" form="op.logoutForm" name="logout" value="yes" id="logout-confirm"[^>]*>Sign out</);
+      assert.deepEqual(Object.keys(fields), ['xsrf'], 'logout=yes is on the button, not a hidden field');
+      assert.equal(res.headers.get('x-frame-options'), 'DENY');
+      assert.equal(res.headers.get('content-security-policy'), "frame-ancestors 'none'");
+      // Only looking at the page (what a cross-site redirect or frame gets) changes nothing.
+      assert.equal((await stats()).logouts, before);
+      const silent = await authorize(jar, { extra: { prompt: 'none' } });
+      assert.ok(silent.callback.searchParams.get('code'), 'the provider session is intact');
+      const refresh = await tokenRequest({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token });
+      assert.equal(refresh.res.status, 200, 'and the app\'s grant too');
+      tokens = refresh.body;
+    });
+
+    it('"Keep my provider session" ends only the app\'s grant, and returns the state', async () => {
+      await freshTokens();
+      const { action, fields } = await logoutPage('app-only');
+      const confirm = await postForm(jar, action, fields); // the second button: no logout=yes
+      assert.equal(confirm.status, 303);
+      const { url } = await follow(jar, new URL(confirm.headers.get('location'), ISSUER).href, ISSUER);
+      assert.equal(url, `${APP}/?state=app-only`);
+      const refresh = await tokenRequest({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token });
+      assert.equal(refresh.body.error, 'invalid_grant', 'the app\'s refresh token is gone');
+      const silent = await authorize(jar, { extra: { prompt: 'none' } });
+      assert.ok(silent.callback.searchParams.get('code'), 'the provider session stays');
+    });
+
+    it('"Sign out" (logout=yes) ends the OP session and returns the state', async () => {
+      await freshTokens();
+      const before = (await stats()).logouts;
+      const { action, fields } = await logoutPage('bye');
+      const confirm = await postForm(jar, action, { ...fields, logout: 'yes' }); // the click on #logout-confirm
       const { url } = await follow(jar, new URL(confirm.headers.get('location'), ISSUER).href, ISSUER);
       assert.equal(url, `${APP}/?state=bye`);
 
@@ -337,15 +401,97 @@ describe('dev provider + API (no browser)', { timeout: 60000 }, () => {
       assert.equal(silent.callback.searchParams.get('error'), 'login_required');
       const refresh = await tokenRequest({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token });
       assert.equal(refresh.body.error, 'invalid_grant', 'refresh tokens end with the OP session');
-      assert.ok((await stats()).logouts >= 1);
+      assert.equal((await stats()).logouts, before + 1);
     });
   });
 
-  it('counts API answers in its test stats', async () => {
+  describe('silent consent: only what the client is registered for', () => {
+    const jar = new CookieJar();
+    const withWrite = { scope: `${SCOPE} api:write` };
+
+    it('grants the registered scopes without a consent page', async () => {
+      const { callback, pkce } = await authorize(jar);
+      const { body } = await tokenRequest({
+        grant_type: 'authorization_code', code: callback.searchParams.get('code'), redirect_uri: REDIRECT_URI, code_verifier: pkce.verifier,
+      });
+      assert.equal(decodeJwt(body.access_token).payload.scope, 'api:read');
+      assert.equal(decodeJwt(body.id_token).payload.email, 'alice@example.test', 'profile and email granted');
+    });
+
+    it('answers consent_required to prompt=none asking for an unregistered API scope (api:write)', async () => {
+      const { callback, state } = await authorize(jar, { extra: { ...withWrite, prompt: 'none' } });
+      assert.equal(callback.searchParams.get('error'), 'consent_required');
+      assert.equal(callback.searchParams.get('code'), null);
+      assert.equal(callback.searchParams.get('state'), state);
+    });
+
+    it('refuses it interactively with access_denied, and the grant keeps api:read only', async () => {
+      const { callback } = await authorize(jar, { extra: withWrite });
+      assert.equal(callback.searchParams.get('error'), 'access_denied');
+      assert.match(callback.searchParams.get('error_description'), /not registered/);
+      assert.equal(callback.searchParams.get('code'), null);
+
+      const again = await authorize(jar, { extra: { prompt: 'none' } });
+      const { body } = await tokenRequest({
+        grant_type: 'authorization_code', code: again.callback.searchParams.get('code'), redirect_uri: REDIRECT_URI, code_verifier: again.pkce.verifier,
+      });
+      assert.equal(decodeJwt(body.access_token).payload.scope, 'api:read');
+      const wider = await tokenRequest({ grant_type: 'refresh_token', refresh_token: body.refresh_token, scope: 'openid api:write' });
+      assert.equal(wider.body.error, 'invalid_scope', 'a refresh cannot widen it either');
+    });
+  });
+
+  it('counts API answers in its test stats; its hooks take JSON only', async () => {
     const s = await (await fetch(`${API}/__test/stats`)).json();
     assert.ok(s.ok >= 1 && s.unauthorized >= 4);
-    const reset = await fetch(`${API}/__test/reset`, { method: 'POST' });
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded', undefined]) {
+      const res = await fetch(`${API}/__test/reset`, {
+        method: 'POST', headers: { origin: 'http://evil.test', ...(type ? { 'content-type': type } : {}) }, body: '{}',
+      });
+      assert.equal(res.status, 415, String(type));
+      assert.equal(res.headers.get('access-control-allow-origin'), null);
+    }
+    assert.equal((await (await fetch(`${API}/__test/stats`)).json()).requests, s.requests, 'not reset');
+    const reset = await postJson(`${API}/__test/reset`);
     assert.equal(reset.status, 204);
     assert.equal((await (await fetch(`${API}/__test/stats`)).json()).requests, 0);
+  });
+
+  it('makes the API hang on request (fault hook), for N calls', async () => {
+    assert.equal((await postJson(`${API}/__test/fault`, { mode: 'hang', count: 1 })).status, 200);
+    assert.equal((await postJson(`${API}/__test/fault`, { mode: 'explode' })).status, 400);
+    const started = Date.now();
+    await assert.rejects(
+      fetch(`${API}/api/hello`, { headers: { origin: APP }, signal: AbortSignal.timeout(700) }),
+      (err) => err.name === 'TimeoutError',
+    );
+    assert.ok(Date.now() - started >= 650);
+    assert.deepEqual(await (await fetch(`${API}/__test/fault`)).json(), { fault: null }, 'count 1: used up');
+    assert.equal((await callApi()).res.status, 401, 'answers again');
+    const apiCounts = await (await fetch(`${API}/__test/stats`)).json();
+    assert.equal(apiCounts.faults_served, 1);
+    assert.equal(apiCounts.faults_abandoned, 1, 'the client closed the held request');
+  });
+});
+
+describe('without TEST_HOOKS (a copied dev stack)', { timeout: 30000 }, () => {
+  let plain;
+  before(async () => {
+    plain = await startStack({ quiet: true, env: { OP_PORT: '9312', API_PORT: '9412', TEST_HOOKS: '0' } });
+  });
+  after(() => plain?.stop());
+
+  it('has no test hooks at all: stats, reset and fault are 404 at the provider and the API', async () => {
+    const { issuer, api } = plain.urls;
+    for (const base of [issuer, api]) {
+      assert.equal((await fetch(`${base}/__test/stats`)).status, 404, `${base} stats`);
+      for (const path of ['/__test/reset', '/__test/fault']) {
+        const res = await postJson(`${base}${path}`, { mode: 'hang' });
+        assert.equal(res.status, 404, `${base}${path}`);
+      }
+    }
+    // And the API still answers normally (no fault was armed by the POSTs above).
+    const res = await fetch(`${api}/api/hello`, { headers: { origin: APP } });
+    assert.equal(res.status, 401);
   });
 });

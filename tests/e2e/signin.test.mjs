@@ -13,8 +13,9 @@ import {
 } from 'node:test';
 
 import {
-  ACCESS_TOKEN_TTL, API, APP, ISSUER, apiStats, assertNoTokenLeak, expectState, newSession,
-  resetStats, sel, settledState, setupSuite, signIn, signOut, skipReason, sleep, stats,
+  ACCESS_TOKEN_TTL, API, APP, ISSUER, apiStats, assertNoTokenLeak, confirmSignOut, expectState,
+  newSession, resetStats, sel, settledState, setupSuite, signIn, signOut, skipReason, sleep,
+  startSignOut, stats, waitForQuiet,
 } from './harness.mjs';
 
 const skip = skipReason();
@@ -83,7 +84,7 @@ describe('Leptos SPA sign-in (browser)', { skip, timeout: 300000 }, () => {
 
     // The /callback?code=... entry was replaced: going back never shows it again.
     await page.goBack({ waitUntil: 'commit' }).catch(() => null);
-    await sleep(500);
+    await waitForQuiet(() => page.url(), { page }); // wherever "back" leads, once it settled
     assert.ok(!isCallback(page.url()), `back went to ${redact(page.url())}`);
     if (page.url().startsWith(APP)) assert.doesNotMatch(page.url(), /[?&]code=/, `back showed a code in the app URL ${redact(page.url())}`);
   });
@@ -141,9 +142,92 @@ describe('Leptos SPA sign-in (browser)', { skip, timeout: 300000 }, () => {
     await page.locator('#login').waitFor();
   });
 
+  it('c3. sign-out revokes the refresh token once (RFC 7009), then logs out at the provider with state and id_token_hint', { timeout: 60000 }, async () => {
+    await resetStats();
+    const { page, recorder } = await open('c3');
+    const returns = [];
+    page.on('framenavigated', (frame) => { if (frame === page.mainFrame() && frame.url().startsWith(`${APP}/?`)) returns.push(frame.url()); });
+    await page.goto('/');
+    await signIn(page);
+    await recorder.settled();
+    const [exchange] = recorder.byGrant('authorization_code');
+    const current = exchange.body.refresh_token;
+    assert.ok(current, 'a refresh token was issued');
+
+    const { endSession } = await startSignOut(page);
+    // The revocation came before the trip to the provider, once, with the current refresh token.
+    await recorder.settled();
+    assert.equal(recorder.revocations.length, 1, 'one revocation request');
+    const [revocation] = recorder.revocations;
+    assert.deepEqual(revocation.form, { token: current, token_type_hint: 'refresh_token', client_id: 'leptos-spa' });
+    assert.equal(revocation.status, 200);
+    const op = await stats();
+    assert.equal(op.revocations.requests, 1, 'the provider saw one revocation request');
+    assert.equal(op.revocations.refresh_tokens_revoked, 1, 'and revoked a refresh token with it');
+    assert.equal(op.logouts, 0, 'not logged out at the provider before the click');
+    const refresh = await fetch(`${ISSUER}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: APP },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: current, client_id: 'leptos-spa' }),
+    });
+    assert.equal((await refresh.json()).error, 'invalid_grant', 'the refresh token is dead while the provider session still stands');
+
+    const end = new URL(endSession);
+    assert.equal(`${end.origin}${end.pathname}`, `${ISSUER}/session/end`);
+    assert.equal(end.searchParams.get('client_id'), 'leptos-spa');
+    assert.equal(end.searchParams.get('post_logout_redirect_uri'), `${APP}/`);
+    assert.ok(end.searchParams.get('id_token_hint'), 'id_token_hint sent');
+    const sent = end.searchParams.get('state');
+    assert.match(sent, /^[A-Za-z0-9_-]{43}$/, 'a fresh random state');
+
+    await confirmSignOut(page);
+    const status = await expectState(page, 'signed-out');
+    assert.equal(await status.getAttribute('data-error'), null);
+    assert.equal(returns.length, 1);
+    assert.equal(new URL(returns[0]).searchParams.get('state'), sent, 'the provider returned our state');
+    assert.equal(page.url(), `${APP}/`, 'state wiped from the URL');
+    assert.equal((await stats()).logouts, 1);
+    await recorder.settled();
+    assert.equal(recorder.revocations.length, 1, 'still one revocation');
+    assert.equal((await stats()).revocations.requests, 1);
+
+    // The same return again (history, a bookmark): no sign-out is pending any more, nothing to check.
+    await page.goto(returns[0]);
+    const again = await expectState(page, 'signed-out');
+    assert.equal(await again.getAttribute('data-error'), null, 'a stale return is not an error');
+    await assertNoTokenLeak(page, recorder.tokens());
+  });
+
+  it('c4. a forged state on the return from logout is state_mismatch; a stray one with no sign-out pending is just signed-out', { timeout: 60000 }, async () => {
+    const { page, context } = await open('c4');
+    await page.goto('/');
+    await signIn(page);
+    await startSignOut(page); // on the provider's confirmation page; the app stored its state
+
+    // Someone sends the browser to the post-logout URI with a state of their own.
+    await page.goto(`${APP}/?state=forged`);
+    const status = await expectState(page, 'error');
+    assert.equal(await status.getAttribute('data-error'), 'state_mismatch');
+    assert.equal(await page.locator(sel.userName).count(), 0, 'still signed out (the tokens were dropped at the click)');
+    await page.locator(sel.signIn).first().waitFor({ state: 'visible' });
+    assert.equal(page.url(), `${APP}/`, 'the forged state is wiped from the URL');
+
+    // The pending sign-out was used up: a reload is plainly signed out.
+    await page.reload();
+    const reloaded = await expectState(page, 'signed-out');
+    assert.equal(await reloaded.getAttribute('data-error'), null);
+
+    // A stray return with no sign-out pending at all, in another tab of a signed-out person.
+    const stray = await context.newPage();
+    await context.clearCookies();
+    await stray.goto(`${APP}/?state=forged`);
+    const strayStatus = await expectState(stray, 'signed-out');
+    assert.equal(await strayStatus.getAttribute('data-error'), null, 'no pending sign-out: nothing to check, no error');
+  });
+
   it('d. refuses a replayed authorization response (code replay)', { timeout: 60000 }, async () => {
     await resetStats();
-    const { page, context } = await open('d');
+    const { page, context, recorder } = await open('d');
     let callbackUrl;
     page.on('request', (req) => {
       // The code-bearing callback (not the quiet prompt=none one made on first load).
@@ -170,12 +254,20 @@ describe('Leptos SPA sign-in (browser)', { skip, timeout: 300000 }, () => {
     assert.ok(callbackUrl, 'captured the /callback URL');
     assert.equal((await stats()).token_successes.authorization_code, 1);
 
-    // 1) Plain replay in a new tab of the same browser: no sign-in was started there.
+    // 1) Plain replay in a new tab of the same browser: no sign-in was started there, so the
+    //    state matches nothing: state_mismatch, and the code never reaches the token endpoint.
+    const tokenRequestsBefore = recorder.requests.length;
+    const providerBefore = (await stats()).totals.requests;
     const replay = await context.newPage();
     await replay.goto(callbackUrl);
     const status = await expectState(replay, 'error');
-    assert.ok(await status.getAttribute('data-error'), 'an error code is shown');
+    assert.equal(await status.getAttribute('data-error'), 'state_mismatch');
     assert.equal(await replay.locator(sel.userName).count(), 0, 'not signed in');
+    await waitForQuiet(async () => [recorder.requests.length, (await stats()).totals.requests], { page: replay });
+    await recorder.settled();
+    assert.equal(recorder.requests.length, tokenRequestsBefore, 'no token request from the browser');
+    assert.equal((await stats()).totals.requests, providerBefore, 'the provider saw no token request');
+    assert.doesNotMatch(replay.url(), /[?&](code|state)=/, 'code/state wiped from the URL');
 
     // 2) Full replay: same code, with the original pending request restored in the tab.
     assert.ok(Object.keys(pendingSnapshot).length > 0, 'the app kept its pending request under oidc.pending.*');
