@@ -143,6 +143,11 @@ describe('accessibility (browser)', { skip, timeout: 180000 }, () => {
 
     await tabTo(page, sel.signOut);
     await page.keyboard.press('Enter');
+    // The provider asks to confirm (a click, never an auto-submit: no logout CSRF); its
+    // "Sign out" button has the focus, so Enter confirms.
+    await page.locator('#logout-confirm').waitFor({ timeout: 20000 });
+    await page.waitForFunction(() => document.activeElement?.id === 'logout-confirm');
+    await page.keyboard.press('Enter');
     await page.waitForURL((url) => url.origin === APP && !url.search, { timeout: 20000 });
     await expectState(page, 'signed-out', 20000);
     await page.locator(sel.signIn).waitFor();

@@ -426,7 +426,7 @@ describe('DPoP server nonces (DPOP_NONCE=1, API_DPOP_NONCE=1)', { timeout: 60000
   });
 
   it('API: nonces expired by the test hook cost exactly one retry', async () => {
-    assert.equal((await fetch(`${t.stack.urls.api}/__test/expire-nonces`, { method: 'POST' })).status, 204);
+    assert.equal((await fetch(`${t.stack.urls.api}/__test/expire-nonces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status, 204);
     client.log.length = 0;
     assert.equal((await apiDpop(client, tokens.access_token)).res.status, 200);
     assert.deepEqual(client.log.map((l) => l.status), [401, 200]);
