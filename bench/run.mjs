@@ -212,7 +212,28 @@ async function oneRun(browser) {
     const refresh = { total: measure(after, 'oidc:refresh'), request: measure(after, 'oidc:refresh-request') };
     refresh.overhead = refresh.total - refresh.request;
 
-    return { firstVisit, reload, callback, signIn, refresh, longTasks: tasks };
+    // f. A new tab while this one holds the session: it joins over BroadcastChannel (no
+    // provider request), then a reload of that new tab while the first one lives.
+    const tab = await context.newPage();
+    await tab.goto('/', { waitUntil: 'commit' });
+    const joined = await settle(tab, 'signed-in');
+    const newTab = { wall: joined.states['signed-in'] };
+    await tab.reload({ waitUntil: 'commit' });
+    const rejoined = await settle(tab, 'signed-in');
+    await leftPage(tab);
+    newTab.reload = rejoined.states['signed-in'];
+    await tab.close();
+
+    // g. Reload with no other tab: memory is empty, the silent prompt=none round trip.
+    await page.reload({ waitUntil: 'commit' });
+    const restored = await settle(page, 'signed-in');
+    // Snapshots of the signed-in page that was reloaded and of the reloaded start page that
+    // left for the provider: the latter (the later one) is where the reload began.
+    const left = await page.evaluate(() => window.__bench.left());
+    const before = left.reduce((a, b) => (a.timeOrigin > b.timeOrigin ? a : b));
+    const reloadRestore = { wall: restored.timeOrigin + restored.states['signed-in'] - before.timeOrigin };
+
+    return { firstVisit, reload, callback, signIn, refresh, newTab, reloadRestore, longTasks: tasks };
   } finally {
     await context.close().catch(() => {});
   }
@@ -416,6 +437,18 @@ function report({ date, load, files, runs, failures, env, nativePkce }) {
       ['`oidc:refresh` (whole refresh)', col((r) => r.refresh.total)],
       ['`oidc:refresh-request` (the POST)', col((r) => r.refresh.request)],
       ['client overhead (refresh − request)', col((r) => r.refresh.overhead)],
+    ]), '');
+
+  out('## 2f. New tab and reload → signed-in', '',
+    'Tokens live in memory only. *New tab*: a second tab of the same browser context opens `/`',
+    'while the first holds the session; it asks the other tabs over `BroadcastChannel` and takes',
+    'the session from memory (no provider request). *Reload, another tab alive*: the same, after a',
+    'reload of that second tab. *Reload, single tab*: no other tab, so the silent `prompt=none`',
+    'round trip through the provider (wall-clock from the reload to signed-in on the final page).', '',
+    statTable([
+      ['new tab: navigation start → signed-in', col((r) => r.newTab?.wall)],
+      ['reload, another tab alive: navigation start → signed-in', col((r) => r.newTab?.reload)],
+      ['reload, single tab (silent round trip) → signed-in', col((r) => r.reloadRestore?.wall)],
     ]), '');
 
   out('## 2d. Long tasks', '',

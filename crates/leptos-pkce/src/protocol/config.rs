@@ -331,9 +331,18 @@ mod tests {
             assert!(err.to_string().contains(expected), "{err}");
         }
         let insecure = json("").replace("http://127.0.0.1:9000", "http://id.example.com");
-        assert!(ClientConfig::from_json(&insecure, ORIGIN).is_err());
+        let err = ClientConfig::from_json(&insecure, ORIGIN).expect_err("http off loopback");
+        assert_eq!(
+            err,
+            AuthError::ConfigInvalid("`issuer` must use https (http only for localhost)".into())
+        );
         let no_openid = json("").replace(r#"["openid","profile"]"#, r#"["profile"]"#);
-        assert!(ClientConfig::from_json(&no_openid, ORIGIN).is_err());
-        assert!(ClientConfig::from_json("<html>", ORIGIN).is_err());
+        let err = ClientConfig::from_json(&no_openid, ORIGIN).expect_err("no openid");
+        assert_eq!(
+            err,
+            AuthError::ConfigInvalid("`scopes` must include \"openid\"".into())
+        );
+        let err = ClientConfig::from_json("<html>", ORIGIN).expect_err("not JSON");
+        assert!(matches!(err, AuthError::ConfigInvalid(why) if why.starts_with("not valid")));
     }
 }

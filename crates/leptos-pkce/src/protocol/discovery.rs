@@ -142,9 +142,18 @@ mod tests {
         let other = ProviderMetadata::from_json(&doc("http://127.0.0.1:9001", ""), ISSUER);
         assert_eq!(other.expect_err("issuer").code(), "discovery_failed");
         let plain = doc(ISSUER, r#","code_challenge_methods_supported":["plain"]"#);
-        assert!(ProviderMetadata::from_json(&plain, ISSUER).is_err());
+        assert!(matches!(
+            ProviderMetadata::from_json(&plain, ISSUER),
+            Err(AuthError::DiscoveryFailed(why)) if why.contains("S256")
+        ));
         let insecure = doc(ISSUER, r#","jwks_uri":"http://keys.example.com/jwks""#);
-        assert!(ProviderMetadata::from_json(&insecure, ISSUER).is_err());
-        assert!(ProviderMetadata::from_json("<!doctype html>", ISSUER).is_err());
+        assert!(matches!(
+            ProviderMetadata::from_json(&insecure, ISSUER),
+            Err(AuthError::DiscoveryFailed(why)) if why.contains("not a secure URL")
+        ));
+        assert!(matches!(
+            ProviderMetadata::from_json("<!doctype html>", ISSUER),
+            Err(AuthError::DiscoveryFailed(why)) if why.contains("not valid")
+        ));
     }
 }

@@ -204,7 +204,12 @@ mod tests {
         )
         .expect("set");
         assert_eq!(set.choose(SigningAlg::Rs256, None), KeyChoice::Ambiguous);
-        assert!(JwkSet::from_json("nope").is_err());
+        assert_eq!(
+            JwkSet::from_json("nope"),
+            Err(AuthError::InvalidIdToken(
+                "the provider's signing keys are unreadable".into()
+            ))
+        );
     }
 
     #[test]

@@ -283,7 +283,10 @@ pub(crate) mod tests {
             refused.map_err(|e| e.code().to_owned()),
             Err("invalid_request".into())
         );
-        assert!(parse_pushed_authorization_response(201, "{}").is_err());
+        assert_eq!(
+            parse_pushed_authorization_response(201, "{}"),
+            Err(AuthError::TokenResponseInvalid("no request_uri".into()))
+        );
     }
 
     #[test]

@@ -228,7 +228,10 @@ mod tests {
     #[test]
     fn finds_the_rotated_token_in_an_unusable_answer() {
         let body = r#"{"token_type":"Bearer","refresh_token":"rt2"}"#;
-        assert!(parse_token_response(200, body).is_err());
+        assert_eq!(
+            parse_token_response(200, body).map(|_| ()),
+            Err(AuthError::TokenResponseInvalid("no access_token".into()))
+        );
         assert_eq!(
             rotated_refresh_token(200, body).map(|t| t.secret().to_owned()),
             Some("rt2".into())
