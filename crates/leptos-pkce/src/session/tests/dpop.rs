@@ -3,7 +3,7 @@
 use super::provider::{API, Fault};
 use super::*;
 use crate::protocol::{DpopMode, TokenType};
-use crate::session::ResourceResponse;
+use crate::session::{DpopKeys as _, ResourceResponse};
 
 fn dpop_world() -> Rc<World> {
     let world = World::new();
@@ -190,22 +190,7 @@ fn required_refuses_a_bearer_answer() {
     let world = World::new();
     world.provider.borrow_mut().bearer_only = true;
     world.provider.borrow_mut().signed_in = false;
-    let options = SessionOptions {
-        silent_restore: false,
-        ..SessionOptions::default()
-    };
-    let page = Page::at(&world, "/", "");
-    let required = config().with_dpop(DpopMode::Required);
-    let session =
-        Rc::new(block_on(Session::start(page.clone(), required.clone(), options)).expect("start"));
-    block_on(session.resume(None));
-    block_on(session.sign_in("/"));
-    let (url, _) = page.last_navigation().expect("redirect");
-    let back = world.provider.borrow_mut().authorize(&url);
-    let callback = Page::at(&world, "/callback", &back);
-    let captured = CapturedCallback::capture(&callback, callback.now_ms());
-    let session = Rc::new(block_on(Session::start(callback, required, options)).expect("start"));
-    block_on(session.resume(captured));
+    let (_, session) = sign_in_with(&world, &config().with_dpop(DpopMode::Required));
     assert_eq!(
         session.status().error_code(),
         Some("token_response_invalid")
@@ -216,44 +201,24 @@ fn required_refuses_a_bearer_answer() {
 fn required_without_webcrypto_is_browser_unsupported() {
     let world = World::new();
     world.dpop_capable.set(false);
-    let page = Page::at(&world, "/", "");
     let options = SessionOptions {
         silent_restore: false,
         ..SessionOptions::default()
     };
-    let session = Rc::new(
-        block_on(Session::start(
-            page,
-            config().with_dpop(DpopMode::Required),
-            options,
-        ))
-        .expect("start"),
-    );
-    block_on(session.resume(None));
+    let required = config().with_dpop(DpopMode::Required);
+    let (page, session) = load_configured(&world, 0, "/", options, required);
     block_on(session.sign_in("/"));
     assert_eq!(session.status().error_code(), Some("browser_unsupported"));
+    assert!(page.last_navigation().is_none(), "it fails before leaving");
 }
 
 #[test]
 fn off_never_sends_a_proof() {
     let world = dpop_world();
-    let page = Page::at(&world, "/", "");
-    let options = SessionOptions {
-        silent_restore: false,
-        ..SessionOptions::default()
-    };
-    let session = Rc::new(
-        block_on(Session::start(
-            page.clone(),
-            config().with_dpop(DpopMode::Off),
-            options,
-        ))
-        .expect("start"),
-    );
-    block_on(session.resume(None));
-    block_on(session.sign_in("/"));
-    let (url, _) = page.last_navigation().expect("redirect");
-    assert!(!url.contains("dpop_jkt"));
+    world.provider.borrow_mut().signed_in = false;
+    let (_, session) = sign_in_with(&world, &config().with_dpop(DpopMode::Off));
+    assert_eq!(token_type(&session), Some(TokenType::Bearer));
+    assert!(world.provider.borrow().proof_keys.is_empty());
 }
 
 #[test]
@@ -318,25 +283,11 @@ fn pushed_requests_and_dpop_bind_the_tokens_at_the_token_request() {
 #[test]
 fn the_configuration_can_ask_for_pushed_requests() {
     let world = World::new();
-    let page = Page::at(&world, "/", "");
-    let options = SessionOptions {
-        silent_restore: false,
-        ..SessionOptions::default()
-    };
-    let session = Rc::new(
-        block_on(Session::start(
-            page.clone(),
-            config().with_par(true),
-            options,
-        ))
-        .expect("start"),
-    );
-    block_on(session.resume(None));
-    block_on(session.sign_in("/"));
-    assert_eq!(session.status(), AuthStatus::SigningIn);
+    world.provider.borrow_mut().signed_in = false;
+    let (back, session) = sign_in_with(&world, &config().with_par(true));
+    assert!(matches!(session.status(), AuthStatus::SignedIn(_)));
     assert_eq!(world.count(Endpoint::PushedAuthorization), 1);
-    let (url, _) = page.last_navigation().expect("redirect");
-    assert!(query_of(&url).contains_key("request_uri"));
+    assert_eq!(back.url(), "/");
 }
 
 #[test]
