@@ -28,8 +28,11 @@ if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $wbg_version" ]; t
 fi
 
 if [ "$(trunk --version 2>/dev/null)" != "trunk $TRUNK_VERSION" ]; then
-  say "installing trunk $TRUNK_VERSION (about 10 minutes on 2 cores)"
-  cargo install trunk --version "$TRUNK_VERSION" --locked --force
+  say "installing trunk $TRUNK_VERSION (a few minutes on 2 cores)"
+  # trunk's own release profile asks for fat LTO and one codegen unit: minutes
+  # of compile time for a tool whose speed does not matter here.
+  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    cargo install trunk --version "$TRUNK_VERSION" --locked --force
 fi
 
 # npm ci only when the lock file changed since the last install.
