@@ -5,7 +5,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use leptos_pkce::protocol::{JwkSet, KeyChoice, PkceCodeVerifier, SigningAlg, is_valid_verifier};
-use leptos_pkce::{Browser, Clock, Navigator, Randomness, SignatureVerifier, TabStore};
+use leptos_pkce::{Browser, Clock, DpopKeys, Navigator, Randomness, SignatureVerifier, TabStore};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -140,5 +140,32 @@ fn replace_url_rewrites_the_current_entry() {
         before,
         history.length().expect("length"),
         "replace, not push"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn the_dpop_key_signs_es256_proofs_that_verify_with_its_public_half() {
+    let browser = browser();
+    let key = browser
+        .dpop_key()
+        .await
+        .expect("WebCrypto makes a P-256 key pair");
+    assert_eq!(
+        browser.dpop_key().await,
+        Some(key.clone()),
+        "one key per page"
+    );
+    let input = "eyJ0eXAiOiJkcG9wK2p3dCJ9.eyJodG0iOiJQT1NUIn0";
+    let signature = browser.dpop_sign(input).await.expect("signs");
+    assert_eq!(signature.len(), 64, "r||s, as JWS wants it");
+    let jwk = format!(
+        r#"{{"kty":"EC","crv":"P-256","x":"{}","y":"{}"}}"#,
+        key.x, key.y
+    );
+    assert!(verifies(SigningAlg::Es256, &jwk, input, &signature).await);
+    assert!(!verifies(SigningAlg::Es256, &jwk, "tampered", &signature).await);
+    assert!(
+        Browser::new(1).dpop_key().await != Some(key),
+        "another page, another key"
     );
 }
