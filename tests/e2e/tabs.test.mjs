@@ -148,6 +148,8 @@ async function assertNothingStored(t, tabs, tokens) {
 
 // Waits until a tab that left for the provider (RP-initiated logout) is back on the app.
 async function backFromProvider(page) {
+  // The provider asks to confirm the sign-out: a click, never an auto-submit (no logout CSRF).
+  await page.locator('#logout-confirm').click({ timeout: 20000 });
   await waitUntil(() => {
     const navs = page.tr.navigations;
     const left = navs.findIndex((n) => n.url.startsWith(ISSUER));
