@@ -474,7 +474,10 @@ describe('Leptos SPA: one session across tabs (browser)', { skip, timeout: 30000
 
     // Tab 1's timer refresh reaches the provider and hangs there.
     await waitUntil(async () => (await stats()).faults_served >= 1, { timeout: REFRESH_AT_MS + 5000, message: 'tab 1\'s refresh to hang' });
-    const hung = tab1.tr.tokenPosts.filter((p) => p.form.grant_type === 'refresh_token');
+    // The provider can count the request before playwright reports it: wait for both.
+    const refreshPosts = () => tab1.tr.tokenPosts.filter((p) => p.form.grant_type === 'refresh_token');
+    await waitUntil(() => refreshPosts().length >= 1, { timeout: 5000, message: 'tab 1\'s refresh seen by the test' });
+    const hung = refreshPosts();
     assert.equal(hung.length, 1, 'tab 1 sent its refresh');
     assert.equal(tab2.tr.tokenPosts.length, 0, 'tab 2 (frozen) sent nothing');
     await expectState(tab1, 'signed-in', 1000);
