@@ -11,7 +11,7 @@
 // One run = one fresh browser context (a new person): first visit of / (with the silent
 // prompt=none round trip), reload (without it), sign-in through the provider's form, then
 // wait for the app's timer refresh. Timings come from the app's own performance.measure
-// entries (src/web/perf.rs) and from performance.now() at the moment the DOM shows a state.
+// entries (crates/leptos-pkce/src/browser/perf.rs) and from performance.now() at the moment the DOM shows a state.
 
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -475,7 +475,7 @@ function report({ date, load, files, runs, failures, env, nativePkce }) {
       ['`oidc:pkce`, silent attempt (first visit)', col((r) => r.firstVisit.silentPkce), 2],
     ]), '',
     'Native micro-benchmark (`cargo run --release --example pkce_bench`):', '',
-    nativePkce ? ['```', nativePkce.trim(), '```'].join('\n') : '*skipped: `examples/pkce_bench.rs` does not exist.*', '');
+    nativePkce ? ['```', nativePkce.trim(), '```'].join('\n') : '*skipped: `crates/leptos-pkce/examples/pkce_bench.rs` does not exist.*', '');
 
   out('## How measured', '',
     '- Stack: `dev/stack.mjs` `startStack` (provider with `TEST_HOOKS=1` and',
@@ -490,7 +490,7 @@ function report({ date, load, files, runs, failures, env, nativePkce }) {
     '- Wall-clock times are `performance.now()` at that moment (from the document\'s navigation',
     '  start); across the silent round trip: `timeOrigin + now()` of the final page − `timeOrigin`',
     '  of the start page.',
-    '- App measures (`src/web/perf.rs`): `oidc:ready` (client start → configuration and discovery',
+    '- App measures (`crates/leptos-pkce/src/browser/perf.rs`): `oidc:ready` (client start → configuration and discovery',
     '  loaded), `oidc:callback` (client start → signed-in), `oidc:config-request`,',
     '  `oidc:discovery-request`, `oidc:token-request`, `oidc:jwks-request`, `oidc:userinfo-request`,',
     '  `oidc:refresh`, `oidc:refresh-request`, `oidc:pkce`; plus the `oidc:start` mark.',

@@ -23,10 +23,10 @@ step "native PKCE micro-benchmark"
 mkdir -p target/bench
 native_out="$PWD/target/bench/pkce_bench.txt"
 rm -f "$native_out"
-if [ -f examples/pkce_bench.rs ]; then
-  cargo run --release --example pkce_bench | tee "$native_out"
+if [ -f crates/leptos-pkce/examples/pkce_bench.rs ]; then
+  cargo run --release -p leptos-pkce --example pkce_bench | tee "$native_out"
 else
-  echo "examples/pkce_bench.rs does not exist: skipped"
+  echo "crates/leptos-pkce/examples/pkce_bench.rs does not exist: skipped"
 fi
 
 step "browser benchmark (${BENCH_RUNS:-20} runs)"
