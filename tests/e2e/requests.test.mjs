@@ -85,6 +85,33 @@ describe('how the app talks to servers (browser)', { skip, timeout: 300000 }, ()
     assert.equal((await page.locator(sel.userName).textContent()).trim(), 'Alice Liddell');
   });
 
+  it('1b. a provider answer over 1 MiB is refused: the sign-in fails with a clear error instead of the page parsing it', { timeout: 60000 }, async () => {
+    await resetStats();
+    const { page } = await open('huge-keys');
+    // The network stands in for a provider whose key set grew absurdly large (2 MiB of valid
+    // JSON): the app must refuse to take it in, not parse it.
+    let served = 0;
+    await page.route((url) => url.href.startsWith(`${ISSUER}/jwks`), async (route) => {
+      served += 1;
+      const padding = 'x'.repeat(2 * 1024 * 1024);
+      await route.fulfill({
+        status: 200,
+        headers: { 'content-type': 'application/json', 'access-control-allow-origin': 'http://localhost:8080' },
+        body: JSON.stringify({ keys: [], padding }),
+      });
+    });
+    await page.goto('/');
+    await expectState(page, 'signed-out');
+    await page.locator(sel.signIn).first().click();
+    await submitLogin(page);
+    const status = await expectState(page, 'error', 20000);
+    assert.equal(await status.getAttribute('data-error'), 'network_error');
+    const message = (await page.locator('[data-testid=error-message]').textContent()).trim();
+    assert.match(message, /too large/, message);
+    assert.ok(served >= 1, 'the oversized key set was served');
+    assert.equal(await page.locator(sel.userName).count(), 0, 'not signed in');
+  });
+
   it('2. request_timeout_ms bounds API calls: an API that never answers shows a failed call; the session stays', { timeout: 60000 }, async () => {
     const { page } = await open('api-timeout');
     await page.goto('/');
