@@ -20,7 +20,7 @@ import {
 
 import {
   APP, ISSUER, TOKEN_ENDPOINT, apiStats, clearFault, expectState, newSession, resetStats, sel,
-  setFault, setupSuite, signIn, skipReason, sleep, stats,
+  setFault, setupSuite, signIn, skipReason, sleep, stats, waitUntil,
 } from './harness.mjs';
 
 const skip = skipReason();
@@ -58,17 +58,6 @@ function installStateLog() {
   new MutationObserver(look).observe(document, {
     subtree: true, childList: true, attributes: true, attributeFilter: ['data-state', 'data-error'],
   });
-}
-
-// Polls `probe` until it returns something truthy; returns that.
-async function waitUntil(probe, { timeout = 15000, interval = 25, message = 'condition' } = {}) {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${message}`);
-    await sleep(interval);
-  }
 }
 
 // For failure messages: never print codes or state values.
