@@ -47,9 +47,7 @@ impl<P: Platform> Session<P> {
         url: &str,
         access_token: Option<&str>,
     ) -> Result<String, AuthError> {
-        let mut jti = [0u8; 16];
-        self.platform.fill_random(&mut jti)?;
-        let jti = crate::protocol::random::base64url(&jti);
+        let jti = self.random_token::<16>()?;
         let nonce = self.nonces.borrow().get(&origin(url)).cloned();
         let input = proof_signing_input(
             key,

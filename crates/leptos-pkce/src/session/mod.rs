@@ -188,6 +188,13 @@ impl<P: Platform> Session<P> {
         self.platform.now_ms()
     }
 
+    /// `N` random bytes, base64url: a `state`, a proof's `jti`.
+    fn random_token<const N: usize>(&self) -> Result<String, crate::protocol::AuthError> {
+        let mut bytes = [0u8; N];
+        self.platform.fill_random(&mut bytes)?;
+        Ok(crate::protocol::random::base64url(&bytes))
+    }
+
     /// A uniform value in `[0, 1)` for jitter (0.5 if randomness fails).
     fn random_unit(&self) -> f64 {
         let mut bytes = [0u8; 4];

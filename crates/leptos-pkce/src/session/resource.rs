@@ -54,9 +54,12 @@ impl<P: Platform + 'static> Session<P> {
         }
         // One refresh (unless another call already replaced the refused
         // token) and one retry.
-        let current = self.with_tokens(|tokens| tokens.map(|t| t.generation()));
-        let refreshable =
-            self.with_tokens(|tokens| tokens.is_some_and(|t| t.refresh_token().is_some()));
+        let (current, refreshable) = self.with_tokens(|tokens| {
+            (
+                tokens.map(|t| t.generation()),
+                tokens.is_some_and(|t| t.refresh_token().is_some()),
+            )
+        });
         if current == Some(generation) {
             if !refreshable || !self.refresh_allowed() {
                 return Ok(response);

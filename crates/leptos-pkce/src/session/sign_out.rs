@@ -5,9 +5,7 @@
 use super::load;
 use super::ports::{Endpoint, HttpRequest, Platform};
 use super::{AuthStatus, Session};
-use crate::protocol::{
-    LOGOUT_PREFIX, RequestSecrets, SILENT_SKIP_KEY, end_session_url, revocation_form,
-};
+use crate::protocol::{LOGOUT_PREFIX, SILENT_SKIP_KEY, end_session_url, revocation_form};
 
 impl<P: Platform> Session<P> {
     /// Signs out: forgets the tokens, revokes the refresh token, and ends
@@ -38,24 +36,20 @@ impl<P: Platform> Session<P> {
                 )
                 .await;
         }
-        let state = RequestSecrets::from_source(&mut |bytes| self.platform.fill_random(bytes))
-            .map(|secrets| secrets.state);
+        let state = self.random_token::<32>();
         if let (Some(endpoint), Ok(state)) = (self.metadata.end_session_endpoint.as_deref(), state)
         {
             let post_logout = self.config.post_logout_redirect_uri.as_deref();
             // Only a return to this app carries the `state` back.
             if post_logout.is_some() {
-                load::set_marker(
-                    &self.platform,
-                    &format!("{LOGOUT_PREFIX}{}", state.secret()),
-                );
+                load::set_marker(&self.platform, &format!("{LOGOUT_PREFIX}{state}"));
             }
             let url = end_session_url(
                 endpoint,
                 tokens.as_ref().map(|tokens| tokens.id_token()),
                 &self.config.client_id,
                 post_logout,
-                state.secret(),
+                &state,
             );
             self.platform.navigate(&url, false);
         } else {

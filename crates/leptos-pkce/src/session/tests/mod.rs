@@ -86,6 +86,11 @@ impl World {
             .collect()
     }
 
+    /// Puts a marker in tab 0's sessionStorage, as an earlier page left it.
+    pub(crate) fn mark(&self, key: &str) {
+        self.storage.borrow_mut().insert(key.to_owned(), "1".into());
+    }
+
     pub(crate) fn storage_keys(&self) -> Vec<String> {
         self.storage.borrow().keys().cloned().collect()
     }

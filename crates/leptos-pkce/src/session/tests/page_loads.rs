@@ -52,10 +52,7 @@ fn silent_restore_can_be_switched_off() {
 #[test]
 fn a_successful_sign_in_clears_the_silent_skip_marker() {
     let world = World::new();
-    world
-        .storage
-        .borrow_mut()
-        .insert(SILENT_SKIP_KEY.into(), "1".into());
+    world.mark(SILENT_SKIP_KEY);
     let (_, _) = signed_in(&world);
     assert!(!world.storage_keys().contains(&SILENT_SKIP_KEY.to_owned()));
 }
@@ -63,14 +60,8 @@ fn a_successful_sign_in_clears_the_silent_skip_marker() {
 #[test]
 fn a_logout_return_with_our_state_is_signed_out_quietly() {
     let world = World::new();
-    world
-        .storage
-        .borrow_mut()
-        .insert(format!("{LOGOUT_PREFIX}abc"), "1".into());
-    world
-        .storage
-        .borrow_mut()
-        .insert(SILENT_SKIP_KEY.into(), "1".into());
+    world.mark(&format!("{LOGOUT_PREFIX}abc"));
+    world.mark(SILENT_SKIP_KEY);
     let (page, session) = load(&world, "/?state=abc");
     assert_eq!(session.status(), AuthStatus::SignedOut);
     assert_eq!(page.url(), "/", "state wiped");
@@ -85,10 +76,7 @@ fn a_logout_return_with_our_state_is_signed_out_quietly() {
 #[test]
 fn a_logout_return_with_a_forged_state_is_an_error() {
     let world = World::new();
-    world
-        .storage
-        .borrow_mut()
-        .insert(format!("{LOGOUT_PREFIX}abc"), "1".into());
+    world.mark(&format!("{LOGOUT_PREFIX}abc"));
     let (_, session) = load(&world, "/?state=forged");
     assert_eq!(
         session.status(),
@@ -99,14 +87,8 @@ fn a_logout_return_with_a_forged_state_is_an_error() {
 #[test]
 fn a_later_load_after_logout_is_not_an_error() {
     let world = World::new();
-    world
-        .storage
-        .borrow_mut()
-        .insert(format!("{LOGOUT_PREFIX}abc"), "1".into());
-    world
-        .storage
-        .borrow_mut()
-        .insert(SILENT_SKIP_KEY.into(), "1".into());
+    world.mark(&format!("{LOGOUT_PREFIX}abc"));
+    world.mark(SILENT_SKIP_KEY);
     let (_, session) = load(&world, "/profile");
     assert_eq!(
         session.status(),
