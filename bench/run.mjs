@@ -377,6 +377,11 @@ function report({ date, load, files, runs, failures, env, nativePkce }) {
   if (budgets.some((b) => b[3].includes('MISS')) && existsSync(notes)) {
     out(readFileSync(notes, 'utf8').trim(), '');
   }
+  // The size work's record, step by step (hand-kept, like the notes).
+  const steps = path.join(ROOT, 'bench', 'size-steps.md');
+  if (existsSync(steps)) {
+    out(readFileSync(steps, 'utf8').trim(), '');
+  }
   out('## Machine and versions', '',
     table(['', ''], [
       ['CPU', `${env.machine.model}, nproc ${env.machine.nproc}`], ['memory', env.machine.memory],

@@ -2,21 +2,17 @@
 
 use gloo_net::http::Request;
 use leptos::prelude::*;
+use leptos_pkce::protocol::json;
 use leptos_pkce::{AuthStatus, use_auth};
-use serde::Deserialize;
 
 use super::{Busy, messages};
 
-/// The demo's own setting in `config.json` (the library ignores it).
-#[derive(Deserialize)]
-struct DemoConfig {
-    api_url: Option<String>,
-}
-
-/// The API to call, from `config.json` (read when first needed).
+/// The API to call: the demo's own setting `api_url` in `config.json`
+/// (the library ignores it), read when first needed.
 async fn api_url() -> Option<String> {
     let response = Request::get("/config.json").send().await.ok()?;
-    response.json::<DemoConfig>().await.ok()?.api_url
+    let text = response.text().await.ok()?;
+    json::read_object(&text, |fields| fields.opt_str("api_url")).flatten()
 }
 
 /// The outcome of the last API call.
@@ -126,17 +122,13 @@ pub(crate) fn ApiPanel() -> impl IntoView {
     }
 }
 
-/// The parts of the demo API's JSON answer worth showing.
-#[derive(Deserialize)]
-struct ApiAnswer {
-    message: Option<String>,
-    error_description: Option<String>,
-}
-
 /// The API's `message` (or error description) if it answered JSON, else the text.
 fn summarize(body: &str) -> String {
-    serde_json::from_str::<ApiAnswer>(body)
-        .ok()
-        .and_then(|answer| answer.message.or(answer.error_description))
-        .unwrap_or_else(|| body.chars().take(500).collect())
+    json::read_object(body, |fields| {
+        Ok(fields
+            .opt_str("message")?
+            .or(fields.opt_str("error_description")?))
+    })
+    .flatten()
+    .unwrap_or_else(|| body.chars().take(500).collect())
 }

@@ -1,15 +1,14 @@
 //! Runtime client configuration, normally `config.json` from the app's own
 //! origin, so one build can point at any OpenID provider.
 
-use serde::Deserialize;
-
 use super::error::AuthError;
+use super::json::{self, BadField};
 use super::uri::parse_http_url;
 
 /// What the client needs to know about its registration at the provider.
 /// Fields the library does not know (an app's own settings in the same
 /// `config.json`) are ignored.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ClientConfig {
     /// The issuer identifier, exactly as the provider's discovery document states it.
@@ -19,31 +18,24 @@ pub struct ClientConfig {
     /// The registered redirect URI; its path is the app's callback route.
     pub redirect_uri: String,
     /// Where the provider sends the person after signing out.
-    #[serde(default)]
     pub post_logout_redirect_uri: Option<String>,
     /// Scopes to request; must include `openid`.
-    #[serde(default = "default_scopes")]
     pub scopes: Vec<String>,
     /// Origins (`https://api.example.com`) that may receive the access
     /// token from `Auth::fetch`: https only, except loopback.
     /// Requests to any other origin are refused before they are sent.
-    #[serde(default)]
     pub resource_origins: Vec<String>,
     /// How long any request may take before it counts as failed (default 15 s).
-    #[serde(default)]
     pub request_timeout_ms: Option<u32>,
     /// Sender-constrained tokens ([RFC 9449](https://www.rfc-editor.org/rfc/rfc9449)).
-    #[serde(default)]
     pub dpop: DpopMode,
     /// Push every authorization request ([RFC 9126](https://www.rfc-editor.org/rfc/rfc9126)),
     /// even when the provider does not require it.
-    #[serde(default)]
     pub par: bool,
 }
 
 /// When to bind tokens to this page's DPoP key.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum DpopMode {
     /// When the provider advertises ES256 in `dpop_signing_alg_values_supported`.
@@ -66,10 +58,43 @@ impl ClientConfig {
     /// Parses and checks `config.json`. `app_origin` is the origin the app
     /// runs on: the redirect URIs must come back to it.
     pub fn from_json(text: &str, app_origin: &str) -> Result<Self, AuthError> {
-        let config: Self = serde_json::from_str(text)
-            .map_err(|err| AuthError::ConfigInvalid(format!("not valid: {err}")))?;
+        let config = Self::read(text).map_err(AuthError::ConfigInvalid)?;
         config.validate(app_origin)?;
         Ok(config)
+    }
+
+    fn read(text: &str) -> Result<Self, String> {
+        let value = json::parse(text).ok_or("not valid JSON")?;
+        let fields = value.fields().ok_or("not a JSON object")?;
+        let wrong = |BadField(field)| format!("`{field}` is missing or of the wrong type");
+        let dpop = match fields.opt_str("dpop").map_err(wrong)?.as_deref() {
+            None | Some("auto") => DpopMode::Auto,
+            Some("required") => DpopMode::Required,
+            Some("off") => DpopMode::Off,
+            Some(other) => {
+                return Err(format!(
+                    "`dpop` must be auto, required or off, not \"{other}\""
+                ));
+            }
+        };
+        Ok(Self {
+            issuer: fields.str("issuer").map_err(wrong)?,
+            client_id: fields.str("client_id").map_err(wrong)?,
+            redirect_uri: fields.str("redirect_uri").map_err(wrong)?,
+            post_logout_redirect_uri: fields.opt_str("post_logout_redirect_uri").map_err(wrong)?,
+            scopes: fields
+                .opt_strings("scopes")
+                .map_err(wrong)?
+                .unwrap_or_else(default_scopes),
+            resource_origins: fields.strings("resource_origins").map_err(wrong)?,
+            request_timeout_ms: fields
+                .opt_i64("request_timeout_ms")
+                .map_err(wrong)?
+                .map(|ms| u32::try_from(ms).map_err(|_| wrong(BadField("request_timeout_ms"))))
+                .transpose()?,
+            dpop,
+            par: fields.bool("par").map_err(wrong)?,
+        })
     }
 
     /// Checks every field, naming the first bad one.

@@ -1,12 +1,11 @@
 //! OpenID Provider metadata ([OpenID Connect Discovery 1.0](https://openid.net/specs/openid-connect-discovery-1_0.html)).
 
-use serde::Deserialize;
-
 use super::error::AuthError;
+use super::json::{self, BadField};
 use super::uri::parse_http_url;
 
 /// The subset of provider metadata the client uses.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProviderMetadata {
     /// Must equal the configured issuer exactly.
     pub issuer: String,
@@ -15,34 +14,24 @@ pub struct ProviderMetadata {
     /// Where codes and refresh tokens are exchanged.
     pub token_endpoint: String,
     /// OpenID Connect userinfo.
-    #[serde(default)]
     pub userinfo_endpoint: Option<String>,
     /// The provider's signing keys.
-    #[serde(default)]
     pub jwks_uri: Option<String>,
     /// RP-initiated logout.
-    #[serde(default)]
     pub end_session_endpoint: Option<String>,
     /// Token revocation ([RFC 7009](https://www.rfc-editor.org/rfc/rfc7009)).
-    #[serde(default)]
     pub revocation_endpoint: Option<String>,
     /// PKCE methods; when present it must list `S256`.
-    #[serde(default)]
     pub code_challenge_methods_supported: Option<Vec<String>>,
     /// [RFC 9207](https://www.rfc-editor.org/rfc/rfc9207): the callback carries `iss`.
-    #[serde(default)]
     pub authorization_response_iss_parameter_supported: bool,
     /// ID token signature algorithms.
-    #[serde(default)]
     pub id_token_signing_alg_values_supported: Vec<String>,
     /// DPoP proof algorithms ([RFC 9449 §5.1](https://www.rfc-editor.org/rfc/rfc9449#section-5.1)).
-    #[serde(default)]
     pub dpop_signing_alg_values_supported: Vec<String>,
     /// The pushed authorization request endpoint ([RFC 9126](https://www.rfc-editor.org/rfc/rfc9126)).
-    #[serde(default)]
     pub pushed_authorization_request_endpoint: Option<String>,
     /// The provider accepts pushed authorization requests only.
-    #[serde(default)]
     pub require_pushed_authorization_requests: bool,
 }
 
@@ -58,11 +47,40 @@ pub fn discovery_url(issuer: &str) -> String {
 impl ProviderMetadata {
     /// Parses a discovery document and checks it belongs to `expected_issuer`.
     pub fn from_json(text: &str, expected_issuer: &str) -> Result<Self, AuthError> {
-        let metadata: Self = serde_json::from_str(text).map_err(|err| {
-            AuthError::DiscoveryFailed(format!("the discovery document is not valid ({err})"))
+        let metadata = Self::read(text).map_err(|why| {
+            AuthError::DiscoveryFailed(format!("the discovery document is not valid ({why})"))
         })?;
         metadata.validate(expected_issuer)?;
         Ok(metadata)
+    }
+
+    fn read(text: &str) -> Result<Self, &'static str> {
+        let value = json::parse(text).ok_or("not JSON")?;
+        let fields = value.fields().ok_or("not an object")?;
+        let read = || -> Result<Self, BadField> {
+            Ok(Self {
+                issuer: fields.str("issuer")?,
+                authorization_endpoint: fields.str("authorization_endpoint")?,
+                token_endpoint: fields.str("token_endpoint")?,
+                userinfo_endpoint: fields.opt_str("userinfo_endpoint")?,
+                jwks_uri: fields.opt_str("jwks_uri")?,
+                end_session_endpoint: fields.opt_str("end_session_endpoint")?,
+                revocation_endpoint: fields.opt_str("revocation_endpoint")?,
+                code_challenge_methods_supported: fields
+                    .opt_strings("code_challenge_methods_supported")?,
+                authorization_response_iss_parameter_supported: fields
+                    .bool("authorization_response_iss_parameter_supported")?,
+                id_token_signing_alg_values_supported: fields
+                    .strings("id_token_signing_alg_values_supported")?,
+                dpop_signing_alg_values_supported: fields
+                    .strings("dpop_signing_alg_values_supported")?,
+                pushed_authorization_request_endpoint: fields
+                    .opt_str("pushed_authorization_request_endpoint")?,
+                require_pushed_authorization_requests: fields
+                    .bool("require_pushed_authorization_requests")?,
+            })
+        };
+        read().map_err(|BadField(field)| field)
     }
 
     fn validate(&self, expected_issuer: &str) -> Result<(), AuthError> {

@@ -4,9 +4,9 @@
 //! (WebCrypto); this module builds what is signed and reads the server's
 //! nonce challenges.
 
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use super::json::Writer;
 use super::random::base64url;
 
 /// The public half of a P-256 DPoP key: its JWK coordinates (base64url).
@@ -18,50 +18,26 @@ pub struct DpopPublicKey {
     pub y: String,
 }
 
-/// Members in the lexicographic order RFC 7638 requires for a thumbprint.
-#[derive(Serialize)]
-struct EcJwk<'a> {
-    crv: &'a str,
-    kty: &'a str,
-    x: &'a str,
-    y: &'a str,
-}
-
 impl DpopPublicKey {
-    fn jwk(&self) -> EcJwk<'_> {
-        EcJwk {
-            crv: "P-256",
-            kty: "EC",
-            x: &self.x,
-            y: &self.y,
-        }
+    /// The public JWK, members in the lexicographic order RFC 7638
+    /// requires for a thumbprint.
+    fn write_jwk(&self, writer: &mut Writer) {
+        writer
+            .open()
+            .str_member("crv", "P-256")
+            .str_member("kty", "EC")
+            .str_member("x", &self.x)
+            .str_member("y", &self.y)
+            .close();
     }
 
     /// The JWK SHA-256 thumbprint ([RFC 7638](https://www.rfc-editor.org/rfc/rfc7638)):
     /// the `dpop_jkt` that binds an authorization code to this key.
     pub fn thumbprint(&self) -> String {
-        let members = serde_json::to_string(&self.jwk()).unwrap_or_default();
-        base64url(&Sha256::digest(members.as_bytes()))
+        let mut writer = Writer::new();
+        self.write_jwk(&mut writer);
+        base64url(&Sha256::digest(writer.finish().as_bytes()))
     }
-}
-
-#[derive(Serialize)]
-struct Header<'a> {
-    typ: &'static str,
-    alg: &'static str,
-    jwk: EcJwk<'a>,
-}
-
-#[derive(Serialize)]
-struct Claims<'a> {
-    jti: &'a str,
-    htm: &'a str,
-    htu: &'a str,
-    iat: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    ath: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    nonce: Option<&'a str>,
 }
 
 /// What a proof says about its request.
@@ -83,28 +59,32 @@ pub struct ProofClaims<'a> {
 
 /// `BASE64URL(header) . BASE64URL(claims)`: what the key signs.
 pub fn proof_signing_input(key: &DpopPublicKey, claims: &ProofClaims<'_>) -> String {
-    let header = Header {
-        typ: "dpop+jwt",
-        alg: "ES256",
-        jwk: key.jwk(),
-    };
-    let claims = Claims {
-        jti: claims.jti,
-        htm: claims.method,
-        htu: &htu(claims.url),
-        iat: claims.iat,
-        ath: claims
-            .access_token
-            .map(|token| base64url(&Sha256::digest(token.as_bytes()))),
-        nonce: claims.nonce,
-    };
-    let part =
-        |json: Result<String, serde_json::Error>| base64url(json.unwrap_or_default().as_bytes());
-    format!(
-        "{}.{}",
-        part(serde_json::to_string(&header)),
-        part(serde_json::to_string(&claims))
-    )
+    let mut header = Writer::new();
+    header
+        .open()
+        .str_member("typ", "dpop+jwt")
+        .str_member("alg", "ES256")
+        .key("jwk");
+    key.write_jwk(&mut header);
+    header.close();
+    let mut body = Writer::new();
+    body.open()
+        .str_member("jti", claims.jti)
+        .str_member("htm", claims.method)
+        .str_member("htu", &htu(claims.url))
+        .key("iat")
+        .int(claims.iat);
+    if let Some(token) = claims.access_token {
+        body.str_member("ath", &base64url(&Sha256::digest(token.as_bytes())));
+    }
+    if let Some(nonce) = claims.nonce {
+        body.str_member("nonce", nonce);
+    }
+    body.close();
+    let mut input = base64url(header.finish().as_bytes());
+    input.push('.');
+    input.push_str(&base64url(body.finish().as_bytes()));
+    input
 }
 
 /// The compact proof from its signing input and ES256 signature (`r‖s`).

@@ -1,41 +1,31 @@
 //! The provider's JSON Web Key Set ([RFC 7517](https://www.rfc-editor.org/rfc/rfc7517))
 //! and the choice of the key that verifies an ID token.
 
-use serde::{Deserialize, Serialize};
-
 use super::error::AuthError;
+use super::json::{self, BadField, Fields, Writer};
 use super::jws::SigningAlg;
 
 /// One public key. Unknown members are ignored; a key of a type this
 /// client cannot use simply never matches.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Jwk {
     /// Key type: `RSA`, `EC`, `OKP`, …
-    #[serde(default)]
     pub kty: String,
     /// Key id.
-    #[serde(default)]
     pub kid: Option<String>,
     /// Intended use (`sig` or `enc`).
-    #[serde(default, rename = "use")]
     pub key_use: Option<String>,
     /// Algorithm the key is meant for.
-    #[serde(default)]
     pub alg: Option<String>,
     /// RSA modulus.
-    #[serde(default)]
     pub n: Option<String>,
     /// RSA exponent.
-    #[serde(default)]
     pub e: Option<String>,
     /// Curve.
-    #[serde(default)]
     pub crv: Option<String>,
     /// Curve point x.
-    #[serde(default)]
     pub x: Option<String>,
     /// Curve point y.
-    #[serde(default)]
     pub y: Option<String>,
 }
 
@@ -49,14 +39,23 @@ pub struct JwkSet {
 impl JwkSet {
     /// Parses a `jwks_uri` document.
     pub fn from_json(text: &str) -> Result<Self, AuthError> {
-        #[derive(Deserialize)]
-        struct Raw {
-            keys: Vec<Jwk>,
-        }
-        let raw: Raw = serde_json::from_str(text).map_err(|_| {
-            AuthError::InvalidIdToken("the provider's signing keys are unreadable".into())
-        })?;
-        Ok(Self { keys: raw.keys })
+        let unreadable =
+            || AuthError::InvalidIdToken("the provider's signing keys are unreadable".into());
+        let value = json::parse(text).ok_or_else(unreadable)?;
+        let keys = value
+            .fields()
+            .ok_or_else(unreadable)?
+            .get("keys")
+            .ok()
+            .flatten()
+            .and_then(json::Value::as_array)
+            .ok_or_else(unreadable)?;
+        let keys = keys
+            .iter()
+            .map(|key| Jwk::read(&key.fields().ok_or(BadField("keys"))?))
+            .collect::<Result<_, _>>()
+            .map_err(|_| unreadable())?;
+        Ok(Self { keys })
     }
 
     /// The key that verifies a token signed with `alg` (and `kid`, if any).
@@ -86,23 +85,6 @@ pub enum KeyChoice<'a> {
     Ambiguous,
 }
 
-/// The public members WebCrypto's `importKey("jwk", …)` needs, and nothing
-/// else (an `alg` or `key_ops` member could clash with the import).
-#[derive(Debug, Serialize)]
-struct PublicJwk<'a> {
-    kty: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    n: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    e: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    crv: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    x: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    y: Option<&'a str>,
-}
-
 impl Jwk {
     fn suits(&self, alg: SigningAlg) -> bool {
         self.kty == alg.key_type()
@@ -113,17 +95,38 @@ impl Jwk {
                 .is_none_or(|curve| self.crv.as_deref() == Some(curve))
     }
 
-    /// JSON for WebCrypto's JWK import.
+    /// JSON for WebCrypto's JWK import: the public members it needs, and
+    /// nothing else (an `alg` or `key_ops` member could clash with the import).
     pub fn public_json(&self) -> String {
-        serde_json::to_string(&PublicJwk {
-            kty: &self.kty,
-            n: self.n.as_deref(),
-            e: self.e.as_deref(),
-            crv: self.crv.as_deref(),
-            x: self.x.as_deref(),
-            y: self.y.as_deref(),
+        let mut writer = Writer::new();
+        writer.open().str_member("kty", &self.kty);
+        for (name, value) in [
+            ("n", &self.n),
+            ("e", &self.e),
+            ("crv", &self.crv),
+            ("x", &self.x),
+            ("y", &self.y),
+        ] {
+            if let Some(value) = value {
+                writer.str_member(name, value);
+            }
+        }
+        writer.close();
+        writer.finish()
+    }
+
+    fn read(fields: &Fields<'_>) -> Result<Self, BadField> {
+        Ok(Self {
+            kty: fields.opt_str("kty")?.unwrap_or_default(),
+            kid: fields.opt_str("kid")?,
+            key_use: fields.opt_str("use")?,
+            alg: fields.opt_str("alg")?,
+            n: fields.opt_str("n")?,
+            e: fields.opt_str("e")?,
+            crv: fields.opt_str("crv")?,
+            x: fields.opt_str("x")?,
+            y: fields.opt_str("y")?,
         })
-        .unwrap_or_default()
     }
 }
 

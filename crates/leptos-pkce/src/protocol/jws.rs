@@ -2,12 +2,10 @@
 //! ([RFC 7515](https://www.rfc-editor.org/rfc/rfc7515), [RFC 8725 §3.1–3.2](https://www.rfc-editor.org/rfc/rfc8725#section-3.1)).
 //! Signatures themselves are checked by the browser's WebCrypto.
 
+use super::error::AuthError;
+use super::json::{self, Value};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::Deserialize;
-use serde::de::DeserializeOwned;
-
-use super::error::AuthError;
 
 /// The asymmetric algorithms this client verifies. `none` and every HMAC
 /// algorithm are refused outright: a public client has no shared secret,
@@ -73,15 +71,13 @@ impl SigningAlg {
 }
 
 /// The protected header fields the client reads.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct JwsHeader {
     /// Signature algorithm.
     pub alg: String,
     /// Key id.
-    #[serde(default)]
     pub kid: Option<String>,
     /// Critical extensions: none is understood, so any makes the token invalid.
-    #[serde(default)]
     pub crit: Option<Vec<String>>,
 }
 
@@ -98,11 +94,12 @@ pub struct CompactJws<'a> {
     pub signature: Vec<u8>,
 }
 
-fn decode_json<T: DeserializeOwned>(part: &str, problem: &str) -> Result<T, AuthError> {
+/// The JSON value of a base64url part.
+fn decode_json(part: &str, problem: &str) -> Result<Value, AuthError> {
     URL_SAFE_NO_PAD
         .decode(part)
         .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .and_then(|bytes| json::parse_bytes(&bytes))
         .ok_or_else(|| AuthError::invalid_id_token(problem))
 }
 
@@ -118,7 +115,16 @@ impl<'a> CompactJws<'a> {
         if payload.contains('.') {
             return Err(AuthError::invalid_id_token("not a signed JWT"));
         }
-        let header: JwsHeader = decode_json(header, "unreadable header")?;
+        let header = decode_json(header, "unreadable header")?;
+        let header = json::Value::fields(&header)
+            .and_then(|fields| {
+                Some(JwsHeader {
+                    alg: fields.str("alg").ok()?,
+                    kid: fields.opt_str("kid").ok()?,
+                    crit: fields.opt_strings("crit").ok()?,
+                })
+            })
+            .ok_or_else(|| AuthError::invalid_id_token("unreadable header"))?;
         let signature = URL_SAFE_NO_PAD
             .decode(signature)
             .map_err(|_| AuthError::invalid_id_token("unreadable signature"))?;
@@ -130,8 +136,8 @@ impl<'a> CompactJws<'a> {
         })
     }
 
-    /// The payload, decoded as JSON into `T` (not yet verified!).
-    pub fn claims<T: DeserializeOwned>(&self) -> Result<T, AuthError> {
+    /// The payload, decoded as JSON (not yet verified!).
+    pub fn claims(&self) -> Result<Value, AuthError> {
         decode_json(self.payload, "unreadable claims")
     }
 

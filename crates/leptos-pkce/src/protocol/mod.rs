@@ -8,6 +8,7 @@ mod discovery;
 mod dpop;
 mod error;
 mod id_token;
+pub mod json;
 mod jwk;
 mod jws;
 mod logout;

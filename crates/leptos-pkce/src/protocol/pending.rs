@@ -3,8 +3,7 @@
 //! every outcome of the callback. Besides it, only two markers without any
 //! secret go there ([`SILENT_SKIP_KEY`], [`LOGOUT_PREFIX`]); no token ever does.
 
-use serde::{Deserialize, Serialize};
-
+use super::json::{self, Writer};
 use super::secret::{CsrfState, Nonce, PkceCodeVerifier};
 
 /// Prefix of the sessionStorage keys. The full key ends with the request's
@@ -25,7 +24,7 @@ pub const LOGOUT_PREFIX: &str = "oidc.logout.";
 pub const PENDING_TTL_MS: f64 = 10.0 * 60.0 * 1000.0;
 
 /// What the callback needs to finish the flow this tab started.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug)]
 pub struct PendingRequest {
     /// The `state` sent; the callback must return it.
     pub state: CsrfState,
@@ -40,19 +39,9 @@ pub struct PendingRequest {
     /// The in-app path to return to (already sanitized).
     pub return_to: String,
     /// Milliseconds since the epoch when the request was made.
-    #[serde(serialize_with = "whole_number")]
     pub created_at_ms: f64,
     /// Whether this was a `prompt=none` attempt (its failures are quiet).
-    #[serde(default)]
     pub silent: bool,
-}
-
-/// Writes a time as a whole number: float formatting would cost the wasm
-/// build kilobytes for no gain in millisecond precision.
-fn whole_number<S: serde::Serializer>(value: &f64, serializer: S) -> Result<S::Ok, S::Error> {
-    // Epoch milliseconds fit an i64 for the next 290 million years.
-    #[allow(clippy::cast_possible_truncation)]
-    serializer.serialize_i64(value.round() as i64)
 }
 
 impl PendingRequest {
@@ -66,14 +55,44 @@ impl PendingRequest {
         !(self.created_at_ms..=self.created_at_ms + PENDING_TTL_MS).contains(&now_ms)
     }
 
-    /// Serialized for sessionStorage.
+    /// Serialized for sessionStorage. The time is written as a whole
+    /// number of milliseconds.
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
+        // Epoch milliseconds fit an i64 for the next 290 million years.
+        #[allow(clippy::cast_possible_truncation)]
+        let created_at_ms = self.created_at_ms.round() as i64;
+        let mut writer = Writer::new();
+        writer
+            .open()
+            .str_member("state", self.state.secret())
+            .str_member("code_verifier", self.code_verifier.secret())
+            .str_member("nonce", self.nonce.secret())
+            .str_member("issuer", &self.issuer)
+            .str_member("redirect_uri", &self.redirect_uri)
+            .str_member("return_to", &self.return_to)
+            .key("created_at_ms")
+            .int(created_at_ms)
+            .key("silent")
+            .bool(self.silent)
+            .close();
+        writer.finish()
     }
 
     /// Read back from sessionStorage; `None` if it is not ours or is damaged.
     pub fn from_json(text: &str) -> Option<Self> {
-        serde_json::from_str(text).ok()
+        json::read_object(text, |fields| {
+            #[allow(clippy::cast_precision_loss)]
+            Ok(Self {
+                state: CsrfState::new(fields.str("state")?),
+                code_verifier: PkceCodeVerifier::new(fields.str("code_verifier")?),
+                nonce: Nonce::new(fields.str("nonce")?),
+                issuer: fields.str("issuer")?,
+                redirect_uri: fields.str("redirect_uri")?,
+                return_to: fields.str("return_to")?,
+                created_at_ms: fields.i64("created_at_ms")? as f64,
+                silent: fields.bool("silent")?,
+            })
+        })
     }
 }
 

@@ -156,16 +156,10 @@ pub fn pushed_authorization_url(
 /// The `request_uri` of a pushed authorization request's answer (201 with
 /// JSON); provider errors keep their OAuth code, like the token endpoint's.
 pub fn parse_pushed_authorization_response(status: u16, body: &str) -> Result<String, AuthError> {
-    #[derive(serde::Deserialize)]
-    struct Pushed {
-        request_uri: String,
-    }
     if !(200..300).contains(&status) {
         return Err(super::token::error_response(status, body));
     }
-    serde_json::from_str::<Pushed>(body)
-        .ok()
-        .map(|pushed| pushed.request_uri)
+    super::json::read_object(body, |fields| fields.str("request_uri"))
         .filter(|uri| !uri.is_empty())
         .ok_or_else(|| AuthError::TokenResponseInvalid("no request_uri".into()))
 }

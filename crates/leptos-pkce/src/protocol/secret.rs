@@ -3,13 +3,9 @@
 //! (a one-time secret cannot be duplicated by accident), and none has a plain
 //! `PartialEq`: comparisons go through the constant-time `ct_eq`.
 
-use serde::{Deserialize, Serialize};
-
 macro_rules! secret_string {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        #[derive(Serialize, Deserialize)]
-        #[serde(transparent)]
         pub struct $name(String);
 
         impl $name {

@@ -2,10 +2,8 @@
 //! [§6](https://www.rfc-editor.org/rfc/rfc6749#section-6)). A public client: no
 //! client secret is ever sent; `client_id` identifies it.
 
-use serde::Deserialize;
-use serde::de::{self, Deserializer, Visitor};
-
 use super::error::AuthError;
+use super::json::{self, BadField, Fields, Value};
 use super::secret::{AccessToken, AuthorizationCode, IdToken, PkceCodeVerifier, RefreshToken};
 use super::uri::form_encode;
 
@@ -35,7 +33,7 @@ pub fn refresh_form(refresh_token: &RefreshToken, client_id: &str) -> String {
 }
 
 /// How an access token is presented.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TokenType {
     /// `Authorization: Bearer` ([RFC 6750](https://www.rfc-editor.org/rfc/rfc6750)).
@@ -71,69 +69,35 @@ pub struct TokenResponse {
     pub scope: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct RawSuccess {
-    access_token: Option<String>,
-    token_type: Option<String>,
-    #[serde(default)]
-    expires_in: Lifetime,
-    refresh_token: Option<String>,
-    id_token: Option<String>,
-    scope: Option<String>,
-}
-
 /// `expires_in`: a number of seconds, or (as some providers send it) a
 /// numeric string.
-#[derive(Default)]
 enum Lifetime {
-    #[default]
     Absent,
     Seconds(u64),
     Invalid,
 }
 
-impl<'de> Deserialize<'de> for Lifetime {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct LifetimeVisitor;
-        impl Visitor<'_> for LifetimeVisitor {
-            type Value = Lifetime;
-            fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-                f.write_str("a number of seconds")
+impl Lifetime {
+    fn read(fields: &Fields<'_>) -> Result<Self, BadField> {
+        Ok(match fields.get("expires_in")? {
+            None | Some(Value::Null) => Self::Absent,
+            Some(Value::Number(text) | Value::String(text)) => {
+                text.parse().map_or(Self::Invalid, Self::Seconds)
             }
-            fn visit_u64<E: de::Error>(self, seconds: u64) -> Result<Lifetime, E> {
-                Ok(Lifetime::Seconds(seconds))
-            }
-            fn visit_i64<E: de::Error>(self, seconds: i64) -> Result<Lifetime, E> {
-                Ok(u64::try_from(seconds).map_or(Lifetime::Invalid, Lifetime::Seconds))
-            }
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Lifetime, E> {
-                Ok(Lifetime::Invalid)
-            }
-            fn visit_str<E: de::Error>(self, text: &str) -> Result<Lifetime, E> {
-                Ok(text.parse().map_or(Lifetime::Invalid, Lifetime::Seconds))
-            }
-            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Lifetime, E> {
-                Ok(Lifetime::Invalid)
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Lifetime, E> {
-                Ok(Lifetime::Absent)
-            }
-        }
-        deserializer.deserialize_any(LifetimeVisitor)
+            Some(Value::Bool(_)) => Self::Invalid,
+            Some(_) => return Err(BadField("expires_in")),
+        })
     }
-}
-
-#[derive(Deserialize)]
-struct RawError {
-    error: String,
-    error_description: Option<String>,
 }
 
 /// A non-2xx answer of the token (or PAR) endpoint: its OAuth error, or a
 /// server failure.
 pub(crate) fn error_response(status: u16, body: &str) -> AuthError {
-    if let Ok(error) = serde_json::from_str::<RawError>(body) {
-        return AuthError::oauth(&error.error, error.error_description.as_deref());
+    let error = json::read_object(body, |fields| {
+        Ok((fields.str("error")?, fields.opt_str("error_description")?))
+    });
+    if let Some((code, description)) = error {
+        return AuthError::oauth(&code, description.as_deref());
     }
     if status >= 500 {
         AuthError::ServerError(status)
@@ -151,20 +115,29 @@ pub fn parse_token_response(status: u16, body: &str) -> Result<TokenResponse, Au
         return Err(error_response(status, body));
     }
     let invalid = |why: &str| AuthError::TokenResponseInvalid(why.to_owned());
-    let raw: RawSuccess =
-        serde_json::from_str(body).map_err(|_| invalid("not a valid JSON token response"))?;
-    let access_token = raw
-        .access_token
+    let raw = json::read_object(body, |fields| {
+        Ok((
+            fields.opt_str("access_token")?,
+            fields.opt_str("token_type")?,
+            Lifetime::read(fields)?,
+            fields.opt_str("refresh_token")?,
+            fields.opt_str("id_token")?,
+            fields.opt_str("scope")?,
+        ))
+    })
+    .ok_or_else(|| invalid("not a valid JSON token response"))?;
+    let (access_token, token_type, expires_in, refresh_token, id_token, scope) = raw;
+    let access_token = access_token
         .filter(|token| !token.is_empty())
         .ok_or_else(|| invalid("no access_token"))?;
-    let token_type = match raw.token_type.as_deref() {
+    let token_type = match token_type.as_deref() {
         // RFC 6749 §5.1: the type is case-insensitive.
         Some(kind) if kind.eq_ignore_ascii_case("bearer") => TokenType::Bearer,
         Some(kind) if kind.eq_ignore_ascii_case("dpop") => TokenType::Dpop,
         Some(_) => return Err(invalid("token_type is neither Bearer nor DPoP")),
         None => return Err(invalid("no token_type")),
     };
-    let expires_in = match raw.expires_in {
+    let expires_in = match expires_in {
         Lifetime::Absent => None,
         Lifetime::Seconds(0) => return Err(invalid("expires_in is zero")),
         Lifetime::Seconds(seconds) => Some(seconds),
@@ -173,13 +146,12 @@ pub fn parse_token_response(status: u16, body: &str) -> Result<TokenResponse, Au
     Ok(TokenResponse {
         token_type,
         access_token: AccessToken::new(access_token),
-        refresh_token: raw
-            .refresh_token
+        refresh_token: refresh_token
             .filter(|t| !t.is_empty())
             .map(RefreshToken::new),
-        id_token: raw.id_token.filter(|t| !t.is_empty()).map(IdToken::new),
+        id_token: id_token.filter(|t| !t.is_empty()).map(IdToken::new),
         expires_in,
-        scope: raw.scope,
+        scope,
     })
 }
 
@@ -187,16 +159,10 @@ pub fn parse_token_response(status: u16, body: &str) -> Result<TokenResponse, Au
 /// (no `access_token`, a wrong `token_type`, …): the server has rotated the
 /// token all the same, so the client must keep the new one.
 pub fn rotated_refresh_token(status: u16, body: &str) -> Option<RefreshToken> {
-    #[derive(Deserialize)]
-    struct Rotated {
-        refresh_token: Option<String>,
-    }
     if !(200..300).contains(&status) {
         return None;
     }
-    serde_json::from_str::<Rotated>(body)
-        .ok()?
-        .refresh_token
+    json::read_object(body, |fields| fields.opt_str("refresh_token"))?
         .filter(|token| !token.is_empty())
         .map(RefreshToken::new)
 }

@@ -2,23 +2,18 @@
 //! Its `sub` must be the ID token's, or the answer is discarded (§5.3.2:
 //! otherwise a token substitution could swap the person).
 
-use serde::Deserialize;
-
 use super::error::AuthError;
 
 /// The profile claims the app shows.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserinfoClaims {
     /// Subject.
     pub sub: String,
     /// Full name.
-    #[serde(default)]
     pub name: Option<String>,
     /// Preferred username.
-    #[serde(default)]
     pub preferred_username: Option<String>,
     /// Email.
-    #[serde(default)]
     pub email: Option<String>,
 }
 
@@ -26,7 +21,15 @@ pub struct UserinfoClaims {
 /// `sub` (for instance a signed userinfo JWT, which this client does not
 /// request); an error when it names another subject.
 pub fn parse_userinfo(body: &str, id_token_sub: &str) -> Result<Option<UserinfoClaims>, AuthError> {
-    let Ok(claims) = serde_json::from_str::<UserinfoClaims>(body) else {
+    let claims = super::json::read_object(body, |fields| {
+        Ok(UserinfoClaims {
+            sub: fields.str("sub")?,
+            name: fields.opt_str("name")?,
+            preferred_username: fields.opt_str("preferred_username")?,
+            email: fields.opt_str("email")?,
+        })
+    });
+    let Some(claims) = claims else {
         return Ok(None);
     };
     if claims.sub != id_token_sub {

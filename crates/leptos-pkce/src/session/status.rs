@@ -1,6 +1,7 @@
 //! What the app shows: the session's status, a non-blocking warning, and
 //! who is signed in.
 
+use crate::protocol::json::{BadField, Fields, Writer};
 use crate::protocol::{AuthError, IdTokenClaims, UserinfoClaims};
 
 /// Where the session stands. The `data-state` test hook is [`AuthStatus::as_str`].
@@ -65,7 +66,7 @@ pub enum AuthWarning {
 }
 
 /// Who signed in, from the verified ID token (and a matching userinfo answer).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct UserProfile {
     /// Subject identifier at the provider.
@@ -77,6 +78,25 @@ pub struct UserProfile {
 }
 
 impl UserProfile {
+    /// Writes the profile as a JSON object, for another tab.
+    pub(crate) fn write(&self, writer: &mut Writer) {
+        writer
+            .open()
+            .str_member("sub", &self.sub)
+            .str_member("name", &self.name)
+            .opt_str_member("email", self.email.as_deref())
+            .close();
+    }
+
+    /// Reads what [`write`](Self::write) wrote.
+    pub(crate) fn read(fields: &Fields<'_>) -> Result<Self, BadField> {
+        Ok(Self {
+            sub: fields.str("sub")?,
+            name: fields.str("name")?,
+            email: fields.opt_str("email")?,
+        })
+    }
+
     /// Fills in what a (matching) userinfo answer adds.
     pub(crate) fn merge_userinfo(&mut self, userinfo: UserinfoClaims) {
         if let Some(name) = userinfo

@@ -13,13 +13,13 @@
 
 use futures::channel::oneshot;
 use futures::future::{Either, select};
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::load;
 use super::ports::{LockGuard, Platform};
 use super::{AuthStatus, Session, TokenSet, UserProfile};
 use crate::protocol::SILENT_SKIP_KEY;
+use crate::protocol::json::{self, Value, Writer};
 use crate::protocol::random::base64url;
 
 /// How long a starting tab waits for another tab's session.
@@ -27,7 +27,8 @@ pub const JOIN_WINDOW_MS: u32 = 150;
 /// How many locks of spent refresh tokens a tab keeps holding.
 const HELD_LOCKS: usize = 3;
 
-#[derive(Serialize)]
+/// The messages, as JSON: `{"Hello":id}`, `{"Session":[id,tokens,profile]}`,
+/// `{"Updated":[tokens,profile]}` or `"SignedOut"`.
 enum Outgoing<'a> {
     Hello(u64),
     Session(u64, &'a TokenSet, &'a UserProfile),
@@ -35,12 +36,76 @@ enum Outgoing<'a> {
     SignedOut,
 }
 
-#[derive(Deserialize)]
 enum Incoming {
     Hello(u64),
     Session(u64, TokenSet, UserProfile),
     Updated(TokenSet, UserProfile),
     SignedOut,
+}
+
+impl Outgoing<'_> {
+    fn to_json(&self) -> String {
+        let mut writer = Writer::new();
+        let session = match self {
+            Self::Hello(from) => {
+                writer.open().key("Hello").uint(*from).close();
+                return writer.finish();
+            }
+            Self::SignedOut => {
+                writer.str("SignedOut");
+                return writer.finish();
+            }
+            Self::Session(to, tokens, profile) => {
+                writer.open().key("Session").open_array().uint(*to);
+                (tokens, profile)
+            }
+            Self::Updated(tokens, profile) => {
+                writer.open().key("Updated").open_array();
+                (tokens, profile)
+            }
+        };
+        session.0.write(&mut writer);
+        session.1.write(&mut writer);
+        writer.close_array().close();
+        writer.finish()
+    }
+}
+
+impl Incoming {
+    fn from_json(text: &str) -> Option<Self> {
+        let value = json::parse(text)?;
+        if value.as_str() == Some("SignedOut") {
+            return Some(Self::SignedOut);
+        }
+        let Value::Object(members) = value else {
+            return None;
+        };
+        let [(kind, body)] = members.as_slice() else {
+            return None;
+        };
+        let session = |items: &[Value]| {
+            let [tokens, profile] = items else {
+                return None;
+            };
+            Some((
+                TokenSet::read(&tokens.fields()?).ok()?,
+                UserProfile::read(&profile.fields()?).ok()?,
+            ))
+        };
+        match (kind.as_str(), body) {
+            ("Hello", from) => from.as_u64().map(Self::Hello),
+            ("Session", Value::Array(items)) => {
+                let (to, rest) = items.split_first()?;
+                let (tokens, profile) = session(rest)?;
+                Some(Self::Session(to.as_u64()?, tokens, profile))
+            }
+            ("Updated", Value::Array(items)) => {
+                let (tokens, profile) = session(items)?;
+                Some(Self::Updated(tokens, profile))
+            }
+            _ => None,
+        }
+    }
 }
 
 impl<P: Platform> Session<P> {
@@ -51,7 +116,7 @@ impl<P: Platform> Session<P> {
     }
 
     fn post(&self, message: &Outgoing<'_>) -> bool {
-        serde_json::to_string(message).is_ok_and(|text| self.platform.post(&text))
+        self.platform.post(&message.to_json())
     }
 
     /// Tells the other tabs about this tab's tokens.
@@ -87,7 +152,7 @@ impl<P: Platform> Session<P> {
     /// True when this tab took over the sender's tokens: the adapter then
     /// takes over its DPoP key too, which the tokens are bound to.
     pub fn on_tab_message(&self, text: &str) -> bool {
-        let Ok(message) = serde_json::from_str::<Incoming>(text) else {
+        let Some(message) = Incoming::from_json(text) else {
             return false;
         };
         match message {

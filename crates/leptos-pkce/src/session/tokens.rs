@@ -1,72 +1,83 @@
 //! The tokens of a signed-in session, held in memory only.
 
-use serde::{Deserialize, Serialize};
-
+use crate::protocol::json::{BadField, Fields, Writer};
 use crate::protocol::{
     AccessToken, IdToken, IdTokenClaims, RefreshToken, TokenResponse, TokenType, VerifiedIdToken,
 };
 
-fn bearer() -> TokenType {
-    TokenType::Bearer
-}
-
 /// Tokens of the current session. Lives in memory only (it travels to the
 /// app's other tabs from memory to memory, never through storage), is never
 /// cloned, and its `Debug` shows no secret.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug)]
 pub struct TokenSet {
-    #[serde(default = "bearer")]
     token_type: TokenType,
     access_token: AccessToken,
     refresh_token: Option<RefreshToken>,
     id_token: IdToken,
     claims: IdTokenClaims,
-    #[serde(with = "whole_ms_option")]
     expires_at_ms: Option<f64>,
-    #[serde(with = "whole_ms")]
     received_at_ms: f64,
     generation: u64,
 }
 
-/// Times as whole milliseconds: float formatting would cost the wasm build
-/// kilobytes for no gain in precision.
-mod whole_ms {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    #[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)]
-    pub(super) fn serialize<S: Serializer>(value: &f64, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i64(value.round() as i64)
-    }
-
-    #[allow(clippy::cast_precision_loss)]
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
-        i64::deserialize(deserializer).map(|ms| ms as f64)
-    }
-}
-
-mod whole_ms_option {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    #[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)]
-    pub(super) fn serialize<S: Serializer>(
-        value: &Option<f64>,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match value {
-            Some(ms) => serializer.serialize_some(&(ms.round() as i64)),
-            None => serializer.serialize_none(),
-        }
-    }
-
-    #[allow(clippy::cast_precision_loss)]
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Option<f64>, D::Error> {
-        Option::<i64>::deserialize(deserializer).map(|ms| ms.map(|ms| ms as f64))
-    }
+/// Times travel as whole milliseconds.
+#[allow(clippy::cast_possible_truncation)]
+fn whole_ms(ms: f64) -> i64 {
+    ms.round() as i64
 }
 
 impl TokenSet {
+    /// Writes the tokens as a JSON object, for another tab (times as whole
+    /// milliseconds).
+    pub(crate) fn write(&self, writer: &mut Writer) {
+        writer
+            .open()
+            .str_member(
+                "token_type",
+                match self.token_type {
+                    TokenType::Bearer => "Bearer",
+                    TokenType::Dpop => "Dpop",
+                },
+            )
+            .str_member("access_token", self.access_token.secret())
+            .opt_str_member(
+                "refresh_token",
+                self.refresh_token.as_ref().map(RefreshToken::secret),
+            )
+            .str_member("id_token", self.id_token.secret())
+            .key("claims");
+        self.claims.write(writer);
+        writer
+            .opt_int_member("expires_at_ms", self.expires_at_ms.map(whole_ms))
+            .key("received_at_ms")
+            .int(whole_ms(self.received_at_ms))
+            .key("generation")
+            .uint(self.generation)
+            .close();
+    }
+
+    /// Reads what [`write`](Self::write) wrote.
+    #[allow(clippy::cast_precision_loss)]
+    pub(crate) fn read(fields: &Fields<'_>) -> Result<Self, BadField> {
+        Ok(Self {
+            token_type: match fields.opt_str("token_type")?.as_deref() {
+                None | Some("Bearer") => TokenType::Bearer,
+                Some("Dpop") => TokenType::Dpop,
+                Some(_) => return Err(BadField("token_type")),
+            },
+            access_token: AccessToken::new(fields.str("access_token")?),
+            refresh_token: fields.opt_str("refresh_token")?.map(RefreshToken::new),
+            id_token: IdToken::new(fields.str("id_token")?),
+            claims: fields
+                .get("claims")?
+                .and_then(|claims| IdTokenClaims::read(&claims.fields()?).ok())
+                .ok_or(BadField("claims"))?,
+            expires_at_ms: fields.opt_i64("expires_at_ms")?.map(|ms| ms as f64),
+            received_at_ms: fields.i64("received_at_ms")? as f64,
+            generation: fields.u64("generation")?,
+        })
+    }
+
     /// The session from a code exchange whose ID token was verified.
     pub(crate) fn new(response: TokenResponse, id_token: VerifiedIdToken, now_ms: f64) -> Self {
         let (id_token, claims) = id_token.into_parts();

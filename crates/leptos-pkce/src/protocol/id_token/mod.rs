@@ -1,10 +1,8 @@
 //! ID token claims ([OIDC Core §2](https://openid.net/specs/openid-connect-core-1_0.html#IDToken),
 //! validation per [§3.1.3.7](https://openid.net/specs/openid-connect-core-1_0.html#IDTokenValidation)).
 
-use serde::de::{self, Deserializer, SeqAccess, Visitor};
-use serde::{Deserialize, Serialize};
-
 use super::error::AuthError;
+use super::json::{self, BadField, Fields, Value, Writer};
 use super::jws::{CompactJws, JwsHeader, SigningAlg};
 use super::random::base64url;
 use super::secret::{IdToken, constant_time_eq};
@@ -14,8 +12,7 @@ use super::secret::{IdToken, constant_time_eq};
 pub const CLOCK_SKEW_SECONDS: i64 = 120;
 
 /// `aud` is a string or an array of strings.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Audience {
     /// One audience.
     One(String),
@@ -23,32 +20,30 @@ pub enum Audience {
     Many(Vec<String>),
 }
 
-impl<'de> Deserialize<'de> for Audience {
-    // By hand: `#[serde(untagged)]` would buffer every value first, which
-    // costs the wasm build kilobytes.
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct AudienceVisitor;
-        impl<'de> Visitor<'de> for AudienceVisitor {
-            type Value = Audience;
-            fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-                f.write_str("a string or an array of strings")
+impl Audience {
+    fn read(value: Option<&Value>) -> Result<Self, BadField> {
+        match value {
+            Some(Value::String(aud)) => Ok(Self::One(aud.clone())),
+            Some(many) => json::strings(many).map(Self::Many).ok_or(BadField("aud")),
+            None => Err(BadField("aud")),
+        }
+    }
+
+    fn write(&self, writer: &mut Writer) {
+        match self {
+            Self::One(aud) => {
+                writer.str(aud);
             }
-            fn visit_str<E: de::Error>(self, value: &str) -> Result<Audience, E> {
-                Ok(Audience::One(value.to_owned()))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Audience, A::Error> {
-                let mut all = Vec::new();
-                while let Some(aud) = seq.next_element::<String>()? {
-                    all.push(aud);
+            Self::Many(auds) => {
+                writer.open_array();
+                for aud in auds {
+                    writer.str(aud);
                 }
-                Ok(Audience::Many(all))
+                writer.close_array();
             }
         }
-        deserializer.deserialize_any(AudienceVisitor)
     }
-}
 
-impl Audience {
     fn contains(&self, client_id: &str) -> bool {
         match self {
             Self::One(aud) => aud == client_id,
@@ -64,7 +59,7 @@ impl Audience {
 /// The claims the client checks or shows. Reachable only through a
 /// [`VerifiedIdToken`]: nothing reads a claim before the signature and the
 /// claims have been checked.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct IdTokenClaims {
     /// Issuer.
@@ -78,28 +73,20 @@ pub struct IdTokenClaims {
     /// Issued at, seconds since the epoch.
     pub iat: i64,
     /// Not before, seconds since the epoch.
-    #[serde(default)]
     pub nbf: Option<i64>,
     /// When the person authenticated, seconds since the epoch.
-    #[serde(default)]
     pub auth_time: Option<i64>,
     /// Echo of the request's nonce.
-    #[serde(default)]
     pub nonce: Option<String>,
     /// Authorized party.
-    #[serde(default)]
     pub azp: Option<String>,
     /// Access token hash.
-    #[serde(default)]
     pub at_hash: Option<String>,
     /// Full name.
-    #[serde(default)]
     pub name: Option<String>,
     /// Preferred username.
-    #[serde(default)]
     pub preferred_username: Option<String>,
     /// Email address.
-    #[serde(default)]
     pub email: Option<String>,
 }
 
@@ -137,7 +124,11 @@ impl IdTokenJws {
     /// Splits and decodes the compact JWS.
     pub fn parse(raw: IdToken) -> Result<Self, AuthError> {
         let jws = CompactJws::parse(raw.secret())?;
-        let claims = jws.claims()?;
+        let claims = jws
+            .claims()?
+            .fields()
+            .and_then(|fields| IdTokenClaims::read(&fields).ok())
+            .ok_or_else(|| AuthError::invalid_id_token("unreadable claims"))?;
         let (header, signing_input_len, signature) =
             (jws.header, jws.signing_input.len(), jws.signature);
         Ok(Self {
@@ -223,6 +214,49 @@ impl VerifiedIdToken {
 }
 
 impl IdTokenClaims {
+    /// Reads the claims from a JSON object.
+    pub(crate) fn read(fields: &Fields<'_>) -> Result<Self, BadField> {
+        Ok(Self {
+            iss: fields.str("iss")?,
+            sub: fields.str("sub")?,
+            aud: Audience::read(fields.get("aud")?)?,
+            exp: fields.i64("exp")?,
+            iat: fields.i64("iat")?,
+            nbf: fields.opt_i64("nbf")?,
+            auth_time: fields.opt_i64("auth_time")?,
+            nonce: fields.opt_str("nonce")?,
+            azp: fields.opt_str("azp")?,
+            at_hash: fields.opt_str("at_hash")?,
+            name: fields.opt_str("name")?,
+            preferred_username: fields.opt_str("preferred_username")?,
+            email: fields.opt_str("email")?,
+        })
+    }
+
+    /// Writes the claims as a JSON object (what [`read`](Self::read) reads).
+    pub(crate) fn write(&self, writer: &mut Writer) {
+        writer
+            .open()
+            .str_member("iss", &self.iss)
+            .str_member("sub", &self.sub)
+            .key("aud");
+        self.aud.write(writer);
+        writer
+            .key("exp")
+            .int(self.exp)
+            .key("iat")
+            .int(self.iat)
+            .opt_int_member("nbf", self.nbf)
+            .opt_int_member("auth_time", self.auth_time)
+            .opt_str_member("nonce", self.nonce.as_deref())
+            .opt_str_member("azp", self.azp.as_deref())
+            .opt_str_member("at_hash", self.at_hash.as_deref())
+            .opt_str_member("name", self.name.as_deref())
+            .opt_str_member("preferred_username", self.preferred_username.as_deref())
+            .opt_str_member("email", self.email.as_deref())
+            .close();
+    }
+
     /// Checks `iss`, `aud`/`azp`, `exp`, `nbf`, `iat`, `nonce` and, on
     /// refresh, continuity with the previous ID token.
     fn validate(&self, expect: &IdTokenExpectations<'_>) -> Result<(), AuthError> {
