@@ -4,6 +4,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 
 use gloo_net::http::Request;
+use leptos::either::EitherOf4;
 use leptos::prelude::*;
 use leptos_pkce::protocol::json;
 use leptos_pkce::{AuthStatus, use_auth};
@@ -110,15 +111,15 @@ pub(crate) fn ApiPanel() -> impl IntoView {
                         </p>
                     })}
                     {move || match call.get() {
-                        ApiCall::Idle => ().into_any(),
-                        ApiCall::Calling => view! { <Busy>"Calling…"</Busy> }.into_any(),
-                        ApiCall::Answered { status, text } => view! {
+                        ApiCall::Idle => EitherOf4::A(()),
+                        ApiCall::Calling => EitherOf4::B(view! { <Busy>"Calling…"</Busy> }),
+                        ApiCall::Answered { status, text } => EitherOf4::C(view! {
                             <p class="api-status">"HTTP " {status}</p>
                             <pre data-testid="api-result" data-status=status.to_string()>{text}</pre>
-                        }.into_any(),
-                        ApiCall::Failed(message) => view! {
+                        }),
+                        ApiCall::Failed(message) => EitherOf4::D(view! {
                             <p class="error" data-testid="api-result" data-status="0">{message}</p>
-                        }.into_any(),
+                        }),
                     }}
                 </div>
             </Show>

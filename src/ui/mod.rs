@@ -20,6 +20,7 @@ mod messages;
 mod router;
 mod status;
 
+use leptos::either::{Either, EitherOf3};
 use leptos::prelude::*;
 use leptos_pkce::{AuthStatus, ConfigSource, provide_auth};
 
@@ -42,14 +43,14 @@ pub(crate) fn App() -> impl IntoView {
         <main id="main">
             <status::StatusPanel/>
             {move || match route.path().as_str() {
-                "/" => view! { <api::ApiPanel/> }.into_any(),
-                "/profile" => view! { <Profile/> }.into_any(),
-                _ => view! {
+                "/" => EitherOf3::A(view! { <api::ApiPanel/> }),
+                "/profile" => EitherOf3::B(view! { <Profile/> }),
+                _ => EitherOf3::C(view! {
                     <section class="card">
                         <h1>{"Page not found"}</h1>
                         <p>"There is nothing at this address. "<Link href="/">"Go home"</Link></p>
                     </section>
-                }.into_any(),
+                }),
             }}
         </main>
         <footer class="footer">
@@ -65,14 +66,14 @@ fn Profile() -> impl IntoView {
         <section class="card">
             <h1>{"Profile"}</h1>
             {move || match auth.status().get() {
-                AuthStatus::SignedIn(profile) => view! {
+                AuthStatus::SignedIn(profile) => Either::Left(view! {
                     <dl class="claims">
                         <dt>{"Name"}</dt><dd>{profile.name}</dd>
                         <dt>{"Email"}</dt><dd>{profile.email.unwrap_or_else(|| "not shared".into())}</dd>
                         <dt>{"Subject"}</dt><dd><code>{profile.sub}</code></dd>
                     </dl>
-                }.into_any(),
-                _ => view! { <p>"Sign in to see who the identity provider says you are."</p> }.into_any(),
+                }),
+                _ => Either::Right(view! { <p>"Sign in to see who the identity provider says you are."</p> }),
             }}
         </section>
     }

@@ -1,5 +1,6 @@
 //! The sign-in status: the `[data-testid=auth-status]` test hook.
 
+use leptos::either::EitherOf4;
 use leptos::prelude::*;
 use leptos_pkce::{AuthStatus, use_auth};
 
@@ -35,8 +36,8 @@ pub(crate) fn StatusPanel() -> impl IntoView {
                     data-error=move || status.with(|status| status.error_code().map(str::to_owned))
                 >
                     {move || match status.get() {
-                        AuthStatus::SigningIn => view! { <Busy>"Signing you in…"</Busy> }.into_any(),
-                        AuthStatus::SignedIn(profile) => view! {
+                        AuthStatus::SigningIn => EitherOf4::A(view! { <Busy>"Signing you in…"</Busy> }),
+                        AuthStatus::SignedIn(profile) => EitherOf4::B(view! {
                             <p>"Signed in as " <strong data-testid="user-name">{profile.name}</strong></p>
                             <button
                                 data-testid="sign-out"
@@ -45,11 +46,11 @@ pub(crate) fn StatusPanel() -> impl IntoView {
                             >
                                 {move || if auth.signing_out().get() { "Signing out…" } else { "Sign out" }}
                             </button>
-                        }.into_any(),
+                        }),
                         AuthStatus::Error(error) => {
                             let code = error.code().to_owned();
                             let can_retry = code != "config_invalid";
-                            view! {
+                            EitherOf4::C(view! {
                                 <div class="error">
                                     <p class="error-title">{title(&code)}</p>
                                     <p data-testid="error-message">{messages::explain(&error)}</p>
@@ -61,14 +62,14 @@ pub(crate) fn StatusPanel() -> impl IntoView {
                                         "Sign in again"
                                     </button>
                                 </Show>
-                            }.into_any()
+                            })
                         }
-                        _ => view! {
+                        _ => EitherOf4::D(view! {
                             <p>{"You are signed out."}</p>
                             <button class="primary" data-testid="sign-in" on:click=move |_| auth.sign_in(None)>
                                 "Sign in"
                             </button>
-                        }.into_any(),
+                        }),
                     }}
                 </section>
                 {move || auth.warning().get().map(|warning| view! {
