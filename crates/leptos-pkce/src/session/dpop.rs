@@ -48,7 +48,13 @@ impl<P: Platform> Session<P> {
         access_token: Option<&str>,
     ) -> Result<String, AuthError> {
         let jti = self.random_token::<16>()?;
-        let nonce = self.nonces.borrow().get(&origin(url)).cloned();
+        let origin = origin(url);
+        let nonce = self
+            .nonces
+            .borrow()
+            .iter()
+            .find(|(server, _)| *server == origin)
+            .map(|(_, nonce)| nonce.clone());
         let input = proof_signing_input(
             key,
             &ProofClaims {
@@ -69,9 +75,17 @@ impl<P: Platform> Session<P> {
         let Some(nonce) = nonce else { return false };
         let mut nonces = self.nonces.borrow_mut();
         let origin = origin(url);
-        let new = nonces.get(&origin) != Some(nonce);
-        nonces.insert(origin, nonce.clone());
-        new
+        match nonces.iter_mut().find(|(server, _)| *server == origin) {
+            Some((_, known)) if known == nonce => false,
+            Some((_, known)) => {
+                known.clone_from(nonce);
+                true
+            }
+            None => {
+                nonces.push((origin, nonce.clone()));
+                true
+            }
+        }
     }
 
     /// Sends a request to the provider, with a proof when this session uses

@@ -28,7 +28,7 @@ mod verify;
 mod tests;
 
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::rc::Rc;
 
 use futures::channel::oneshot;
@@ -113,8 +113,8 @@ pub struct Session<P: Platform> {
     token_watchers: RefCell<Vec<oneshot::Sender<()>>>,
     /// Locks of refresh tokens this tab spent, held so no tab presents them.
     held_locks: RefCell<VecDeque<ports::LockGuard>>,
-    /// The latest DPoP nonce of each server, by origin.
-    nonces: RefCell<BTreeMap<String, String>>,
+    /// The latest DPoP nonce of each server: (origin, nonce), a handful.
+    nonces: RefCell<Vec<(String, String)>>,
 }
 
 impl<P: Platform> core::fmt::Debug for Session<P> {

@@ -75,7 +75,7 @@ impl<P: Platform> Session<P> {
             joining: RefCell::new(None),
             token_watchers: RefCell::new(Vec::new()),
             held_locks: RefCell::new(std::collections::VecDeque::new()),
-            nonces: RefCell::new(std::collections::BTreeMap::new()),
+            nonces: RefCell::new(Vec::new()),
             platform,
         })
     }
