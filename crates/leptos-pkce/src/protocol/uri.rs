@@ -21,10 +21,12 @@ pub(crate) struct HttpUrl<'a> {
 /// Parses an absolute `http:` or `https:` URL. Rejects user info (`a@b`),
 /// which has no place in any endpoint and hides the real host.
 pub(crate) fn parse_http_url(url: &str) -> Option<HttpUrl<'_>> {
-    let (scheme, rest) = url.split_once("://")?;
-    if scheme != "http" && scheme != "https" {
-        return None;
-    }
+    // Prefixes rather than a search for `://`: no substring searcher in
+    // the wasm build.
+    let (scheme, rest) = match url.strip_prefix("https://") {
+        Some(rest) => ("https", rest),
+        None => ("http", url.strip_prefix("http://")?),
+    };
     let (before_fragment, has_fragment) = match rest.split_once('#') {
         Some((head, _)) => (head, true),
         None => (rest, false),

@@ -7,7 +7,8 @@ use super::Session;
 use super::ports::{Endpoint, HttpRequest, HttpResponse, Platform};
 use crate::protocol::uri::parse_http_url;
 use crate::protocol::{
-    AuthError, DpopMode, DpopPublicKey, ProofClaims, TokenType, proof, proof_signing_input,
+    AuthError, DpopMode, DpopPublicKey, ProofClaims, TokenType, asks_for_nonce, proof,
+    proof_signing_input,
 };
 
 impl<P: Platform> Session<P> {
@@ -115,7 +116,7 @@ impl<P: Platform> Session<P> {
             let new_nonce = self.remember_nonce(&url, answer.dpop_nonce.as_ref());
             let challenged = match again.endpoint {
                 Endpoint::Userinfo => answer.status == 401,
-                _ => answer.status == 400 && answer.body.contains("use_dpop_nonce"),
+                _ => answer.status == 400 && asks_for_nonce(&answer.body),
             };
             if challenged && new_nonce && !retried {
                 retried = true;
