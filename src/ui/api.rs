@@ -4,7 +4,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 
 use gloo_net::http::Request;
-use leptos::either::EitherOf4;
+use leptos::either::{Either, EitherOf4};
 use leptos::prelude::*;
 use leptos_pkce::protocol::json;
 use leptos_pkce::{AuthStatus, use_auth};
@@ -36,7 +36,7 @@ const BURST: usize = 20;
 pub(crate) fn ApiPanel() -> impl IntoView {
     let auth = use_auth();
     let call = RwSignal::new(ApiCall::Idle);
-    let signed_in = move || matches!(auth.status().get(), AuthStatus::SignedIn(_));
+    let signed_in = Memo::new(move |_| matches!(auth.status().get(), AuthStatus::SignedIn(_)));
 
     let call_api = move |_| {
         call.set(ApiCall::Calling);
@@ -87,10 +87,11 @@ pub(crate) fn ApiPanel() -> impl IntoView {
     view! {
         <section class="card">
             <h1>{"Protected API"}</h1>
-            <Show
-                when=signed_in
-                fallback=|| view! { <p>"Sign in, then call an API that checks your access token."</p> }
-            >
+            // A memo and `Either`, not `<Show>`: the same DOM without a
+            // type-erased fallback view.
+            {move || if !signed_in.get() {
+                Either::Left(view! { <p>"Sign in, then call an API that checks your access token."</p> })
+            } else { Either::Right(view! {
                 <p>{"The API verifies the token's signature, issuer, audience, expiry and scope."}</p>
                 <button
                     class="primary"
@@ -112,7 +113,7 @@ pub(crate) fn ApiPanel() -> impl IntoView {
                     })}
                     {move || match call.get() {
                         ApiCall::Idle => EitherOf4::A(()),
-                        ApiCall::Calling => EitherOf4::B(view! { <Busy>"Calling…"</Busy> }),
+                        ApiCall::Calling => EitherOf4::B(view! { <Busy label="Calling…"/> }),
                         ApiCall::Answered { status, text } => EitherOf4::C(view! {
                             <p class="api-status">"HTTP " {status}</p>
                             <pre data-testid="api-result" data-status=status.to_string()>{text}</pre>
@@ -122,7 +123,7 @@ pub(crate) fn ApiPanel() -> impl IntoView {
                         }),
                     }}
                 </div>
-            </Show>
+            }) }}
         </section>
     }
 }

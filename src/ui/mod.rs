@@ -36,8 +36,8 @@ pub(crate) fn App() -> impl IntoView {
         <header class="topbar">
             <span class="brand">{"Leptos PKCE"}</span>
             <nav aria-label="Main">
-                <Link href="/">"Home"</Link>
-                <Link href="/profile">"Profile"</Link>
+                <Link href="/" label="Home"/>
+                <Link href="/profile" label="Profile"/>
             </nav>
         </header>
         <main id="main">
@@ -48,7 +48,7 @@ pub(crate) fn App() -> impl IntoView {
                 _ => EitherOf3::C(view! {
                     <section class="card">
                         <h1>{"Page not found"}</h1>
-                        <p>"There is nothing at this address. "<Link href="/">"Go home"</Link></p>
+                        <p>"There is nothing at this address. "<Link href="/" label="Go home"/></p>
                     </section>
                 }),
             }}
@@ -80,9 +80,10 @@ fn Profile() -> impl IntoView {
 }
 
 /// A progress line: a spinner (hidden from screen readers) and what is going on.
+/// A `label`, not children: children would be a type-erased view per use.
 #[component]
-pub(crate) fn Busy(children: Children) -> impl IntoView {
-    view! { <p class="busy"><Spinner/>{children()}</p> }
+pub(crate) fn Busy(label: &'static str) -> impl IntoView {
+    view! { <p class="busy"><Spinner/>{label}</p> }
 }
 
 /// A component, not a literal `<span>`, so that it is never inert HTML (see above).

@@ -46,8 +46,9 @@ impl Route {
 
 /// An in-app link: a real `<a href>` (so it works without the router,
 /// opens in a new tab, and is announced as a link), navigating in place.
+/// A `label`, not children: children would be a type-erased view per use.
 #[component]
-pub(crate) fn Link(href: &'static str, children: Children) -> impl IntoView {
+pub(crate) fn Link(href: &'static str, label: &'static str) -> impl IntoView {
     let route = Route::current();
     let current = move || (route.path() == href).then_some("page");
     view! {
@@ -62,7 +63,7 @@ pub(crate) fn Link(href: &'static str, children: Children) -> impl IntoView {
                 }
             }
         >
-            {children()}
+            {label}
         </a>
     }
 }

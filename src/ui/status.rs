@@ -1,6 +1,6 @@
 //! The sign-in status: the `[data-testid=auth-status]` test hook.
 
-use leptos::either::EitherOf4;
+use leptos::either::{Either, EitherOf4};
 use leptos::prelude::*;
 use leptos_pkce::{AuthStatus, use_auth};
 
@@ -17,18 +17,19 @@ use super::{Busy, messages};
 pub(crate) fn StatusPanel() -> impl IntoView {
     let auth = use_auth();
     let status = auth.status();
-    let started = move || !matches!(status.get(), AuthStatus::Starting);
+    let started = Memo::new(move |_| !matches!(status.get(), AuthStatus::Starting));
 
     view! {
         <div class="status-region" aria-live="polite">
-            <Show
-                when=started
-                fallback=|| view! {
+            // A memo and `Either`, not `<Show>`: the same DOM without a
+            // type-erased fallback view.
+            {move || if !started.get() {
+                Either::Left(view! {
                     <section class="card status" aria-busy="true" data-testid="app-loading">
-                        <Busy>"Loading sign-in…"</Busy>
+                        <Busy label="Loading sign-in…"/>
                     </section>
-                }
-            >
+                })
+            } else { Either::Right(view! {
                 <section
                     class="card status"
                     data-testid="auth-status"
@@ -36,7 +37,7 @@ pub(crate) fn StatusPanel() -> impl IntoView {
                     data-error=move || status.with(|status| status.error_code().map(str::to_owned))
                 >
                     {move || match status.get() {
-                        AuthStatus::SigningIn => EitherOf4::A(view! { <Busy>"Signing you in…"</Busy> }),
+                        AuthStatus::SigningIn => EitherOf4::A(view! { <Busy label="Signing you in…"/> }),
                         AuthStatus::SignedIn(profile) => EitherOf4::B(view! {
                             <p>"Signed in as " <strong data-testid="user-name">{profile.name}</strong></p>
                             <button
@@ -57,11 +58,11 @@ pub(crate) fn StatusPanel() -> impl IntoView {
                                     <p class="error-next">{next_step(&code)}</p>
                                     <p class="error-code">"Error code, if you ask for help: " <code>{code}</code></p>
                                 </div>
-                                <Show when=move || can_retry>
+                                {can_retry.then(|| view! {
                                     <button class="primary" data-testid="sign-in" on:click=move |_| auth.sign_in(None)>
                                         "Sign in again"
                                     </button>
-                                </Show>
+                                })}
                             })
                         }
                         _ => EitherOf4::D(view! {
@@ -77,7 +78,7 @@ pub(crate) fn StatusPanel() -> impl IntoView {
                         {messages::warning(&warning, js_sys::Date::now())}
                     </p>
                 })}
-            </Show>
+            }) }}
         </div>
     }
 }
