@@ -78,6 +78,11 @@ pub struct Auth {
     status: RwSignal<AuthStatus>,
     warning: RwSignal<Option<AuthWarning>>,
     signing_out: RwSignal<bool>,
+    // Their read halves, made once: a conversion per call would put a new
+    // signal in the reactive arena each time (and cost code).
+    status_read: Signal<AuthStatus>,
+    warning_read: Signal<Option<AuthWarning>>,
+    signing_out_read: Signal<bool>,
     session: StoredValue<Option<Rc<BrowserSession>>, LocalStorage>,
     channel: StoredValue<Option<BroadcastChannel>, LocalStorage>,
 }
@@ -90,10 +95,18 @@ pub fn provide_auth(source: ConfigSource) -> Auth {
 /// Starts the client (configuration, discovery, then the callback if this
 /// page is one) and puts its handle in context.
 pub fn provide_auth_with_options(options: AuthOptions) -> Auth {
+    let (status, warning, signing_out) = (
+        RwSignal::new(AuthStatus::Starting),
+        RwSignal::new(None),
+        RwSignal::new(false),
+    );
     let auth = Auth {
-        status: RwSignal::new(AuthStatus::Starting),
-        warning: RwSignal::new(None),
-        signing_out: RwSignal::new(false),
+        status,
+        warning,
+        signing_out,
+        status_read: status.into(),
+        warning_read: warning.into(),
+        signing_out_read: signing_out.into(),
         session: StoredValue::new_local(None),
         channel: StoredValue::new_local(None),
     };
@@ -267,18 +280,18 @@ impl Auth {
 
     /// Where the session stands.
     pub fn status(&self) -> Signal<AuthStatus> {
-        self.status.into()
+        self.status_read
     }
 
     /// A problem that does not end the session (a refresh is retried, or
     /// the browser is offline).
     pub fn warning(&self) -> Signal<Option<AuthWarning>> {
-        self.warning.into()
+        self.warning_read
     }
 
     /// Whether a sign-out is on its way (revocation, then the provider).
     pub fn signing_out(&self) -> Signal<bool> {
-        self.signing_out.into()
+        self.signing_out_read
     }
 
     /// Sends the person to the provider. They come back to `return_to`
