@@ -4,7 +4,9 @@
 //! vectors (made with jose), valid and tampered.
 #![cfg(target_arch = "wasm32")]
 
-use leptos_pkce::protocol::{JwkSet, KeyChoice, PkceCodeVerifier, SigningAlg, is_valid_verifier};
+use leptos_pkce::protocol::{
+    HashAlg, JwkSet, KeyChoice, PkceCodeVerifier, SigningAlg, at_hash, is_valid_verifier,
+};
 use leptos_pkce::{Browser, Clock, DpopKeys, Navigator, Randomness, SignatureVerifier, TabStore};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
@@ -105,6 +107,32 @@ fn rfc7636_vector_in_the_browser() {
     );
     let random = PkceCodeVerifier::new_random().expect("crypto.getRandomValues");
     assert!(is_valid_verifier(random.secret()));
+}
+
+/// WebCrypto's digest, which `at_hash` uses: OIDC Core's example (SHA-256)
+/// and the FIPS 180-2 "abc" vector (SHA-512, for Ed25519 ID tokens).
+#[wasm_bindgen_test]
+async fn webcrypto_digests_match_known_vectors() {
+    let token = b"jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y";
+    let sha256 = browser()
+        .digest(HashAlg::Sha256, token)
+        .await
+        .expect("SHA-256");
+    assert_eq!(at_hash(&sha256), "77QmUPtjPfzWtF2AnpK9RQ");
+    let sha512 = browser()
+        .digest(HashAlg::Sha512, b"abc")
+        .await
+        .expect("SHA-512");
+    assert_eq!(sha512.len(), 64);
+    assert_eq!(
+        sha512[..8],
+        [0xdd, 0xaf, 0x35, 0xa1, 0x93, 0x61, 0x7a, 0xba],
+        "FIPS 180-2 SHA-512(\"abc\")"
+    );
+    assert_eq!(
+        sha512[56..],
+        [0x2a, 0x9a, 0xc9, 0x4f, 0xa5, 0x4c, 0xa4, 0x9f]
+    );
 }
 
 #[wasm_bindgen_test]

@@ -1,5 +1,6 @@
 //! Signature verification with the browser's WebCrypto (`SubtleCrypto`):
-//! no RSA or elliptic-curve code in the wasm, and no C toolchain to build it.
+//! no RSA, elliptic-curve or SHA-512 code in the wasm, and no C toolchain
+//! to build it.
 
 use js_sys::{Array, JSON, Object};
 use wasm_bindgen::{JsCast as _, JsValue};
@@ -8,9 +9,10 @@ use web_sys::CryptoKey;
 
 use crate::protocol::AuthError;
 use crate::protocol::Jwk;
-use crate::protocol::SigningAlg;
+use crate::protocol::{HashAlg, SigningAlg};
 
-fn object(json: &str) -> Option<Object> {
+/// A JS object from JSON text (WebCrypto's parameter dictionaries).
+pub(super) fn object(json: &str) -> Option<Object> {
     JSON::parse(json).ok()?.dyn_into().ok()
 }
 
@@ -33,6 +35,27 @@ fn parameters(alg: SigningAlg) -> (&'static str, &'static str) {
     }
 }
 
+/// The `alg` hash of `data`, by `crypto.subtle.digest`.
+pub(super) async fn digest(alg: HashAlg, data: &[u8]) -> Result<Vec<u8>, AuthError> {
+    let failed = || AuthError::BrowserUnsupported("WebCrypto digest failed".into());
+    let digesting = subtle()?
+        .digest_with_str_and_u8_array(alg.name(), data)
+        .map_err(|_| failed())?;
+    let buffer = JsFuture::from(digesting).await.map_err(|_| failed())?;
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
+/// `crypto.subtle`, or the error to show where there is none (an insecure
+/// context, an old browser).
+pub(super) fn subtle() -> Result<web_sys::SubtleCrypto, AuthError> {
+    web_sys::window()
+        .and_then(|window| window.crypto().ok())
+        .map(|crypto| crypto.subtle())
+        .ok_or_else(|| {
+            AuthError::BrowserUnsupported("WebCrypto (crypto.subtle) is not available".into())
+        })
+}
+
 /// Whether `signature` over `signing_input` verifies with `key` under `alg`.
 /// A key the browser cannot import (malformed, or an algorithm it lacks)
 /// counts as a failed signature.
@@ -42,12 +65,7 @@ pub(super) async fn verify(
     signing_input: &str,
     signature: &[u8],
 ) -> Result<bool, AuthError> {
-    let unsupported =
-        || AuthError::BrowserUnsupported("WebCrypto (crypto.subtle) is not available".into());
-    let subtle = web_sys::window()
-        .and_then(|window| window.crypto().ok())
-        .map(|crypto| crypto.subtle())
-        .ok_or_else(unsupported)?;
+    let subtle = subtle()?;
     let (import_params, verify_params) = parameters(alg);
     let (Some(key_data), Some(import_params), Some(verify_params)) = (
         object(&key.public_json()),

@@ -6,11 +6,12 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Array, JSON, Object, Reflect, Uint8Array};
+use js_sys::{Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast as _, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{CryptoKey, CryptoKeyPair, SubtleCrypto};
 
+use super::crypto::{object, subtle};
 use crate::protocol::{AuthError, DpopPublicKey};
 
 /// The key pair and its public coordinates.
@@ -23,14 +24,6 @@ pub(crate) struct DpopKey {
 /// The page's key, shared by every copy of the browser ports.
 pub(crate) type DpopSlot = Rc<RefCell<Option<DpopKey>>>;
 
-fn subtle() -> Option<SubtleCrypto> {
-    Some(web_sys::window()?.crypto().ok()?.subtle())
-}
-
-fn object(json: &str) -> Option<Object> {
-    JSON::parse(json).ok()?.dyn_into().ok()
-}
-
 fn string(value: &JsValue, name: &str) -> Option<String> {
     Reflect::get(value, &JsValue::from_str(name))
         .ok()?
@@ -38,7 +31,7 @@ fn string(value: &JsValue, name: &str) -> Option<String> {
 }
 
 async fn generate() -> Option<DpopKey> {
-    let subtle = subtle()?;
+    let subtle = subtle().ok()?;
     let usages = Array::of1(&JsValue::from_str("sign"));
     let params = object(r#"{"name":"ECDSA","namedCurve":"P-256"}"#)?;
     let pair: CryptoKeyPair = JsFuture::from(
@@ -84,7 +77,7 @@ pub(super) async fn sign(slot: &DpopSlot, input: &str) -> Result<Vec<u8>, AuthEr
         .as_ref()
         .map(|key| key.pair.get_private_key())
         .ok_or_else(unsupported)?;
-    let subtle = subtle().ok_or_else(unsupported)?;
+    let subtle = subtle()?;
     let params = object(r#"{"name":"ECDSA","hash":"SHA-256"}"#).ok_or_else(unsupported)?;
     let signing = subtle
         .sign_with_object_and_u8_array(&params, &private, input.as_bytes())

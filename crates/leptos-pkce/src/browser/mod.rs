@@ -10,7 +10,7 @@ mod storage;
 pub(crate) mod tabs;
 pub(crate) mod window;
 
-use crate::protocol::{AuthError, DpopPublicKey, Jwk, SigningAlg};
+use crate::protocol::{AuthError, DpopPublicKey, HashAlg, Jwk, SigningAlg};
 use crate::session::{
     Clock, DpopKeys, HttpRequest, HttpResponse, LockGuard, Navigator, Randomness, ResourceResponse,
     SignatureVerifier, TabStore, Tabs, Transport,
@@ -82,6 +82,10 @@ impl SignatureVerifier for Browser {
         signature: &[u8],
     ) -> Result<bool, AuthError> {
         crypto::verify(alg, key, signing_input, signature).await
+    }
+
+    async fn digest(&self, alg: HashAlg, data: &[u8]) -> Result<Vec<u8>, AuthError> {
+        crypto::digest(alg, data).await
     }
 }
 

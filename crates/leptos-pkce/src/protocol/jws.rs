@@ -23,6 +23,27 @@ pub enum SigningAlg {
     EdDsa,
 }
 
+/// A SHA-2 hash, computed by the platform (WebCrypto's `digest` in the
+/// browser, so the wasm carries no SHA-512 code for the rare Ed25519 case).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HashAlg {
+    /// SHA-256.
+    Sha256,
+    /// SHA-512.
+    Sha512,
+}
+
+impl HashAlg {
+    /// The WebCrypto name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sha256 => "SHA-256",
+            Self::Sha512 => "SHA-512",
+        }
+    }
+}
+
 impl SigningAlg {
     /// From the JOSE `alg` name.
     pub fn from_name(name: &str) -> Option<Self> {
@@ -49,6 +70,16 @@ impl SigningAlg {
     /// has two names ([RFC 9864](https://www.rfc-editor.org/rfc/rfc9864)).
     pub fn is_named(self, name: &str) -> bool {
         Self::from_name(name) == Some(self)
+    }
+
+    /// The hash this algorithm signs with, which `at_hash` uses too
+    /// ([OIDC Core §3.1.3.6](https://openid.net/specs/openid-connect-core-1_0.html#CodeIDToken)):
+    /// SHA-512 for Ed25519.
+    pub fn hash(self) -> HashAlg {
+        match self {
+            Self::EdDsa => HashAlg::Sha512,
+            _ => HashAlg::Sha256,
+        }
     }
 
     /// The JWK `kty` a key for this algorithm has.

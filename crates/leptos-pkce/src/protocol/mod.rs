@@ -32,7 +32,7 @@ pub use id_token::{
     at_hash,
 };
 pub use jwk::{Jwk, JwkSet, KeyChoice};
-pub use jws::{CompactJws, JwsHeader, SigningAlg};
+pub use jws::{CompactJws, HashAlg, JwsHeader, SigningAlg};
 pub use logout::{end_session_url, revocation_form};
 pub use pending::{LOGOUT_PREFIX, PENDING_TTL_MS, PendingRequest, SILENT_SKIP_KEY, STORAGE_PREFIX};
 pub use pkce::{CODE_CHALLENGE_METHOD, PkceCodeChallenge, is_valid_verifier};

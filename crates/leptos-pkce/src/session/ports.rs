@@ -4,7 +4,7 @@
 
 use core::future::Future;
 
-use crate::protocol::{AuthError, DpopPublicKey, Jwk, SigningAlg};
+use crate::protocol::{AuthError, DpopPublicKey, HashAlg, Jwk, SigningAlg};
 
 /// Which server a request goes to. The transport uses it for the
 /// credentials mode and for error messages; tests use it to script answers.
@@ -141,6 +141,10 @@ pub trait SignatureVerifier {
         signing_input: &str,
         signature: &[u8],
     ) -> impl Future<Output = Result<bool, AuthError>>;
+
+    /// The `alg` hash of `data` (for `at_hash`).
+    fn digest(&self, alg: HashAlg, data: &[u8])
+    -> impl Future<Output = Result<Vec<u8>, AuthError>>;
 }
 
 /// The wall clock, waiting, and where to report how long a step took.

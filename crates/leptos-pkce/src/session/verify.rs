@@ -37,7 +37,13 @@ impl<P: Platform> Session<P> {
                         .platform
                         .verify_signature(alg, key, jws.signing_input(), jws.signature())
                         .await?;
-                    return jws.into_verified(alg, valid, expect);
+                    let access_token_hash = match expect.access_token {
+                        Some(token) => {
+                            Some(self.platform.digest(alg.hash(), token.as_bytes()).await?)
+                        }
+                        None => None,
+                    };
+                    return jws.into_verified(alg, valid, access_token_hash.as_deref(), expect);
                 }
                 KeyChoice::Ambiguous => {
                     return Err(AuthError::invalid_id_token("several keys and no kid"));

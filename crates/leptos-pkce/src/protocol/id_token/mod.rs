@@ -162,18 +162,23 @@ impl IdTokenJws {
 
     /// Turns a token whose signature `alg` verified (`signature_valid`) into
     /// a [`VerifiedIdToken`], checking its claims against `expect`.
+    /// `access_token_hash` is the hash ([`SigningAlg::hash`]) of
+    /// `expect.access_token`, for `at_hash`; it is required when there is an
+    /// access token.
     pub fn into_verified(
         self,
         alg: SigningAlg,
         signature_valid: bool,
+        access_token_hash: Option<&[u8]>,
         expect: &IdTokenExpectations<'_>,
     ) -> Result<VerifiedIdToken, AuthError> {
         if !signature_valid {
             return Err(AuthError::invalid_id_token("signature"));
         }
         self.claims.validate(expect)?;
-        if let Some(access_token) = expect.access_token {
-            self.claims.check_at_hash(alg, access_token)?;
+        if expect.access_token.is_some() {
+            let hash = access_token_hash.ok_or_else(|| AuthError::invalid_id_token("at_hash"))?;
+            self.claims.check_at_hash(hash)?;
         }
         Ok(VerifiedIdToken {
             raw: self.raw,
@@ -327,11 +332,11 @@ impl IdTokenClaims {
 
     /// Checks `at_hash` against the access token, when the claim is present
     /// ([OIDC Core §3.1.3.8](https://openid.net/specs/openid-connect-core-1_0.html#CodeIDToken)).
-    fn check_at_hash(&self, alg: SigningAlg, access_token: &str) -> Result<(), AuthError> {
+    fn check_at_hash(&self, access_token_hash: &[u8]) -> Result<(), AuthError> {
         let Some(claimed) = &self.at_hash else {
             return Ok(());
         };
-        if constant_time_eq(&at_hash(alg, access_token), claimed) {
+        if constant_time_eq(&at_hash(access_token_hash), claimed) {
             Ok(())
         } else {
             Err(AuthError::invalid_id_token("at_hash"))
@@ -348,14 +353,10 @@ impl IdTokenClaims {
     }
 }
 
-/// base64url of the left half of the hash of `access_token`, with the hash
-/// of the signing algorithm (SHA-512 for Ed25519).
-pub fn at_hash(alg: SigningAlg, access_token: &str) -> String {
-    use sha2::{Digest, Sha256, Sha512};
-    match alg {
-        SigningAlg::EdDsa => base64url(&Sha512::digest(access_token.as_bytes())[..32]),
-        _ => base64url(&Sha256::digest(access_token.as_bytes())[..16]),
-    }
+/// The `at_hash` value: base64url of the left half of the access token's
+/// hash under the signing algorithm's hash ([`SigningAlg::hash`]).
+pub fn at_hash(access_token_hash: &[u8]) -> String {
+    base64url(&access_token_hash[..access_token_hash.len() / 2])
 }
 
 #[cfg(test)]

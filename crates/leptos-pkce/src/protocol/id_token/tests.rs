@@ -1,6 +1,7 @@
 //! The ID token checks, one by one.
 
 use super::*;
+use crate::protocol::HashAlg;
 use serde_json::json;
 
 /// An unsigned test JWT (signature bytes `sig`) with these claims.
@@ -37,11 +38,20 @@ fn verify_with(
     signature_valid: bool,
     expect: &IdTokenExpectations<'_>,
 ) -> Result<VerifiedIdToken, AuthError> {
+    let hash = expect
+        .access_token
+        .map(|token| sha256(token).as_ref().to_vec());
     IdTokenJws::parse(IdToken::new(jwt(&claims)))?.into_verified(
         SigningAlg::Rs256,
         signature_valid,
+        hash.as_deref(),
         expect,
     )
+}
+
+fn sha256(text: &str) -> impl AsRef<[u8]> {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(text.as_bytes())
 }
 
 fn reason(overrides: serde_json::Value) -> Option<String> {
@@ -167,7 +177,7 @@ fn refreshed_tokens_must_continue_the_session() {
 #[test]
 fn at_hash_matches_the_spec_example() {
     let token = "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y";
-    assert_eq!(at_hash(SigningAlg::Rs256, token), "77QmUPtjPfzWtF2AnpK9RQ");
+    assert_eq!(at_hash(sha256(token).as_ref()), "77QmUPtjPfzWtF2AnpK9RQ");
     let claims = base(json!({"at_hash": "77QmUPtjPfzWtF2AnpK9RQ"}));
     let with_token = |access_token| IdTokenExpectations {
         access_token: Some(access_token),
@@ -188,11 +198,31 @@ fn at_hash_matches_the_spec_example() {
 #[test]
 fn eddsa_at_hash_uses_sha512() {
     use sha2::{Digest, Sha512};
+    assert_eq!(SigningAlg::EdDsa.hash(), HashAlg::Sha512);
+    for alg in [SigningAlg::Rs256, SigningAlg::Ps256, SigningAlg::Es256] {
+        assert_eq!(alg.hash(), HashAlg::Sha256);
+    }
     let token = "an-access-token";
     let expected = base64url(&Sha512::digest(token.as_bytes())[..32]);
-    assert_eq!(at_hash(SigningAlg::EdDsa, token), expected);
+    assert_eq!(at_hash(&Sha512::digest(token.as_bytes())), expected);
     assert_eq!(expected.len(), 43);
-    assert_ne!(at_hash(SigningAlg::Es256, token), expected);
+}
+
+/// With an access token and no hash of it, at_hash cannot be checked:
+/// that is an error, never a skipped check.
+#[test]
+fn an_access_token_without_its_hash_is_refused() {
+    let claims = base(json!({"at_hash": "77QmUPtjPfzWtF2AnpK9RQ"}));
+    let expect = IdTokenExpectations {
+        access_token: Some("jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"),
+        ..EXPECT
+    };
+    let refused = IdTokenJws::parse(IdToken::new(jwt(&claims)))
+        .and_then(|jws| jws.into_verified(SigningAlg::Rs256, true, None, &expect));
+    assert_eq!(
+        refused.expect_err("no hash"),
+        AuthError::invalid_id_token("at_hash")
+    );
 }
 
 #[test]

@@ -7,7 +7,7 @@ use std::rc::Rc;
 use std::task::Poll;
 
 use super::World;
-use crate::protocol::{AuthError, DpopPublicKey, Jwk, SigningAlg};
+use crate::protocol::{AuthError, DpopPublicKey, HashAlg, Jwk, SigningAlg};
 use crate::session::{
     Clock, DpopKeys, Endpoint, HttpRequest, HttpResponse, LockGuard, Navigator, Randomness,
     SignatureVerifier, TabStore, Tabs, Transport,
@@ -199,6 +199,15 @@ impl SignatureVerifier for Page {
         world.verifications.set(world.verifications.get() + 1);
         let expected = format!("sig:{}", key.kid.as_deref().unwrap_or_default());
         Ok(signature == expected.as_bytes())
+    }
+
+    /// Real hashes, so the provider's `at_hash` is checked for real.
+    async fn digest(&self, alg: HashAlg, data: &[u8]) -> Result<Vec<u8>, AuthError> {
+        use sha2::{Digest, Sha256, Sha512};
+        Ok(match alg {
+            HashAlg::Sha512 => Sha512::digest(data).to_vec(),
+            _ => Sha256::digest(data).to_vec(),
+        })
     }
 }
 

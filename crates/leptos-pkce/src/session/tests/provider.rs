@@ -8,8 +8,8 @@ use std::collections::{BTreeMap, VecDeque};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use crate::protocol::at_hash;
 use crate::protocol::random::base64url;
-use crate::protocol::{SigningAlg, at_hash};
 use crate::session::HttpResponse;
 
 pub(crate) const ISSUER: &str = "https://id.example.com";
@@ -222,7 +222,7 @@ impl Provider {
         let mut claims = json!({
             "iss": ISSUER, "sub": sub, "aud": CLIENT_ID, "exp": self.now_s + 600,
             "iat": self.now_s, "auth_time": 1, "name": "Alice Liddell",
-            "at_hash": at_hash(SigningAlg::Rs256, &access_token),
+            "at_hash": at_hash(&Sha256::digest(access_token.as_bytes())),
         });
         if let Some(nonce) = nonce {
             claims["nonce"] = json!(nonce);
