@@ -25,6 +25,14 @@ const APP_PORT = Number(process.env.APP_PORT || 8080);
 const DIST = path.resolve(process.env.DIST || './dist');
 const CONFIG_OVERRIDE = process.env.CONFIG_OVERRIDE ? path.resolve(process.env.CONFIG_OVERRIDE) : undefined;
 
+// trunk names every built asset after its content (`name-<16 hex>.ext`), so such a file
+// never changes: the browser keeps it, and the callback page that follows the start page
+// reuses the wasm it already downloaded and compiled, as on any real deployment. The page
+// and config.json are revalidated on every load.
+const HASHED_ASSET = /-[0-9a-f]{16}(_bg)?\.(js|wasm|css)$/;
+const cachePolicy = (file) => (HASHED_ASSET.test(path.basename(file))
+  ? 'public, max-age=31536000, immutable' : 'no-cache');
+
 const TYPES = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -118,7 +126,7 @@ async function handle(req, res) {
   const headers = {
     'Content-Type': type,
     'Content-Length': info.size,
-    'Cache-Control': 'no-store',
+    'Cache-Control': cachePolicy(file),
     'X-Content-Type-Options': 'nosniff',
   };
   let page;
