@@ -15,6 +15,9 @@
 // Env CSP_CONNECT_EXTRA: more origins for connect-src, separated by spaces (a provider whose
 // token, keys or userinfo endpoints live on another origin than its issuer).
 //
+// It also adds a <link rel=preload> of the provider's discovery document (discoveryPreload), so
+// that the browser fetches it while the wasm loads: every page load of the app needs it first.
+//
 // dev/static.mjs reads the policy back from the meta (metaPolicy) and sends it as a header
 // with frame-ancestors, which a meta cannot carry: the meta is the single source.
 
@@ -117,11 +120,33 @@ export function applyPolicy(html, config, extra) {
   return `${withoutMeta.slice(0, at)}\n    ${meta}${withoutMeta.slice(at)}`;
 }
 
-/** Rewrites DIR/index.html with the policy for DIR/config.json; returns the policy. */
+const PRELOAD_RE = /\n?[ \t]*<link rel="preload" data-oidc-discovery [^>]*>/i;
+
+/**
+ * index.html with a preload of `{issuer}/.well-known/openid-configuration` (the URL the client
+ * builds: the issuer without its trailing `/`) before </head>, replacing an earlier one. The
+ * client fetches discovery in `cors` mode with the default credentials mode, which is what
+ * `crossorigin="anonymous"` gives the preload, so the browser hands the preloaded answer over.
+ */
+export function discoveryPreload(html, config) {
+  const without = html.replace(PRELOAD_RE, '');
+  let url;
+  try {
+    const issuer = new URL(config?.issuer);
+    if (issuer.protocol !== 'https:' && issuer.protocol !== 'http:') return without;
+    url = `${String(config.issuer).replace(/\/+$/, '')}/.well-known/openid-configuration`;
+  } catch {
+    return without; // a bad issuer is reported by the client (config_invalid)
+  }
+  const link = `<link rel="preload" data-oidc-discovery href="${url.replace(/&/g, '&amp;').replace(/"/g, '&quot;')}" as="fetch" crossorigin="anonymous" />`;
+  return without.replace(/<\/head>/i, `  ${link}\n  </head>`);
+}
+
+/** Rewrites DIR/index.html with the policy and the discovery preload for DIR/config.json; returns the policy. */
 export function writePolicy(dir) {
   const file = path.join(dir, 'index.html');
   const config = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8'));
-  const html = applyPolicy(readFileSync(file, 'utf8'), config);
+  const html = applyPolicy(discoveryPreload(readFileSync(file, 'utf8'), config), config);
   writeFileSync(file, html);
   return metaPolicy(html);
 }

@@ -36,9 +36,11 @@ fn builder(request: &HttpRequest) -> RequestBuilder {
         None => builder,
     };
     match request.endpoint {
-        // The app's own file keeps the default mode, so that
-        // `<link rel=preload as=fetch crossorigin>` of it is reused.
-        Endpoint::Config => builder,
+        // The app's own file and the provider's public discovery document
+        // keep the default mode, so that `<link rel=preload as=fetch
+        // crossorigin>` of them is reused. For a provider on another origin
+        // that mode sends no cookies either.
+        Endpoint::Config | Endpoint::Discovery => builder,
         // A public client authenticates with nothing but its client_id.
         _ => builder.credentials(RequestCredentials::Omit),
     }
