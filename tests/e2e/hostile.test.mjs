@@ -176,6 +176,14 @@ describe('Leptos SPA against a hostile OpenID provider (browser)', { skip, timeo
         const s = await hostileStats();
         throw new Error(`no end state; app shows ${JSON.stringify(await shown(page))}; provider refused: ${s.refusals.join('; ') || 'nothing'}`, { cause: err });
       }
+      // An ID token that names the person shows signed-in before userinfo is asked; userinfo
+      // for someone else then ends the session a moment later. Wait for what the person ends up
+      // seeing, and for the userinfo call of a good sign-in.
+      if (expected.state === 'error') {
+        await page.locator(sel.state('error')).waitFor({ state: 'attached', timeout: 10000 }).catch(() => {});
+      } else {
+        await waitUntil(async () => (await hostileStats()).userinfo >= 1, { timeout: 10000, message: 'the userinfo call' }).catch(() => {});
+      }
       const got = await shown(page);
       const s = await hostileStats();
       const context = `app shows ${JSON.stringify(got)}; provider refused: ${s.refusals.join('; ') || 'nothing'}`;

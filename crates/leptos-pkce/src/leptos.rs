@@ -135,6 +135,7 @@ pub fn provide_auth_with_options(options: AuthOptions) -> Auth {
                 if url_changed || before != window::current_path() {
                     window::announce_url_change();
                 }
+                session.complete_profile().await;
             }
             Err(error) => {
                 auth.status.set(AuthStatus::Error(error));

@@ -86,6 +86,9 @@ struct State {
     tokens: Option<TokenSet>,
     history: RefreshHistory,
     signing_out: bool,
+    /// The sign-in showed the ID token's names; userinfo is still to ask
+    /// ([`Session::complete_profile`]).
+    userinfo_due: bool,
 }
 
 /// One tab's session with one provider. Create it with [`Session::start`],
@@ -182,6 +185,20 @@ impl<P: Platform> Session<P> {
 
     fn set_status(&self, status: AuthStatus) {
         self.update(|state| state.status = status);
+    }
+
+    /// Ends the session with `error` shown; returns it.
+    pub(crate) fn end_session(
+        &self,
+        error: crate::protocol::AuthError,
+    ) -> crate::protocol::AuthError {
+        self.update(|state| {
+            state.tokens = None;
+            state.warning = None;
+            state.history = RefreshHistory::default();
+            state.status = AuthStatus::Error(error.clone());
+        });
+        error
     }
 
     fn now_ms(&self) -> f64 {

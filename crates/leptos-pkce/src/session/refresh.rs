@@ -7,7 +7,7 @@ use std::rc::Rc;
 use futures::FutureExt as _;
 
 use super::ports::{Endpoint, HttpRequest, LockGuard, Platform};
-use super::{AuthStatus, AuthWarning, Session};
+use super::{AuthWarning, Session};
 use crate::protocol::{
     AuthError, IdTokenExpectations, parse_token_response, refresh_form, rotated_refresh_token,
 };
@@ -192,17 +192,6 @@ impl<P: Platform + 'static> Session<P> {
         if let Some(tokens) = self.state.borrow_mut().tokens.as_mut() {
             tokens.rotate(refresh_token);
         }
-    }
-
-    /// Ends the session with `error` shown; returns it.
-    pub(crate) fn end_session(&self, error: AuthError) -> AuthError {
-        self.update(|state| {
-            state.tokens = None;
-            state.warning = None;
-            state.history = super::RefreshHistory::default();
-            state.status = AuthStatus::Error(error.clone());
-        });
-        error
     }
 
     /// When the adapter's timer should next call [`on_timer`](Self::on_timer):

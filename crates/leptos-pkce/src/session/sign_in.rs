@@ -10,10 +10,10 @@ use super::load::{self, CapturedCallback, LogoutReturn, PageLoad};
 use super::ports::{Endpoint, HttpRequest, Platform};
 use super::{AuthStatus, Session, TokenSet, UserProfile};
 use crate::protocol::{
-    AuthError, AuthorizationRequest, CallbackExpectations, IdTokenExpectations, Prompt,
-    RequestSecrets, SILENT_SKIP_KEY, TokenResponse, TokenType, UserinfoClaims,
-    authorization_code_form, parse_pushed_authorization_response, parse_token_response,
-    parse_userinfo, pushed_authorization_url, validate_callback,
+    AccessToken, AuthError, AuthorizationRequest, CallbackExpectations, IdTokenExpectations,
+    Prompt, RequestSecrets, SILENT_SKIP_KEY, TokenType, UserinfoClaims, authorization_code_form,
+    parse_pushed_authorization_response, parse_token_response, parse_userinfo,
+    pushed_authorization_url, validate_callback,
 };
 
 impl<P: Platform> Session<P> {
@@ -146,8 +146,9 @@ impl<P: Platform> Session<P> {
     }
 
     /// The callback: `state` first, then the provider's answer, then the
-    /// code exchange (with the keys fetched meanwhile), the ID token and
-    /// userinfo.
+    /// code exchange (with the keys fetched meanwhile), the ID token, and
+    /// userinfo when the ID token does not name the person (otherwise
+    /// userinfo comes after signed-in: [`Session::complete_profile`]).
     async fn finish_callback(&self, captured: CapturedCallback) -> Result<UserProfile, AuthError> {
         // Any other pending request of this tab is void now.
         load::purge_pending(&self.platform, None);
@@ -187,7 +188,12 @@ impl<P: Platform> Session<P> {
         };
         let verified = self.verify_id_token(id_token, &expect).await?;
         let mut profile = UserProfile::from(verified.claims());
-        if let Some(userinfo) = self.load_userinfo(&response, &profile.sub).await? {
+        let userinfo_due = verified.claims().names_the_person();
+        if !userinfo_due
+            && let Some(userinfo) = self
+                .load_userinfo(&response.access_token, response.token_type, &profile.sub)
+                .await?
+        {
             profile.merge_userinfo(userinfo);
         }
         let tokens = TokenSet::new(response, verified, self.now_ms());
@@ -196,8 +202,54 @@ impl<P: Platform> Session<P> {
             state.tokens = Some(tokens);
             state.history = super::RefreshHistory::default();
             state.warning = None;
+            state.userinfo_due = userinfo_due;
         });
         Ok(profile)
+    }
+
+    /// Asks userinfo after a sign-in that showed the ID token's names, so
+    /// its round trip is not on the way to signed-in: a matching answer
+    /// adds to the profile (and reaches the other tabs); a different `sub`
+    /// ends the session everywhere, as it would have ended the sign-in
+    /// ([OIDC Core §5.3.2](https://openid.net/specs/openid-connect-core-1_0.html#UserInfoResponse)).
+    /// Does nothing when nothing is due; the adapter calls it once after
+    /// [`resume`](Self::resume).
+    pub async fn complete_profile(&self) {
+        let due = {
+            let mut state = self.state.borrow_mut();
+            let due = match (&state.status, &state.tokens) {
+                (AuthStatus::SignedIn(profile), Some(tokens)) if state.userinfo_due => Some((
+                    profile.clone(),
+                    AccessToken::new(tokens.access_token().secret().to_owned()),
+                    tokens.token_type(),
+                )),
+                _ => None,
+            };
+            state.userinfo_due = false;
+            due
+        };
+        let Some((mut profile, token, token_type)) = due else {
+            return;
+        };
+        let epoch = self.epoch.get();
+        match self.load_userinfo(&token, token_type, &profile.sub).await {
+            Ok(None) => {}
+            // Signed out meanwhile: the answer belongs to nobody now.
+            _ if self.epoch.get() != epoch => {}
+            Ok(Some(userinfo)) => {
+                profile.merge_userinfo(userinfo);
+                self.update(|state| {
+                    if matches!(&state.status, AuthStatus::SignedIn(shown) if shown.sub == profile.sub) {
+                        state.status = AuthStatus::SignedIn(profile);
+                    }
+                });
+                self.broadcast_tokens();
+            }
+            Err(error) => {
+                self.end_session(error);
+                self.broadcast_signed_out();
+            }
+        }
     }
 
     /// Userinfo, when the provider has it and accepts this access token. A
@@ -205,16 +257,17 @@ impl<P: Platform> Session<P> {
     /// token's claims; a different `sub` fails the sign-in.
     async fn load_userinfo(
         &self,
-        response: &TokenResponse,
+        access_token: &AccessToken,
+        token_type: TokenType,
         sub: &str,
     ) -> Result<Option<UserinfoClaims>, AuthError> {
         let Some(endpoint) = self.metadata.userinfo_endpoint.as_deref() else {
             return Ok(None);
         };
-        let token = response.access_token.secret();
+        let token = access_token.secret();
         let mut request = HttpRequest::new(Endpoint::Userinfo, endpoint, None);
-        request.authorization = Some(format!("{} {token}", response.token_type.scheme()));
-        let proof_for = (response.token_type == TokenType::Dpop).then_some(token);
+        request.authorization = Some(format!("{} {token}", token_type.scheme()));
+        let proof_for = (token_type == TokenType::Dpop).then_some(token);
         let answer = match proof_for {
             Some(token) => self
                 .send_to_provider(request, Some(token))

@@ -66,6 +66,7 @@ impl<P: Platform> Session<P> {
                 tokens: None,
                 history: RefreshHistory::default(),
                 signing_out: false,
+                userinfo_due: false,
             }),
             keys: KeyCache::default(),
             flight: RefCell::new(None),

@@ -343,6 +343,15 @@ impl IdTokenClaims {
         }
     }
 
+    /// Whether the token carries a name, username or email to show (so
+    /// userinfo is not needed before the sign-in shows).
+    pub fn names_the_person(&self) -> bool {
+        [&self.name, &self.preferred_username, &self.email]
+            .into_iter()
+            .flatten()
+            .any(|value| !value.trim().is_empty())
+    }
+
     /// The name to greet the person with.
     pub fn display_name(&self) -> &str {
         [&self.name, &self.preferred_username, &self.email]

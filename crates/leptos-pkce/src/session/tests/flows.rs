@@ -212,9 +212,92 @@ fn the_key_set_is_cached_and_expires() {
     );
 }
 
+/// The callback page up to `resume`, without `complete_profile`.
+fn callback_before_userinfo(world: &Rc<World>) -> (Page, TestSession) {
+    let (_, back) = to_provider_and_back(world, "/");
+    let page = Page::at(world, "/callback", &back);
+    let captured = CapturedCallback::capture(&page, page.now_ms());
+    let session = Rc::new(
+        block_on(Session::start(
+            page.clone(),
+            config(),
+            SessionOptions::default(),
+        ))
+        .expect("starts"),
+    );
+    block_on(session.resume(captured));
+    (page, session)
+}
+
+fn shown_profile(session: &TestSession) -> crate::session::UserProfile {
+    match session.status() {
+        AuthStatus::SignedIn(profile) => profile,
+        other => panic!("not signed in: {other:?}"),
+    }
+}
+
+/// An ID token that names the person is enough to show signed-in: the
+/// userinfo round trip comes afterwards and only adds to the profile.
+#[test]
+fn userinfo_comes_after_signed_in_when_the_id_token_names_the_person() {
+    let world = World::new();
+    world.provider.borrow_mut().signed_in = false;
+    let (_, session) = callback_before_userinfo(&world);
+    assert_eq!(
+        shown_profile(&session).name,
+        "Alice Liddell",
+        "the ID token's name"
+    );
+    assert_eq!(
+        world.count(Endpoint::Userinfo),
+        0,
+        "not on the way to signed-in"
+    );
+    block_on(session.complete_profile());
+    assert_eq!(world.count(Endpoint::Userinfo), 1);
+    let profile = shown_profile(&session);
+    assert_eq!(profile.name, "Alice L.", "userinfo adds to the ID token");
+    assert_eq!(profile.email.as_deref(), Some("alice@example.com"));
+    block_on(session.complete_profile());
+    assert_eq!(world.count(Endpoint::Userinfo), 1, "asked once");
+}
+
+/// An ID token without a name to show waits for userinfo, as before.
+#[test]
+fn userinfo_comes_first_when_the_id_token_names_nobody() {
+    let world = World::new();
+    world.provider.borrow_mut().signed_in = false;
+    world.provider.borrow_mut().id_token_names = false;
+    let (_, session) = callback_before_userinfo(&world);
+    assert_eq!(world.count(Endpoint::Userinfo), 1);
+    assert_eq!(shown_profile(&session).name, "Alice L.");
+    block_on(session.complete_profile());
+    assert_eq!(world.count(Endpoint::Userinfo), 1, "nothing left to ask");
+}
+
+/// Userinfo for someone else after signed-in ends the session, tokens and all.
+#[test]
+fn userinfo_for_another_subject_after_signed_in_ends_the_session() {
+    let world = World::new();
+    world.provider.borrow_mut().signed_in = false;
+    world.provider.borrow_mut().userinfo_sub = Some("mallory".into());
+    let (_, session) = callback_before_userinfo(&world);
+    assert!(matches!(session.status(), AuthStatus::SignedIn(_)));
+    block_on(session.complete_profile());
+    assert_eq!(
+        session.status(),
+        AuthStatus::Error(AuthError::UserinfoSubMismatch)
+    );
+    assert!(
+        session.with_tokens(|tokens| tokens.is_none()),
+        "the tokens are dropped"
+    );
+}
+
 #[test]
 fn userinfo_for_another_subject_fails_the_sign_in() {
     let world = World::new();
+    world.provider.borrow_mut().id_token_names = false;
     world.provider.borrow_mut().userinfo_sub = Some("mallory".into());
     world.provider.borrow_mut().signed_in = false;
     let (page, session) = signed_out(&world);

@@ -164,6 +164,7 @@ pub(crate) fn load_configured(
     let session = Rc::new(block_on(Session::start(page.clone(), config, options)).expect("starts"));
     world.listen(&page, &session);
     block_on(session.resume(captured));
+    block_on(session.complete_profile());
     (page, session)
 }
 

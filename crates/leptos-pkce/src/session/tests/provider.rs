@@ -54,6 +54,9 @@ pub(crate) struct Provider {
     pub(crate) refresh_id_tokens: bool,
     pub(crate) faults: VecDeque<Fault>,
     pub(crate) userinfo_sub: Option<String>,
+    /// Whether ID tokens carry a `name` (some providers keep profile
+    /// claims to userinfo).
+    pub(crate) id_token_names: bool,
     codes: BTreeMap<String, Authorization>,
     live_refresh: Option<String>,
     spent_refresh: Vec<String>,
@@ -94,6 +97,7 @@ impl Default for Provider {
             refresh_id_tokens: true,
             faults: VecDeque::new(),
             userinfo_sub: None,
+            id_token_names: true,
             codes: BTreeMap::new(),
             live_refresh: None,
             spent_refresh: Vec::new(),
@@ -226,6 +230,9 @@ impl Provider {
         });
         if let Some(nonce) = nonce {
             claims["nonce"] = json!(nonce);
+        }
+        if !self.id_token_names {
+            claims.as_object_mut().map(|claims| claims.remove("name"));
         }
         let mut body = json!({
             "access_token": access_token, "token_type": "Bearer",
