@@ -18,11 +18,13 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import zlib from 'node:zlib';
 import { chromium } from 'playwright-core';
 
 import { startStack } from '../dev/stack.mjs';
 import { API, APP, CHROMIUM_ARGS, ISSUER, expectState, sel } from '../tests/e2e/harness.mjs';
+import {
+  fmt, kb, leftPage, markAt, measure, pageProbe, pct, settle, stats, statTable, table, taskPhases, transferSizes,
+} from './common.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DIST = path.join(ROOT, 'dist');
@@ -37,58 +39,7 @@ const LONG_TASK_BUDGET = 50; // ms, no long task above this during sign-in
 const NETWORK_MEASURES = ['oidc:config-request', 'oidc:discovery-request', 'oidc:token-request',
   'oidc:jwks-request', 'oidc:userinfo-request'];
 
-// ---------------------------------------------------------------------------------------
-// In every app page (added with context.addInitScript, so it runs before the app): records
-// when each auth state first appears (signed-out counts once the sign-in button is enabled),
-// collects long tasks, and on pagehide keeps a snapshot in the tab's sessionStorage
-// (`bench.left.*`, removed when read): a page that left for the provider cannot be read
-// afterwards, and a binding call made during pagehide does not reach Node.
-function pageProbe(appOrigin) {
-  if (location.origin !== appOrigin || window !== window.top) return;
-  const states = {};
-  const longTasks = [];
-  const keep = (entries) => entries.forEach((e) => longTasks.push({ start: e.startTime, duration: e.duration }));
-  let longTaskObserver;
-  try {
-    longTaskObserver = new PerformanceObserver((list) => keep(list.getEntries()));
-    longTaskObserver.observe({ type: 'longtask', buffered: true });
-  } catch { /* no Long Tasks API: reported as no data */ }
-  const check = () => {
-    const state = document.querySelector('[data-testid=auth-status]')?.getAttribute('data-state');
-    if (!state || state in states) return;
-    if (state === 'signed-out') {
-      const button = document.querySelector('[data-testid=sign-in]');
-      if (!button || button.disabled) return;
-    }
-    states[state] = performance.now();
-  };
-  new MutationObserver(check).observe(document, {
-    subtree: true, childList: true, attributes: true, attributeFilter: ['data-state', 'disabled'],
-  });
-  const snapshot = () => {
-    if (longTaskObserver) keep(longTaskObserver.takeRecords());
-    const pick = ({ name, startTime, duration }) => ({ name, start: startTime, duration });
-    const nav = performance.getEntriesByType('navigation')[0];
-    return {
-      timeOrigin: performance.timeOrigin,
-      states: { ...states },
-      longTasks: longTaskObserver ? [...longTasks] : null,
-      measures: performance.getEntriesByType('measure').map(pick),
-      marks: performance.getEntriesByType('mark').map(pick),
-      responseEnd: nav?.responseEnd,
-    };
-  };
-  const left = () => Object.keys(sessionStorage).filter((key) => key.startsWith('bench.left.')).map((key) => {
-    const snap = JSON.parse(sessionStorage.getItem(key));
-    sessionStorage.removeItem(key);
-    return snap;
-  }).sort((a, b) => a.timeOrigin - b.timeOrigin);
-  window.__bench = { snapshot, left, states: () => states };
-  addEventListener('pagehide', () => sessionStorage.setItem(`bench.left.${performance.timeOrigin}`, JSON.stringify(snapshot())));
-}
-
-const measure = (snap, name) => snap?.measures.find((m) => m.name === name)?.duration;
-const markAt = (snap, name) => snap?.marks.find((m) => m.name === name)?.start;
+// The app's own performance measures (crates/leptos-pkce/src/browser/perf.rs).
 const short = (name) => `\`${name.replace(/^oidc:/, '')}\``;
 
 /**
@@ -125,32 +76,6 @@ function gaps(snap, total) {
   }
   out[`${after} → signed-in`] = whole.start + whole.duration - at;
   return out;
-}
-
-/**
- * A page's long tasks, by phase: `load` ends before the client starts (HTML, JS, wasm),
- * `start-up` holds the `oidc:start` mark (wasm start, first render), `later` is app work.
- * Null when the browser has no Long Tasks API.
- */
-function taskPhases(snap) {
-  if (!snap.longTasks) return null;
-  const start = markAt(snap, 'oidc:start') ?? Infinity;
-  return snap.longTasks.map(({ start: at, duration }) => ({
-    duration, phase: at + duration <= start ? 'load' : at <= start ? 'start-up' : 'later' }));
-}
-
-/** Waits until the app shows `state` (as the harness does) and the probe has timed it. */
-async function settle(page, state) {
-  await expectState(page, state, 20000);
-  await page.waitForFunction((s) => window.__bench?.states()[s] !== undefined, state, { polling: 50 });
-  return page.evaluate(() => window.__bench.snapshot());
-}
-
-/** Takes the snapshots that earlier app pages of this tab left on pagehide; expects one. */
-async function leftPage(page) {
-  const left = await page.evaluate(() => window.__bench.left());
-  if (left.length !== 1) throw new Error(`expected 1 snapshot of the previous app page, found ${left.length}`);
-  return left[0];
 }
 
 async function oneRun(browser) {
@@ -237,71 +162,6 @@ async function oneRun(browser) {
   } finally {
     await context.close().catch(() => {});
   }
-}
-
-// ---------------------------------------------------------------------------------------
-// 1. What the first page load fetches from the app origin (listed by Chromium; the bytes
-// are then fetched once more from Node and compressed here).
-async function transferSizes(browser) {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  const seen = new Map();
-  let leftApp = false; // stop at the silent round trip: what follows is another page load
-  page.on('request', (req) => {
-    if (req.isNavigationRequest() && req.frame() === page.mainFrame() && new URL(req.url()).origin !== APP) leftApp = true;
-  });
-  page.on('response', (res) => {
-    const url = new URL(res.url());
-    if (leftApp || url.origin !== APP || seen.has(url.pathname)) return;
-    seen.set(url.pathname, { path: url.pathname, status: res.status(), type: res.headers()['content-type'] ?? '',
-      encoding: res.headers()['content-encoding'] ?? 'none' });
-  });
-  try {
-    await page.goto(`${APP}/`, { waitUntil: 'commit' });
-    await expectState(page, 'signed-out', 20000);
-  } finally {
-    await context.close();
-  }
-  const files = [];
-  for (const file of seen.values()) {
-    const bytes = Buffer.from(await (await fetch(APP + file.path)).arrayBuffer());
-    files.push({
-      ...file,
-      raw: bytes.length,
-      gzip: zlib.gzipSync(bytes, { level: 9 }).length,
-      brotli: zlib.brotliCompressSync(bytes, { params: {
-        [zlib.constants.BROTLI_PARAM_QUALITY]: 11, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: bytes.length } }).length,
-    });
-  }
-  return files;
-}
-
-// ---------------------------------------------------------------------------------------
-// Statistics and formatting.
-function stats(values) {
-  const v = values.filter(Number.isFinite).sort((a, b) => a - b);
-  if (!v.length) return undefined;
-  const q = (p) => {
-    const i = (v.length - 1) * p;
-    const lo = Math.floor(i);
-    return v[lo] + (v[Math.ceil(i)] - v[lo]) * (i - lo);
-  };
-  return { n: v.length, median: q(0.5), min: v[0], p25: q(0.25), p75: q(0.75), max: v[v.length - 1] };
-}
-
-const fmt = (x, digits = 1) => (x === undefined || Number.isNaN(x) ? '–' : x.toFixed(digits));
-const kb = (bytes) => `${(bytes / 1000).toFixed(1)} kB`;
-const pct = (part, whole) => `${((100 * part) / whole).toFixed(0)} %`;
-const table = (head, rows) => [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i ? ' ---: ' : ' --- ')).join('|')}|`,
-  ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
-
-/** A table of distributions: rows are [label, values, digits?]. */
-function statTable(rows, unit = 'ms') {
-  return table([`measure (${unit})`, 'median', 'min', 'p25', 'p75', 'max', 'n'], rows.map(([label, values, digits = 1]) => {
-    const s = stats(values);
-    return s ? [label, `**${fmt(s.median, digits)}**`, ...['min', 'p25', 'p75', 'max'].map((k) => fmt(s[k], digits)), s.n]
-      : [label, 'no data', '', '', '', '', 0];
-  }));
 }
 
 function run(cmd, args = ['--version']) {
@@ -532,7 +392,7 @@ async function main() {
   try {
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 30000 });
     chromiumVersion = browser.version();
-    files = await transferSizes(browser);
+    files = await transferSizes(browser, APP);
     console.log(`bench: first load fetches ${files.map((f) => f.path).join(', ')}`);
     await oneRun(browser); // warm-up: provider, API and browser caches of code paths; not counted
     for (let i = 1; i <= RUNS; i++) {
