@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # One command for the benchmark (issue 5): install what is missing, build the
-# release app into dist/, run the native PKCE micro-benchmark if there is one,
+# release app into dist/ and the oidc-client-ts reference page (bench/reference/)
+# into target/bench/reference/, run the native PKCE micro-benchmark if there is one,
 # then bench/run.mjs (headless Chromium against the local stack), which writes
 # BENCHMARKS.md and prints a summary.
 #
 #   BENCH_RUNS=20               timed browser runs (after one warm-up run)
 #   BENCH_ACCESS_TOKEN_TTL=10   access token lifetime for the refresh timing
 #
-# It uses ports 8080/9000/9100 like the test suites; take their lock, from outside
+# It uses ports 8080/8081/9000/9100 like the test suites; take their lock, from outside
 # (this script does not lock, so that the command below cannot deadlock):
 #   flock /tmp/leptos-e2e.lock scripts/bench.sh
 set -euo pipefail
@@ -18,6 +19,16 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 step "release build"
 trunk build --release --offline
+
+# The plain oidc-client-ts page that bench/reference.mjs compares the app's callback with
+# (issue 13): one minified ES module, like a production bundle. Output under target/ (ignored).
+step "reference page (oidc-client-ts, esbuild)"
+ref_out=target/bench/reference
+rm -rf "$ref_out"
+mkdir -p "$ref_out"
+cp bench/reference/index.html "$ref_out/"
+esbuild bench/reference/main.js --bundle --minify --format=esm --target=es2022 --log-level=warning \
+  --outfile="$ref_out/main.js"
 
 step "native PKCE micro-benchmark"
 mkdir -p target/bench
