@@ -45,6 +45,14 @@ export function pageProbe(appOrigin) {
       measures: performance.getEntriesByType('measure').map(pick),
       marks: performance.getEntriesByType('mark').map(pick),
       responseEnd: nav?.responseEnd,
+      // The page's own request after the redirects that led to it (the provider's are hidden).
+      navigation: nav && { fetchStart: nav.fetchStart, requestStart: nav.requestStart, responseStart: nav.responseStart,
+        domInteractive: nav.domInteractive },
+      paints: performance.getEntriesByType('paint').map(({ name, startTime }) => ({ name, start: startTime })),
+      // Every fetch of the page (cross-origin ones without Timing-Allow-Origin still have
+      // start and end): where the time of a page that has no oidc:* measures goes.
+      resources: performance.getEntriesByType('resource').map((e) => ({
+        url: e.name, type: e.initiatorType, start: e.startTime, end: e.responseEnd })),
     };
   };
   const left = () => Object.keys(sessionStorage).filter((key) => key.startsWith('bench.left.')).map((key) => {

@@ -6,6 +6,7 @@
 # BENCHMARKS.md and prints a summary.
 #
 #   BENCH_RUNS=20               timed browser runs (after one warm-up run)
+#   BENCH_COMPARE_PAIRS=2×RUNS  app / oidc-client-ts reference sign-in pairs (issue 13)
 #   BENCH_ACCESS_TOKEN_TTL=10   access token lifetime for the refresh timing
 #
 # It uses ports 8080/8081/9000/9100 like the test suites; take their lock, from outside
