@@ -33,8 +33,8 @@ export const referenceProviderEnv = { REFERENCE_ORIGIN: REFERENCE };
 
 /** Serves target/bench/reference/ on REFERENCE with dev/static.mjs; returns { stop() }. */
 export async function startReference(logDir) {
-  if (!existsSync(path.join(REFERENCE_DIR, 'main.js'))) {
-    throw new Error(`${path.relative(ROOT, REFERENCE_DIR)}/main.js is missing: run scripts/bench.sh (it builds it)`);
+  if (!existsSync(path.join(REFERENCE_DIR, 'index.html'))) {
+    throw new Error(`${path.relative(ROOT, REFERENCE_DIR)}/index.html is missing: run scripts/bench.sh (it builds it)`);
   }
   return startStack({
     provider: false,

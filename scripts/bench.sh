@@ -22,14 +22,19 @@ step "release build"
 trunk build --release --offline
 
 # The plain oidc-client-ts page that bench/reference.mjs compares the app's callback with
-# (issue 13): one minified ES module, like a production bundle. Output under target/ (ignored).
+# (issue 13): one minified ES module, like a production bundle, named after its content like
+# trunk's assets (`main-<16 hex>.js`), so dev/static.mjs serves both apps' code with the same
+# cache policy. Output under target/ (ignored).
 step "reference page (oidc-client-ts, esbuild)"
 ref_out=target/bench/reference
 rm -rf "$ref_out"
 mkdir -p "$ref_out"
-cp bench/reference/index.html "$ref_out/"
 esbuild bench/reference/main.js --bundle --minify --format=esm --target=es2022 --log-level=warning \
   --outfile="$ref_out/main.js"
+ref_js="main-$(sha256sum "$ref_out/main.js" | cut -c1-16).js"
+mv "$ref_out/main.js" "$ref_out/$ref_js"
+sed "s|src=\"/main.js\"|src=\"/$ref_js\"|" bench/reference/index.html > "$ref_out/index.html"
+grep -q "$ref_js" "$ref_out/index.html" || { echo "bench/reference/index.html must load /main.js" >&2; exit 1; }
 
 step "native PKCE micro-benchmark"
 mkdir -p target/bench
