@@ -79,13 +79,15 @@ function phases(cb, origin) {
     ['code requested → code received (JS, wasm)', Math.max(...code.map((r) => r.end))],
     ['code received → client started (compile, start, first render)', clientStart],
     ['client started → first provider request', Math.min(...provider.map((r) => r.start))],
-    ['provider requests (first start → last end)', Math.max(...provider.map((r) => r.end))],
+    ['provider requests, until the last response', Math.max(...provider.map((r) => r.end))],
     ['last provider response → signed-in', signedIn],
   ];
+  // A preload can send a request before the client starts (the app preloads config.json and
+  // discovery): then the phase up to it is 0 and the next one holds the rest.
   let at = 0;
   return moments.map(([label, moment]) => {
-    const span = [label, moment - at];
-    at = moment;
+    const span = [label, Math.max(moment, at) - at];
+    at = Math.max(moment, at);
     return span;
   });
 }
