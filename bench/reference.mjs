@@ -5,12 +5,13 @@
 // Used by bench/run.mjs, which starts the provider with referenceProviderEnv and calls
 // startReference, signInRun (app, reference, app, reference, ...) and the report functions.
 //
-// Fairness: both pages come from dev/static.mjs (same headers, Cache-Control: no-store), each
-// run is a fresh browser context, both are timed by the same probe (bench/common.mjs), and
-// the reference sits on http://localhost:8081, i.e. on another site than the provider
-// (127.0.0.1:9000) exactly like the app on http://localhost:8080: on 127.0.0.1 it would be
-// same-site with the provider, and Chromium could keep the provider's renderer process for
-// the callback instead of starting another one, which would favour the reference.
+// Fairness: both pages come from dev/static.mjs (same headers and cache policy: scripts/bench.sh
+// names the reference's bundle after its content like trunk's assets), each run is a fresh
+// browser context, both are timed by the same probe (bench/common.mjs), and the reference sits
+// on http://localhost:8081, i.e. on another site than the provider (127.0.0.1:9000) exactly
+// like the app on http://localhost:8080: on 127.0.0.1 it would be same-site with the provider,
+// and Chromium could keep the provider's renderer process for the callback instead of
+// starting another one, which would favour the reference.
 
 import { existsSync } from 'node:fs';
 import path from 'node:path';
