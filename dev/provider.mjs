@@ -2,7 +2,8 @@
 //
 // Serves a single public client `leptos-spa` (authorization code + PKCE S256,
 // rotating refresh tokens, JWT access tokens for the demo API) and one test
-// user: login `alice`, password `wonderland`.
+// user: login `alice`, password `wonderland`. (With REFERENCE_ORIGIN, a second client for the
+// benchmark's reference page: see below.)
 //
 // Env (all optional):
 //   OP_PORT            9000
@@ -22,6 +23,11 @@
 //                      400 {"error":"use_dpop_nonce"} + a DPoP-Nonce header (token, PAR; 401 at userinfo).
 //   PAR                on (default) | required | off. Pushed authorization requests (RFC 9126) at
 //                      POST /request; `required` refuses plain authorization requests.
+//   REFERENCE_ORIGIN   unset (default), or the origin of the benchmark's reference page
+//                      (bench/reference/, an oidc-client-ts page): registers a second public
+//                      client `bench-reference` with its redirect `${REFERENCE_ORIGIN}/callback`,
+//                      the same scopes and silent grant as the app, and CORS for that origin.
+//                      Only bench/run.mjs sets it; unset, nothing changes.
 //
 // Behaviour notes, verified against oidc-provider 9.13 (see tests/e2e/provider.test.mjs):
 // - userinfo does NOT work with the SPA's access token. That token is bound to the API
@@ -66,6 +72,12 @@ const PAR = choice('PAR', ['on', 'required', 'off'], 'on');
 if (DPOP_NONCE && DPOP === 'off') throw new Error('DPOP_NONCE=1 needs DPOP=on or required');
 
 const CLIENT_ID = 'leptos-spa';
+const REFERENCE_ORIGIN = process.env.REFERENCE_ORIGIN ? process.env.REFERENCE_ORIGIN.replace(/\/$/, '') : undefined;
+const REFERENCE_CLIENT_ID = 'bench-reference';
+// Clients that get what they are registered for without a consent page (see loadExistingGrant).
+const FIRST_PARTY = new Set([CLIENT_ID, ...(REFERENCE_ORIGIN ? [REFERENCE_CLIENT_ID] : [])]);
+// Browser origins allowed to call the provider (CORS), each for its own client only.
+const CORS_ORIGINS = new Map([[APP_ORIGIN, CLIENT_ID], ...(REFERENCE_ORIGIN ? [[REFERENCE_ORIGIN, REFERENCE_CLIENT_ID]] : [])]);
 const API_SCOPE = 'api:read';
 // The API also knows a write scope, which the SPA is NOT registered for.
 const API_SCOPES = [API_SCOPE, 'api:write'];
@@ -186,7 +198,19 @@ const configuration = {
     // DPOP=required: token requests without a DPoP proof are refused (no Bearer tokens).
     ...(DPOP === 'required' ? { dpop_bound_access_tokens: true } : {}),
     scope: CLIENT_OIDC_SCOPES.join(' '),
-  }],
+  },
+  // The benchmark's baseline (REFERENCE_ORIGIN): like the app's registration, but it never
+  // requires DPoP (oidc-client-ts sends Bearer requests) and has no logout redirect.
+  ...(REFERENCE_ORIGIN ? [{
+    client_id: REFERENCE_CLIENT_ID,
+    client_name: 'oidc-client-ts reference (benchmark)',
+    application_type: 'web',
+    token_endpoint_auth_method: 'none',
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    redirect_uris: [`${REFERENCE_ORIGIN}/callback`],
+    scope: CLIENT_OIDC_SCOPES.join(' '),
+  }] : [])],
 
   jwks: await makeJwks(),
   cookies: {
@@ -220,8 +244,9 @@ const configuration = {
   // First-party app: what it is registered for is granted silently, nothing more.
   loadExistingGrant,
 
-  // CORS for token/userinfo/revocation: only the app origin (discovery/jwks: see middleware).
-  clientBasedCORS: (_ctx, origin) => origin === APP_ORIGIN,
+  // CORS for token/userinfo/revocation: only the app origin (discovery/jwks: see middleware),
+  // and the reference page's origin for its own client.
+  clientBasedCORS: (_ctx, origin, client) => CORS_ORIGINS.get(origin) === client?.clientId,
 
   ttl: {
     AccessToken: () => ACCESS_TOKEN_TTL,
@@ -315,7 +340,7 @@ ${form}
 // resource indicator); returns the part this client may get without asking the person, and
 // whether anything asked for is outside that (then no consent is given at all).
 function registeredPart(clientId, { oidcScopes = [], resourceScopes = {} }) {
-  const firstParty = clientId === CLIENT_ID;
+  const firstParty = FIRST_PARTY.has(clientId);
   const allowedOIDC = new Set(firstParty ? CLIENT_OIDC_SCOPES : []);
   const oidc = oidcScopes.filter((s) => allowedOIDC.has(s));
   let outside = oidc.length !== oidcScopes.length;
@@ -340,7 +365,7 @@ async function loadExistingGrant(ctx) {
   const grantId = oidc.result?.consent?.grantId || oidc.session.grantIdFor(clientId);
 
   let grant = grantId ? await oidc.provider.Grant.find(grantId) : undefined;
-  if (clientId !== CLIENT_ID) return grant;
+  if (!FIRST_PARTY.has(clientId)) return grant;
   if (!grant || grant.accountId !== accountId || grant.clientId !== clientId) {
     grant = new oidc.provider.Grant({ accountId, clientId });
   }
@@ -450,12 +475,12 @@ provider.use(async (ctx, next) => {
   }
 });
 
-// CORS only for the app origin, everywhere: oidc-provider reflects any Origin on
-// discovery/jwks and on preflights; drop the grant for any other origin.
+// CORS only for the app origin (and REFERENCE_ORIGIN), everywhere: oidc-provider reflects any
+// Origin on discovery/jwks and on preflights; drop the grant for any other origin.
 provider.use(async (ctx, next) => {
   await next();
   const origin = ctx.get('Origin');
-  if (origin && origin !== APP_ORIGIN) {
+  if (origin && !CORS_ORIGINS.has(origin)) {
     ctx.remove('Access-Control-Allow-Origin');
     ctx.remove('Access-Control-Allow-Credentials');
   }
