@@ -190,7 +190,8 @@ export function referenceSection({ pairs, files, appFiles }) {
     'Bearer tokens, the user in memory (`InMemoryWebStorage`), the same DOM hooks, one esbuild-minified',
     `ES module, served by \`dev/static.mjs\` on ${REFERENCE} (the app: ${APP}; both are another site`,
     'than the provider). It reads the name from the ID token like the app; oidc-client-ts does not',
-    'check the ID token\'s signature (no JWKS request) and asks for no userinfo (the app does both).', '',
+    'check the ID token\'s signature (no JWKS request) and asks for no userinfo (the app does both;',
+    'its userinfo request comes right after signed-in when the ID token names the person, as here).', '',
     `${pairs.length} pairs after the runs above, in a block of their own: app, reference, app, reference, …`,
     '(after one warm-up pair), each sign-in in a fresh browser context: open `/`, click sign-in, fill the',
     'provider\'s form. Wall-clock from the navigation start of the page that ends on `/callback` (it',
@@ -206,7 +207,8 @@ export function referenceSection({ pairs, files, appFiles }) {
     'Where the time goes on the callback page: consecutive phases from the probe and the page\'s',
     'resource timing (they add up to the wall-clock time of each run; medians do not add up exactly).',
     '*Client started* is the app\'s `oidc:start` mark and the reference\'s first render; *provider',
-    'requests* are discovery and token for the reference, discovery, token ∥ JWKS and userinfo for the app.', '',
+    'requests* are those before signed-in: discovery and token for the reference, discovery and',
+    'token ∥ JWKS for the app.', '',
     table(['phase (ms, median)', 'app', 'reference', 'app − reference'], phaseLabels.map((label) => {
       const a = medianOf(pairs.map((p) => phaseOf(p.app, label)));
       const r = medianOf(pairs.map((p) => phaseOf(p.reference, label)));
@@ -224,7 +226,7 @@ export function referenceSection({ pairs, files, appFiles }) {
       ['`oidc:discovery-request`', appRuns.map((r) => measureOf(r, 'oidc:discovery-request'))],
       ['`oidc:token-request`', appRuns.map((r) => measureOf(r, 'oidc:token-request'))],
       ['`oidc:jwks-request` (alongside the token request)', appRuns.map((r) => measureOf(r, 'oidc:jwks-request'))],
-      ['`oidc:userinfo-request` (after the token request)', appRuns.map((r) => measureOf(r, 'oidc:userinfo-request'))],
+      ['`oidc:userinfo-request` (after signed-in)', appRuns.map((r) => measureOf(r, 'oidc:userinfo-request'))],
     ]), '',
     'Long tasks (> 50 ms, Long Tasks API, target 3): on the start page from the click on, and on the',
     'callback page until signed-in.', '',

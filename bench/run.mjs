@@ -49,25 +49,31 @@ const NETWORK_MEASURES = ['oidc:config-request', 'oidc:discovery-request', 'oidc
 const short = (name) => `\`${name.replace(/^oidc:/, '')}\``;
 
 /**
- * The page's network measures in time order, overlapping ones merged (the app fetches the
- * provider's keys while the token request is in flight): [{ start, end, label }].
+ * The page's network measures in time order within the `oidc:callback` measure (a request
+ * after signed-in, like userinfo when the ID token names the person, is not part of it),
+ * overlapping ones merged (the app fetches the provider's keys while the token request is in
+ * flight): [{ start, end, label }].
  */
 function networkSpans(snap) {
+  const whole = snap.measures.find((m) => m.name === 'oidc:callback');
+  const until = whole ? whole.start + whole.duration : Infinity;
   const merged = [];
-  const spans = snap.measures.filter((m) => NETWORK_MEASURES.includes(m.name)).sort((a, b) => a.start - b.start);
+  const spans = snap.measures.filter((m) => NETWORK_MEASURES.includes(m.name) && m.start < until)
+    .sort((a, b) => a.start - b.start);
   for (const { name, start, duration } of spans) {
+    const end = Math.min(start + duration, until);
     const last = merged.at(-1);
     if (last && start <= last.end) {
-      last.end = Math.max(last.end, start + duration);
+      last.end = Math.max(last.end, end);
       last.label += ` ∥ ${short(name)}`;
     } else {
-      merged.push({ start, end: start + duration, label: short(name) });
+      merged.push({ start, end, label: short(name) });
     }
   }
   return merged;
 }
 
-/** Time spent waiting on the network (overlaps counted once). */
+/** Time spent waiting on the network before signed-in (overlaps counted once). */
 const networkTime = (snap) => networkSpans(snap).reduce((sum, s) => sum + s.end - s.start, 0);
 
 /** Where the client overhead of `total` goes: the gaps around the network measures in it. */
