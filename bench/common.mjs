@@ -12,7 +12,7 @@ import { expectState } from '../tests/e2e/harness.mjs';
 // collects long tasks, and on pagehide keeps a snapshot in the tab's sessionStorage
 // (`bench.left.*`, removed when read): a page that left for the provider cannot be read
 // afterwards, and a binding call made during pagehide does not reach Node.
-export function pageProbe(appOrigin) {
+function pageProbe(appOrigin) {
   if (location.origin !== appOrigin || window !== window.top) return;
   const states = {};
   const longTasks = [];
@@ -30,6 +30,8 @@ export function pageProbe(appOrigin) {
       if (!button || button.disabled) return;
     }
     states[state] = performance.now();
+    // Tells Node without Node evaluating anything in the page (see probePage).
+    window.__benchState?.(state);
   };
   new MutationObserver(check).observe(document, {
     subtree: true, childList: true, attributes: true, attributeFilter: ['data-state', 'disabled'],
@@ -77,6 +79,32 @@ export function taskPhases(snap) {
   const start = markAt(snap, 'oidc:start') ?? Infinity;
   return snap.longTasks.map(({ start: at, duration }) => ({
     duration, phase: at + duration <= start ? 'load' : at <= start ? 'start-up' : 'later' }));
+}
+
+const signalWaiters = new WeakMap(); // page → [{ state, resolve }]
+
+/**
+ * Adds the probe to every page of `context`, and the binding by which it reports each state.
+ * Playwright's own waiting (locators, waitForFunction) injects a large script into the page
+ * on its first use after a navigation, which costs the page's main thread about 10 ms: a
+ * measured page is therefore awaited with `nextState` first, and only inspected afterwards.
+ */
+export async function probePages(context, origin) {
+  await context.exposeBinding('__benchState', ({ page }, state) => {
+    const waiting = signalWaiters.get(page) ?? [];
+    signalWaiters.set(page, waiting.filter((w) => (w.state === state ? (w.resolve(), false) : true)));
+  });
+  await context.addInitScript(pageProbe, origin);
+}
+
+/** Resolves when the probe next reports `state` on `page`: call it before the action. */
+export function nextState(page, state, timeout = 20000) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the page did not show ${state} within ${timeout} ms`)), timeout);
+    const waiting = signalWaiters.get(page) ?? [];
+    waiting.push({ state, resolve: () => { clearTimeout(timer); resolve(); } });
+    signalWaiters.set(page, waiting);
+  });
 }
 
 /** Waits until the app shows `state` (as the harness does) and the probe has timed it. */

@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { startStack } from '../dev/stack.mjs';
 import { APP, ISSUER, sel } from '../tests/e2e/harness.mjs';
 import {
-  fmt, kb, leftPage, markAt, pageProbe, settle, stats, statTable, table,
+  fmt, kb, leftPage, markAt, nextState, probePages, settle, stats, statTable, table,
 } from './common.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -102,7 +102,7 @@ export async function signInRun(browser, origin) {
   const context = await browser.newContext({ baseURL: origin });
   context.setDefaultTimeout(20000);
   try {
-    await context.addInitScript(pageProbe, origin);
+    await probePages(context, origin);
     const page = await context.newPage();
     await page.goto('/', { waitUntil: 'commit' });
     await settle(page, 'signed-out');
@@ -114,7 +114,9 @@ export async function signInRun(browser, origin) {
     await page.locator('#login').waitFor();
     await page.fill('#login', 'alice');
     await page.fill('#password', 'wonderland');
+    const callbackShown = nextState(page, 'signed-in');
     await page.click('#sign-in-submit');
+    await callbackShown; // nothing evaluated in the callback page until then
     const cb = await settle(page, 'signed-in');
     const start = await leftPage(page);
     // Both must have done the same job: the person's name from the ID token on screen.

@@ -24,7 +24,7 @@ import { chromium } from 'playwright-core';
 import { startStack } from '../dev/stack.mjs';
 import { API, APP, CHROMIUM_ARGS, ISSUER, expectState, sel } from '../tests/e2e/harness.mjs';
 import {
-  fmt, kb, leftPage, markAt, measure, pageProbe, pct, settle, stats, statTable, table, taskPhases, transferSizes,
+  fmt, kb, leftPage, markAt, measure, nextState, pct, probePages, settle, stats, statTable, table, taskPhases, transferSizes,
 } from './common.mjs';
 import {
   REFERENCE, referenceBudgets, referenceProviderEnv, referenceSection, signInRun, startReference,
@@ -94,7 +94,7 @@ async function oneRun(browser) {
   const context = await browser.newContext({ baseURL: APP });
   context.setDefaultTimeout(20000);
   try {
-    await context.addInitScript(pageProbe, APP);
+    await probePages(context, APP);
     const page = await context.newPage();
 
     // a. First visit: the start page tries prompt=none at the provider, whose
@@ -125,7 +125,9 @@ async function oneRun(browser) {
     await page.locator('#login').waitFor();
     await page.fill('#login', 'alice');
     await page.fill('#password', 'wonderland');
+    const callbackShown = nextState(page, 'signed-in');
     await page.click('#sign-in-submit');
+    await callbackShown; // nothing evaluated in the callback page until then
     const cb = await settle(page, 'signed-in');
     const signInPage = await leftPage(page);
     const callback = {
