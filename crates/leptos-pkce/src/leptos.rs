@@ -15,8 +15,8 @@ use web_sys::{BroadcastChannel, MessageEvent};
 use crate::browser::{Browser, perf, send_resource, tabs, window};
 use crate::protocol::{AuthError, ClientConfig, DEFAULT_REQUEST_TIMEOUT_MS};
 use crate::session::{
-    AuthStatus, AuthWarning, CapturedCallback, Clock as _, ResourceAuth, Session, SessionOptions,
-    load_config, tab_channel_name,
+    AuthStatus, AuthWarning, CapturedCallback, Clock as _, DpopKeys as _, ResourceAuth, Session,
+    SessionOptions, load_config, tab_channel_name,
 };
 
 /// Where the client configuration comes from.
@@ -118,7 +118,7 @@ pub fn provide_auth_with_options(options: AuthOptions) -> Auth {
     watch_page(auth);
     leptos::task::spawn_local(async move {
         perf::mark("oidc:start");
-        match start(options).await {
+        match start(options, url_changed).await {
             Ok((session, channel)) => {
                 perf::measure_from("oidc:ready", "oidc:start");
                 let session = Rc::new(session);
@@ -148,22 +148,36 @@ pub fn provide_auth_with_options(options: AuthOptions) -> Auth {
     auth
 }
 
+/// Loads the configuration and starts the session. On a callback page
+/// (`callback`) the DPoP key the code exchange is proved with is made
+/// meanwhile: WebCrypto makes it off the main thread, and the exchange
+/// then need not wait for it (a key not used, with DPoP off, is dropped).
 async fn start(
     options: AuthOptions,
+    callback: bool,
 ) -> Result<(BrowserSession, Option<BroadcastChannel>), AuthError> {
     let origin = window::origin();
-    let config = match options.source {
-        ConfigSource::Inline(config) => config.validate(&origin).map(|()| config)?,
-        ConfigSource::Url(url) => {
-            let loader = Browser::new(DEFAULT_REQUEST_TIMEOUT_MS);
-            load_config(&loader, &url, &origin).await?
+    let ports = Browser::new(DEFAULT_REQUEST_TIMEOUT_MS);
+    let load = async {
+        match options.source {
+            ConfigSource::Inline(config) => config.validate(&origin).map(|()| config),
+            ConfigSource::Url(url) => load_config(&ports, &url, &origin).await,
         }
     };
+    let early_key = async {
+        if callback {
+            ports.dpop_key().await;
+        }
+    };
+    let (config, ()) = futures::future::join(load, early_key).await;
+    let config = config?;
     let request_timeout_ms = options
         .request_timeout_ms
         .unwrap_or_else(|| config.request_timeout_ms());
     let channel = tabs::open(&tab_channel_name(&config));
-    let browser = Browser::new(request_timeout_ms).with_tab_channel(channel.clone());
+    let browser = ports
+        .with_request_timeout(request_timeout_ms)
+        .with_tab_channel(channel.clone());
     let session = Session::start(browser, config, options.session).await?;
     Ok((session, channel))
 }

@@ -46,6 +46,13 @@ impl Browser {
         self
     }
 
+    /// The same ports (and DPoP key) with another request timeout.
+    #[must_use]
+    pub(crate) fn with_request_timeout(mut self, request_timeout_ms: u32) -> Self {
+        self.request_timeout_ms = request_timeout_ms;
+        self
+    }
+
     /// Milliseconds before any request counts as failed.
     pub fn request_timeout_ms(&self) -> u32 {
         self.request_timeout_ms
