@@ -92,7 +92,9 @@ struct State {
 }
 
 /// One tab's session with one provider. Create it with [`Session::start`],
-/// then call [`Session::resume`] once; afterwards the app calls
+/// then call [`Session::resume`] once and [`Session::complete_profile`]
+/// once after it (userinfo, when the sign-in did not wait for it);
+/// afterwards the app calls
 /// [`Session::sign_in`], [`Session::authorized`], [`Session::sign_out`],
 /// and [`Session::on_timer`] when the adapter's timer
 /// fires or the page wakes up.
