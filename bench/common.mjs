@@ -4,7 +4,7 @@
 
 import zlib from 'node:zlib';
 
-import { expectState } from '../tests/e2e/harness.mjs';
+import { expectState, sel } from '../tests/e2e/harness.mjs';
 
 // ---------------------------------------------------------------------------------------
 // In every app page (added with context.addInitScript, so it runs before the app): records
@@ -98,7 +98,7 @@ export async function probePages(context, origin) {
 }
 
 /** Resolves when the probe next reports `state` on `page`: call it before the action. */
-export function nextState(page, state, timeout = 20000) {
+function nextState(page, state, timeout = 20000) {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the page did not show ${state} within ${timeout} ms`)), timeout);
     const waiting = signalWaiters.get(page) ?? [];
@@ -112,6 +112,21 @@ export async function settle(page, state) {
   await expectState(page, state, 20000);
   await page.waitForFunction((s) => window.__bench?.states()[s] !== undefined, state, { polling: 50 });
   return page.evaluate(() => window.__bench.snapshot());
+}
+
+/**
+ * Clicks sign-in, fills the provider's login form and waits, without evaluating anything in
+ * the callback page, until it shows signed-in; returns that page's snapshot.
+ */
+export async function signInThroughForm(page) {
+  await page.locator(sel.signIn).click();
+  await page.locator('#login').waitFor();
+  await page.fill('#login', 'alice');
+  await page.fill('#password', 'wonderland');
+  const callbackShown = nextState(page, 'signed-in');
+  await page.click('#sign-in-submit');
+  await callbackShown;
+  return settle(page, 'signed-in');
 }
 
 /** Takes the snapshots that earlier app pages of this tab left on pagehide; expects one. */

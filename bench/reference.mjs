@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { startStack } from '../dev/stack.mjs';
 import { APP, ISSUER, sel } from '../tests/e2e/harness.mjs';
 import {
-  fmt, kb, leftPage, markAt, nextState, probePages, settle, stats, statTable, table,
+  fmt, kb, leftPage, markAt, probePages, settle, signInThroughForm, stats, statTable, table,
 } from './common.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -110,14 +110,7 @@ export async function signInRun(browser, origin) {
     // another page; the snapshot its start page left is not part of the sign-in.
     await page.evaluate(() => window.__bench.left());
     const clickAt = await page.evaluate(() => performance.now());
-    await page.locator(sel.signIn).click();
-    await page.locator('#login').waitFor();
-    await page.fill('#login', 'alice');
-    await page.fill('#password', 'wonderland');
-    const callbackShown = nextState(page, 'signed-in');
-    await page.click('#sign-in-submit');
-    await callbackShown; // nothing evaluated in the callback page until then
-    const cb = await settle(page, 'signed-in');
+    const cb = await signInThroughForm(page);
     const start = await leftPage(page);
     // Both must have done the same job: the person's name from the ID token on screen.
     const name = await page.locator(sel.userName).textContent();

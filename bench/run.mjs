@@ -22,9 +22,9 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 import { startStack } from '../dev/stack.mjs';
-import { API, APP, CHROMIUM_ARGS, ISSUER, expectState, sel } from '../tests/e2e/harness.mjs';
+import { API, APP, CHROMIUM_ARGS, ISSUER, expectState } from '../tests/e2e/harness.mjs';
 import {
-  fmt, kb, leftPage, markAt, measure, nextState, pct, probePages, settle, stats, statTable, table, taskPhases, transferSizes,
+  fmt, kb, leftPage, markAt, measure, pct, probePages, settle, signInThroughForm, stats, statTable, table, taskPhases, transferSizes,
 } from './common.mjs';
 import {
   REFERENCE, referenceBudgets, referenceProviderEnv, referenceSection, signInRun, startReference,
@@ -124,14 +124,7 @@ async function oneRun(browser) {
     };
 
     // b, d, e. Sign in from the reloaded page through the provider's login form.
-    await page.locator(sel.signIn).click();
-    await page.locator('#login').waitFor();
-    await page.fill('#login', 'alice');
-    await page.fill('#password', 'wonderland');
-    const callbackShown = nextState(page, 'signed-in');
-    await page.click('#sign-in-submit');
-    await callbackShown; // nothing evaluated in the callback page until then
-    const cb = await settle(page, 'signed-in');
+    const cb = await signInThroughForm(page);
     const signInPage = await leftPage(page);
     const callback = {
       wall: cb.states['signed-in'],

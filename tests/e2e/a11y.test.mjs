@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { after, afterEach, before, describe, it } from 'node:test';
 
 import {
-  APP, TOKEN_ENDPOINT, expectState, newSession, sel, setupSuite, skipReason,
+  APP, TOKEN_ENDPOINT, expectState, newSession, sel, setupSuite, skipReason, submitLogin,
 } from './harness.mjs';
 
 const skip = skipReason();
@@ -71,9 +71,7 @@ describe('accessibility (browser)', { skip, timeout: 180000 }, () => {
 
     const token = await hold(page, TOKEN_ENDPOINT);
     await page.locator(sel.signIn).click();
-    await page.getByLabel('Username').fill('alice');
-    await page.getByLabel('Password').fill('wonderland');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await submitLogin(page);
     await expectState(page, 'signing-in', 20000);
     await check('signing-in');
     token.release();
@@ -180,9 +178,7 @@ describe('accessibility (browser)', { skip, timeout: 180000 }, () => {
     // Signing in: the callback page's region is there while signing in, and gets the result.
     const token = await hold(page, TOKEN_ENDPOINT);
     await page.locator(sel.signIn).click();
-    await page.getByLabel('Username').fill('alice');
-    await page.getByLabel('Password').fill('wonderland');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await submitLogin(page);
     await expectState(page, 'signing-in', 20000);
     const aroundStatus = region(page).filter({ has: page.locator(sel.status) });
     assert.ok(await aroundStatus.count() >= 1, 'a live region holds the signing-in status');

@@ -133,12 +133,17 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_proof_names_the_request_and_the_token() {
-        let key = DpopPublicKey {
+    /// A key whose coordinates do not matter to the test.
+    fn placeholder_key() -> DpopPublicKey {
+        DpopPublicKey {
             x: "x".into(),
             y: "y".into(),
-        };
+        }
+    }
+
+    #[test]
+    fn a_proof_names_the_request_and_the_token() {
+        let key = placeholder_key();
         let input = proof_signing_input(
             &key,
             &ProofClaims {
@@ -169,10 +174,7 @@ mod tests {
 
     #[test]
     fn proofs_without_a_token_or_nonce_leave_them_out() {
-        let key = DpopPublicKey {
-            x: "x".into(),
-            y: "y".into(),
-        };
+        let key = placeholder_key();
         let input = proof_signing_input(
             &key,
             &ProofClaims {

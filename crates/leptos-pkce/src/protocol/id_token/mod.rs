@@ -346,19 +346,21 @@ impl IdTokenClaims {
     /// Whether the token carries a name, username or email to show (so
     /// userinfo is not needed before the sign-in shows).
     pub fn names_the_person(&self) -> bool {
-        [&self.name, &self.preferred_username, &self.email]
-            .into_iter()
-            .flatten()
-            .any(|value| !value.trim().is_empty())
+        self.shown_name().is_some()
     }
 
     /// The name to greet the person with.
     pub fn display_name(&self) -> &str {
+        self.shown_name().unwrap_or(&self.sub)
+    }
+
+    /// The first of name, username and email that is not blank.
+    fn shown_name(&self) -> Option<&str> {
         [&self.name, &self.preferred_username, &self.email]
             .into_iter()
             .flatten()
+            .map(String::as_str)
             .find(|value| !value.trim().is_empty())
-            .map_or(self.sub.as_str(), String::as_str)
     }
 }
 
