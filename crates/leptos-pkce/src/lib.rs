@@ -8,13 +8,13 @@
 //!
 //! ```ignore
 //! use leptos::prelude::*;
-//! use leptos_pkce::{provide_auth, AuthStatus, ConfigSource};
+//! use leptos_pkce::{provide_auth, ConfigSource};
 //!
 //! #[component]
 //! fn App() -> impl IntoView {
 //!     let auth = provide_auth(ConfigSource::Url("/config.json".into()));
 //!     view! {
-//!         <Show when=move || matches!(auth.status().get(), AuthStatus::SignedIn(_))
+//!         <Show when=move || auth.is_signed_in().get()
 //!               fallback=move || view! { <button on:click=move |_| auth.sign_in(None)>"Sign in"</button> }>
 //!             <button on:click=move |_| auth.sign_out()>"Sign out"</button>
 //!         </Show>
@@ -22,14 +22,11 @@
 //! }
 //! ```
 //!
-//! The layers, each usable on its own:
+//! The crate root holds what a Leptos app uses. Below it:
+//! - [`engine`]: the whole flow as a sans-IO engine over small ports,
+//!   tested natively, for other frameworks;
 //! - [`protocol`]: the pure RFC pieces (PKCE, the authorization request,
 //!   the callback, token responses, ID token claims, discovery, JWKs).
-//! - [`Session`]: the whole flow as a sans-IO engine over small ports
-//!   ([`Transport`], [`TabStore`], [`SignatureVerifier`], [`Clock`],
-//!   [`Randomness`], [`Navigator`], [`Tabs`]); tested natively.
-//! - On `wasm32`: the browser's ports and the Leptos adapter
-//!   (`provide_auth`, `use_auth`, `Auth`).
 //!
 //! [Leptos]: https://leptos.dev
 
@@ -39,20 +36,28 @@ mod session;
 #[cfg(target_arch = "wasm32")]
 mod browser;
 #[cfg(target_arch = "wasm32")]
+#[path = "leptos/mod.rs"]
 mod leptos;
 
-pub use protocol::{AuthError, ClientConfig};
-pub use session::{
-    AuthStatus, AuthWarning, CapturedCallback, Clock, DEFAULT_REFRESH_MARGIN_MS, DpopKeys,
-    Endpoint, HttpRequest, HttpResponse, JOIN_WINDOW_MS, LockGuard, MAX_BODY_BYTES,
-    MAX_REFRESHES_PER_MINUTE, MIN_BACKGROUND_INTERVAL_MS, MIN_BACKGROUND_LIFETIME_MS, Navigator,
-    Platform, Randomness, ResourceAuth, ResourceResponse, Session, SessionOptions,
-    SignatureVerifier, TabStore, Tabs, TokenSet, Transport, UserProfile, load_config,
-    tab_channel_name,
-};
+pub mod engine {
+    //! The session engine and its ports, for other frameworks (a Leptos app
+    //! needs none of it): [`Session`] runs the whole flow over the ports
+    //! ([`Platform`]); the browser implements them (`Browser`, on
+    //! `wasm32`), tests implement them in memory.
 
-#[cfg(target_arch = "wasm32")]
-pub use browser::Browser;
+    pub use crate::session::{
+        CapturedCallback, Clock, DpopKeys, Endpoint, HttpRequest, HttpResponse, LockGuard,
+        Navigator, Platform, Randomness, ResourceAuth, ResourceResponse, Session, SessionOptions,
+        SignatureVerifier, TabStore, Tabs, TokenSet, Transport, load_config, tab_channel_name,
+    };
+
+    #[cfg(target_arch = "wasm32")]
+    pub use crate::browser::Browser;
+}
+
+pub use protocol::{AccessToken, AuthError, ClientConfig, DpopMode};
+pub use session::{AuthStatus, AuthWarning, UserProfile};
+
 #[cfg(target_arch = "wasm32")]
 pub use leptos::{
     Auth, AuthOptions, ConfigSource, provide_auth, provide_auth_with_options, use_auth,

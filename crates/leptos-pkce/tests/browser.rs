@@ -4,10 +4,12 @@
 //! vectors (made with jose), valid and tampered.
 #![cfg(target_arch = "wasm32")]
 
+use leptos_pkce::engine::{
+    Browser, Clock, DpopKeys, Navigator, Randomness, SignatureVerifier, TabStore,
+};
 use leptos_pkce::protocol::{
     HashAlg, JwkSet, KeyChoice, PkceCodeVerifier, SigningAlg, at_hash, is_valid_verifier,
 };
-use leptos_pkce::{Browser, Clock, DpopKeys, Navigator, Randomness, SignatureVerifier, TabStore};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);

@@ -97,16 +97,42 @@ pub(super) fn export(slot: &DpopSlot) -> Option<JsValue> {
     })
 }
 
-/// Takes over another tab's key pair (its session's tokens are bound to it).
-pub(super) fn adopt(slot: &DpopSlot, carried: &JsValue) {
+/// Takes over another tab's key pair (its session's tokens are bound to
+/// it), if it is what this page would have made: ECDSA P-256, with a
+/// private half that cannot be extracted.
+pub(super) fn adopt(slot: &DpopSlot, carried: &JsValue) -> bool {
     let pair = Reflect::get(carried, &"pair".into())
         .ok()
         .filter(JsValue::is_object)
         .map(JsValue::unchecked_into::<CryptoKeyPair>);
-    if let (Some(pair), Some(x), Some(y)) = (pair, string(carried, "x"), string(carried, "y")) {
-        *slot.borrow_mut() = Some(DpopKey {
-            pair,
-            public: DpopPublicKey { x, y },
-        });
+    let (Some(pair), Some(x), Some(y)) = (pair, string(carried, "x"), string(carried, "y")) else {
+        return false;
+    };
+    if !is_our_kind_of_key(&pair) {
+        return false;
     }
+    *slot.borrow_mut() = Some(DpopKey {
+        pair,
+        public: DpopPublicKey { x, y },
+    });
+    true
+}
+
+/// ECDSA P-256, the private half private and not extractable, the public
+/// half public.
+fn is_our_kind_of_key(pair: &CryptoKeyPair) -> bool {
+    let (private, public) = (pair.get_private_key(), pair.get_public_key());
+    let is_p256 = |key: &CryptoKey| {
+        let algorithm = key.algorithm().map_or(JsValue::UNDEFINED, JsValue::from);
+        string(&algorithm, "name").as_deref() == Some("ECDSA")
+            && string(&algorithm, "namedCurve").as_deref() == Some("P-256")
+    };
+    // A forged pair may be any object: only real keys have these.
+    private.is_instance_of::<CryptoKey>()
+        && public.is_instance_of::<CryptoKey>()
+        && private.type_() == "private"
+        && public.type_() == "public"
+        && !private.extractable()
+        && is_p256(&private)
+        && is_p256(&public)
 }

@@ -34,12 +34,7 @@ impl Browser {
         }
     }
 
-    /// Takes over the DPoP key another tab sent with its session.
-    pub(crate) fn adopt_dpop_key(&self, carried: &wasm_bindgen::JsValue) {
-        dpop::adopt(&self.dpop, carried);
-    }
-
-    /// Talks to the other tabs over `channel` (see [`crate::tab_channel_name`]).
+    /// Talks to the other tabs over `channel` (see [`crate::engine::tab_channel_name`]).
     #[must_use]
     pub fn with_tab_channel(mut self, channel: Option<web_sys::BroadcastChannel>) -> Self {
         self.channel = channel;
@@ -112,8 +107,13 @@ impl Clock for Browser {
 }
 
 impl Tabs for Browser {
+    type CarriedKey = wasm_bindgen::JsValue;
+
     fn post(&self, message: &str) -> bool {
         tabs::post(self.channel.as_ref(), message, dpop::export(&self.dpop))
+    }
+    fn adopt_key(&self, key: Self::CarriedKey) -> bool {
+        dpop::adopt(&self.dpop, &key)
     }
     async fn lock(&self, name: &str) -> Option<LockGuard> {
         tabs::lock(name).await

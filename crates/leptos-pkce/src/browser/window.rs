@@ -51,13 +51,6 @@ pub(crate) fn announce_url_change() {
     }
 }
 
-/// Loads the page again (to retry a start-up that failed).
-pub(crate) fn reload() {
-    if let Some(location) = location() {
-        let _ = location.reload();
-    }
-}
-
 /// Leaves the app for `url` (the provider); `replace`: without a new
 /// history entry.
 pub(crate) fn navigate(url: &str, replace: bool) {

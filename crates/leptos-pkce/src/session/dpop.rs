@@ -5,7 +5,6 @@
 
 use super::Session;
 use super::ports::{Endpoint, HttpRequest, HttpResponse, Platform};
-use crate::protocol::uri::parse_http_url;
 use crate::protocol::{
     AuthError, DpopMode, DpopPublicKey, ProofClaims, TokenType, asks_for_nonce, proof,
     proof_signing_input,
@@ -49,13 +48,7 @@ impl<P: Platform> Session<P> {
         access_token: Option<&str>,
     ) -> Result<String, AuthError> {
         let jti = self.random_token::<16>()?;
-        let origin = origin(url);
-        let nonce = self
-            .nonces
-            .borrow()
-            .iter()
-            .find(|(server, _)| *server == origin)
-            .map(|(_, nonce)| nonce.clone());
+        let nonce = self.dpop.nonce_for(url);
         let input = proof_signing_input(
             key,
             &ProofClaims {
@@ -69,24 +62,6 @@ impl<P: Platform> Session<P> {
         );
         let signature = self.platform.dpop_sign(&input).await?;
         Ok(proof(&input, &signature))
-    }
-
-    /// Remembers a server's latest nonce; true if it is a new one.
-    fn remember_nonce(&self, url: &str, nonce: Option<&String>) -> bool {
-        let Some(nonce) = nonce else { return false };
-        let mut nonces = self.nonces.borrow_mut();
-        let origin = origin(url);
-        match nonces.iter_mut().find(|(server, _)| *server == origin) {
-            Some((_, known)) if known == nonce => false,
-            Some((_, known)) => {
-                known.clone_from(nonce);
-                true
-            }
-            None => {
-                nonces.push((origin, nonce.clone()));
-                true
-            }
-        }
     }
 
     /// Sends a request to the provider, with a proof when this session uses
@@ -113,7 +88,7 @@ impl<P: Platform> Session<P> {
                 dpop: None,
             };
             let answer = self.platform.send(request).await?;
-            let new_nonce = self.remember_nonce(&url, answer.dpop_nonce.as_ref());
+            let new_nonce = self.dpop.remember(&url, answer.dpop_nonce.as_ref());
             let challenged = match again.endpoint {
                 Endpoint::Userinfo => answer.status == 401,
                 _ => answer.status == 400 && asks_for_nonce(&answer.body),
@@ -188,7 +163,7 @@ impl<P: Platform> Session<P> {
         nonce: Option<String>,
     ) -> bool {
         let asked = www_authenticate.is_some_and(|value| crate::protocol::asks_for_nonce(&value));
-        asked && self.remember_nonce(url, nonce.as_ref())
+        asked && self.dpop.remember(url, nonce.as_ref())
     }
 }
 
@@ -205,8 +180,4 @@ impl core::fmt::Debug for ResourceAuth {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str("ResourceAuth([redacted])")
     }
-}
-
-fn origin(url: &str) -> String {
-    parse_http_url(url).map_or_else(String::new, |url| url.origin())
 }

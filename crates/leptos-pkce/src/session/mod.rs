@@ -1,25 +1,34 @@
 //! The session engine: the whole sign-in flow as plain Rust over small
 //! ports ([`Transport`], [`TabStore`], [`SignatureVerifier`], [`Clock`],
-//! [`Randomness`], [`Navigator`]). Every decision of the flow lives here and
-//! is tested natively with in-memory ports; the Leptos adapter only wires
-//! the browser's ports, signals, timers and listeners to it.
+//! [`Randomness`], [`Navigator`], [`Tabs`], [`DpopKeys`]). Every decision of
+//! the flow lives here and is tested natively with in-memory ports; the
+//! Leptos adapter only wires the browser's ports, signals, timers and
+//! listeners to it.
 //!
-//! Files in flow order: `start` (configuration, discovery), `load` (what
-//! kind of page load this is), `sign_in` (the request and the callback),
-//! `verify` (ID tokens and keys), `refresh` (policy and single flight),
-//! `resource` (the authorized call and its 401 replay), `sign_out`.
+//! The state is one [`Phase`](phase::Phase) enum, changed by one
+//! transition function. `Session` owns three parts, each in its own file:
+//! the refresh coordinator (`refresher`), the tab sync (`tab_sync`) and the
+//! DPoP client (`dpop_client`). The flow, in order: `start`
+//! (configuration, discovery), `load` (what kind of page load this is),
+//! `sign_in`, `verify` (ID tokens and keys), `refresh`, `resource` (the
+//! authorized call and its 401 replay), `tabs`, `sign_out`.
 
 mod backoff;
 mod dpop;
+mod dpop_client;
 mod load;
+mod options;
+mod phase;
 mod policy;
 mod ports;
 mod refresh;
+mod refresher;
 mod resource;
 mod sign_in;
 mod sign_out;
 mod start;
 mod status;
+mod tab_sync;
 mod tabs;
 mod tokens;
 mod verify;
@@ -28,67 +37,37 @@ mod verify;
 mod tests;
 
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
 use std::rc::Rc;
 
-use futures::channel::oneshot;
-use futures::future::{LocalBoxFuture, Shared};
-
-use crate::protocol::{ClientConfig, ProviderMetadata};
+use crate::protocol::{AuthError, ClientConfig, ProviderMetadata};
 
 pub use dpop::ResourceAuth;
 pub use load::CapturedCallback;
-pub use policy::{
-    DEFAULT_REFRESH_MARGIN_MS, MAX_REFRESHES_PER_MINUTE, MIN_BACKGROUND_INTERVAL_MS,
-    MIN_BACKGROUND_LIFETIME_MS,
-};
+pub use options::SessionOptions;
 pub use ports::{
-    Clock, DpopKeys, Endpoint, HttpRequest, HttpResponse, LockGuard, MAX_BODY_BYTES, Navigator,
-    Platform, Randomness, SignatureVerifier, TabStore, Tabs, Transport,
+    Clock, DpopKeys, Endpoint, HttpRequest, HttpResponse, LockGuard, Navigator, Platform,
+    Randomness, SignatureVerifier, TabStore, Tabs, Transport,
 };
 pub use resource::ResourceResponse;
 pub use start::load_config;
 pub use status::{AuthStatus, AuthWarning, UserProfile};
-pub use tabs::{JOIN_WINDOW_MS, tab_channel_name};
+pub use tabs::tab_channel_name;
 pub use tokens::TokenSet;
 
-use policy::{RefreshHistory, RefreshPolicy};
+#[cfg_attr(not(target_arch = "wasm32"), allow(unused_imports))]
+pub(crate) use ports::MAX_BODY_BYTES;
+
+use dpop_client::DpopClient;
+use phase::Phase;
+use refresher::Refresher;
+use tab_sync::TabSync;
 use verify::KeyCache;
-
-/// How the session behaves, beyond the provider's configuration.
-#[derive(Debug, Clone, Copy, PartialEq)]
-#[non_exhaustive]
-pub struct SessionOptions {
-    /// On a page load without tokens, try one `prompt=none` round trip to
-    /// restore the provider's session (default: on).
-    pub silent_restore: bool,
-    /// Refresh at most this long before expiry (default 60 s; never more
-    /// than a quarter of the token's lifetime).
-    pub refresh_margin_ms: u32,
-}
-
-impl Default for SessionOptions {
-    fn default() -> Self {
-        Self {
-            silent_restore: true,
-            refresh_margin_ms: DEFAULT_REFRESH_MARGIN_MS,
-        }
-    }
-}
-
-type RefreshFlight = Shared<LocalBoxFuture<'static, Result<(), crate::protocol::AuthError>>>;
 
 /// What changes as the session goes.
 #[derive(Debug)]
 struct State {
-    status: AuthStatus,
+    phase: Phase,
     warning: Option<AuthWarning>,
-    tokens: Option<TokenSet>,
-    history: RefreshHistory,
-    signing_out: bool,
-    /// The sign-in showed the ID token's names; userinfo is still to ask
-    /// ([`Session::complete_profile`]).
-    userinfo_due: bool,
 }
 
 /// One tab's session with one provider. Create it with [`Session::start`],
@@ -102,31 +81,23 @@ pub struct Session<P: Platform> {
     platform: P,
     config: ClientConfig,
     metadata: ProviderMetadata,
-    policy: RefreshPolicy,
     options: SessionOptions,
     state: RefCell<State>,
     keys: KeyCache,
-    flight: RefCell<Option<RefreshFlight>>,
+    refresher: Refresher,
+    tabs: TabSync,
+    dpop: DpopClient,
     observer: RefCell<Option<Rc<dyn Fn()>>>,
-    /// Bumped on sign-out, so a refresh answer that arrives afterwards is dropped.
+    /// Bumped whenever a session is forgotten, so an answer that arrives
+    /// afterwards is dropped.
     epoch: Cell<u64>,
-    /// This tab, in messages to the others.
-    tab_id: u64,
-    /// Set while waiting for another tab's session at start.
-    joining: RefCell<Option<oneshot::Sender<()>>>,
-    /// Woken when the tokens change (another tab refreshed or signed out).
-    token_watchers: RefCell<Vec<oneshot::Sender<()>>>,
-    /// Locks of refresh tokens this tab spent, held so no tab presents them.
-    held_locks: RefCell<VecDeque<ports::LockGuard>>,
-    /// The latest DPoP nonce of each server: (origin, nonce), a handful.
-    nonces: RefCell<Vec<(String, String)>>,
 }
 
 impl<P: Platform> core::fmt::Debug for Session<P> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Session")
             .field("issuer", &self.config.issuer)
-            .field("status", &self.state.borrow().status)
+            .field("status", &self.status())
             .finish_non_exhaustive()
     }
 }
@@ -149,7 +120,7 @@ impl<P: Platform> Session<P> {
 
     /// Where the session stands.
     pub fn status(&self) -> AuthStatus {
-        self.state.borrow().status.clone()
+        self.state.borrow().phase.status()
     }
 
     /// A problem that does not end the session, if any.
@@ -159,12 +130,12 @@ impl<P: Platform> Session<P> {
 
     /// Whether a sign-out is on its way.
     pub fn signing_out(&self) -> bool {
-        self.state.borrow().signing_out
+        matches!(self.state.borrow().phase, Phase::SigningOut(_))
     }
 
     /// Reads the tokens, if signed in.
     pub fn with_tokens<R>(&self, read: impl FnOnce(Option<&TokenSet>) -> R) -> R {
-        read(self.state.borrow().tokens.as_ref())
+        read(self.state.borrow().phase.tokens())
     }
 
     /// Calls `observer` after every change of status, warning, tokens or
@@ -180,26 +151,52 @@ impl<P: Platform> Session<P> {
         }
     }
 
+    /// Changes the state within its phase (tokens refreshed, a warning),
+    /// then tells the observer.
     fn update(&self, change: impl FnOnce(&mut State)) {
         change(&mut self.state.borrow_mut());
         self.notify();
     }
 
-    fn set_status(&self, status: AuthStatus) {
-        self.update(|state| state.status = status);
+    /// The one way from phase to phase. Leaving tokens behind forgets the
+    /// session: the epoch moves on (late answers are dropped), the refresh
+    /// history and the warning go, and whatever waits for the tokens wakes.
+    /// With `announce`, the other tabs hear of the new tokens, or that
+    /// they are gone.
+    fn transition(&self, next: Phase, announce: bool) {
+        let _left = self.transition_from(next, announce);
+    }
+
+    /// [`transition`](Self::transition), returning the phase left.
+    fn transition_from(&self, next: Phase, announce: bool) -> Phase {
+        let has_tokens = next.tokens().is_some();
+        let previous = {
+            let mut state = self.state.borrow_mut();
+            state.warning = None;
+            state.phase.replace(next)
+        };
+        let had_tokens = previous.tokens().is_some();
+        if had_tokens && !has_tokens {
+            self.epoch.set(self.epoch.get() + 1);
+            self.refresher.reset();
+        }
+        if had_tokens || has_tokens {
+            self.tabs.tokens_changed();
+        }
+        self.notify();
+        if announce {
+            if has_tokens {
+                self.broadcast_tokens();
+            } else {
+                self.broadcast_signed_out();
+            }
+        }
+        previous
     }
 
     /// Ends the session with `error` shown; returns it.
-    pub(crate) fn end_session(
-        &self,
-        error: crate::protocol::AuthError,
-    ) -> crate::protocol::AuthError {
-        self.update(|state| {
-            state.tokens = None;
-            state.warning = None;
-            state.history = RefreshHistory::default();
-            state.status = AuthStatus::Error(error.clone());
-        });
+    pub(crate) fn end_session(&self, error: AuthError) -> AuthError {
+        self.transition(Phase::Failed(error.clone()), false);
         error
     }
 
@@ -208,7 +205,7 @@ impl<P: Platform> Session<P> {
     }
 
     /// `N` random bytes, base64url: a `state`, a proof's `jti`.
-    fn random_token<const N: usize>(&self) -> Result<String, crate::protocol::AuthError> {
+    fn random_token<const N: usize>(&self) -> Result<String, AuthError> {
         let mut bytes = [0u8; N];
         self.platform.fill_random(&mut bytes)?;
         Ok(crate::protocol::random::base64url(&bytes))

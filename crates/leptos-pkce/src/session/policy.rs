@@ -13,16 +13,14 @@
 use super::backoff::retry_delay_ms;
 use super::tokens::TokenSet;
 
-/// The default for how long before expiry a refresh is due, at most.
-pub const DEFAULT_REFRESH_MARGIN_MS: u32 = 60_000;
 /// The part of a token's lifetime before expiry at which it is due.
 pub(crate) const REFRESH_MARGIN_FRACTION: f64 = 0.25;
 /// Minimum time between two background refreshes.
-pub const MIN_BACKGROUND_INTERVAL_MS: f64 = 5_000.0;
+pub(crate) const MIN_BACKGROUND_INTERVAL_MS: f64 = 5_000.0;
 /// Tokens that live shorter than this are refreshed on demand only.
-pub const MIN_BACKGROUND_LIFETIME_MS: f64 = 10_000.0;
+pub(crate) const MIN_BACKGROUND_LIFETIME_MS: f64 = 10_000.0;
 /// Refreshes allowed to start within one minute.
-pub const MAX_REFRESHES_PER_MINUTE: usize = 12;
+pub(crate) const MAX_REFRESHES_PER_MINUTE: usize = 12;
 
 /// What the policy remembers between refreshes.
 #[derive(Debug, Default, Clone)]

@@ -75,7 +75,7 @@ impl core::fmt::Debug for HttpRequest {
     }
 }
 
-/// A response: the status and the body (at most [`MAX_BODY_BYTES`]).
+/// A response: the status and the body (at most 1 MiB).
 pub struct HttpResponse {
     /// HTTP status.
     pub status: u16,
@@ -108,7 +108,8 @@ impl core::fmt::Debug for HttpResponse {
 
 /// The largest response body a transport hands to the engine; a longer one
 /// is a network error (no provider answer is this large).
-pub const MAX_BODY_BYTES: usize = 1 << 20;
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+pub(crate) const MAX_BODY_BYTES: usize = 1 << 20;
 
 /// Sends HTTP requests, each with a timeout.
 pub trait Transport {
@@ -193,11 +194,21 @@ pub trait DpopKeys {
 
 /// The other tabs of this app with the same provider and client
 /// (`BroadcastChannel` and Web Locks in the browser). Without them each tab
-/// keeps its own session.
+/// keeps its own session. Messages go both ways through this port: the
+/// platform attaches this page's DPoP key to what it posts, and hands a
+/// received message to [`Session::on_tab_message`](super::Session::on_tab_message)
+/// with the key that came with it, which the engine takes over
+/// ([`Tabs::adopt_key`]) only with the session bound to it.
 pub trait Tabs {
-    /// Sends `message` to every other tab (not to this one); false where
-    /// there is no channel between tabs.
+    /// A DPoP key pair as it travels between tabs (in the browser, a
+    /// structured clone of the `CryptoKeyPair`: it stays non-extractable).
+    type CarriedKey;
+    /// Sends `message` to every other tab (not to this one), with this
+    /// page's DPoP key if it has one; false where there is no channel.
     fn post(&self, message: &str) -> bool;
+    /// Makes `key` this page's DPoP key, if it is one: an ECDSA P-256 pair
+    /// whose private half is not extractable. False when refused.
+    fn adopt_key(&self, key: Self::CarriedKey) -> bool;
     /// Takes the lock `name`, shared by all tabs of the origin: resolves
     /// with a guard that releases it when dropped, or `None` at once where
     /// there are no locks.

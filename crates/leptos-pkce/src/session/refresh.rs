@@ -15,33 +15,25 @@ use crate::protocol::{
 impl<P: Platform + 'static> Session<P> {
     /// Refreshes the tokens now; concurrent callers share one request.
     pub async fn refresh(self: &Rc<Self>) -> Result<(), AuthError> {
-        let flight = {
-            let mut slot = self.flight.borrow_mut();
-            match slot.as_ref() {
-                Some(flight) => flight.clone(),
-                None => {
-                    let session = Rc::clone(self);
-                    let flight = async move {
-                        session.platform.step_started("oidc:refresh");
-                        let result = session.refresh_once().await;
-                        session.platform.step_ended("oidc:refresh");
-                        session.flight.borrow_mut().take();
-                        session.notify();
-                        result
-                    }
-                    .boxed_local()
-                    .shared();
-                    *slot = Some(flight.clone());
-                    flight
-                }
+        let flight = self.refresher.join_or_start(|| {
+            let session = Rc::clone(self);
+            async move {
+                session.platform.step_started("oidc:refresh");
+                let result = session.refresh_once().await;
+                session.platform.step_ended("oidc:refresh");
+                session.refresher.landed();
+                session.notify();
+                result
             }
-        };
+            .boxed_local()
+            .shared()
+        });
         flight.await
     }
 
     /// Whether a refresh is in flight.
     pub fn is_refreshing(&self) -> bool {
-        self.flight.borrow().is_some()
+        self.refresher.is_refreshing()
     }
 
     async fn refresh_once(self: &Rc<Self>) -> Result<(), AuthError> {
@@ -49,14 +41,14 @@ impl<P: Platform + 'static> Session<P> {
             // Another tab refreshed meanwhile; its tokens are adopted.
             return Ok(());
         };
-        let form = {
-            let mut state = self.state.borrow_mut();
-            let tokens = state.tokens.as_ref().ok_or(AuthError::NotSignedIn)?;
+        let (form, presented) = {
+            let state = self.state.borrow();
+            let tokens = state.phase.tokens().ok_or(AuthError::NotSignedIn)?;
             let refresh_token = tokens.refresh_token().ok_or(AuthError::SessionExpired)?;
             let form = refresh_form(refresh_token, &self.config.client_id);
-            state.history.started(self.platform.now_ms());
-            form
+            (form, refresh_token.secret().to_owned())
         };
+        self.refresher.started(self.now_ms());
         let epoch = self.epoch.get();
         let answer = self
             .send_to_provider(
@@ -64,11 +56,18 @@ impl<P: Platform + 'static> Session<P> {
                 None,
             )
             .await;
-        if self.epoch.get() != epoch || self.state.borrow().tokens.is_none() {
+        if self.epoch.get() != epoch || self.state.borrow().phase.tokens().is_none() {
             // Signed out while the request was in flight: drop the answer.
             return Err(AuthError::NotSignedIn);
         }
-        let presented = self.refresh_token_now();
+        let presented = Some(presented);
+        if self.refresh_token_now() != presented {
+            // Another tab's session was adopted meanwhile: its tokens are
+            // not this answer's to change. The token presented may be
+            // spent at the server, so its lock stays held.
+            self.refresher.hold(guard);
+            return Ok(());
+        }
         let result = match answer {
             Ok((answer, proved)) => self.apply_answer(answer.status, &answer.body, proved).await,
             Err(error) => Err(error),
@@ -76,22 +75,17 @@ impl<P: Platform + 'static> Session<P> {
         if self.refresh_token_now() != presented {
             // Rotated: the token presented is spent, and no tab may present
             // it again. (Unrotated, the lock is released for the retry.)
-            self.hold(guard);
+            self.refresher.hold(guard);
         }
         match result {
             Ok(()) => {
-                self.update(|state| {
-                    state.history.succeeded();
-                    state.warning = None;
-                });
+                self.refresher.succeeded();
+                self.update(|state| state.warning = None);
                 self.broadcast_tokens();
                 Ok(())
             }
             Err(error) if error.is_transient() => {
-                let retry_at_ms = {
-                    let unit = self.random_unit();
-                    self.state.borrow_mut().history.failed(self.now_ms(), unit)
-                };
+                let retry_at_ms = self.refresher.failed(self.now_ms(), self.random_unit());
                 self.update(|state| {
                     state.warning = Some(AuthWarning::RefreshRetrying {
                         cause: error.clone(),
@@ -123,7 +117,7 @@ impl<P: Platform + 'static> Session<P> {
 
     /// The current refresh token; ends a session that has none.
     fn current_refresh_token(&self) -> Result<String, AuthError> {
-        if self.state.borrow().tokens.is_none() {
+        if self.state.borrow().phase.tokens().is_none() {
             return Err(AuthError::NotSignedIn);
         }
         self.refresh_token_now()
@@ -132,7 +126,7 @@ impl<P: Platform + 'static> Session<P> {
 
     fn refresh_token_now(&self) -> Option<String> {
         let state = self.state.borrow();
-        let tokens = state.tokens.as_ref()?;
+        let tokens = state.phase.tokens()?;
         tokens
             .refresh_token()
             .map(|token| token.secret().to_owned())
@@ -161,8 +155,8 @@ impl<P: Platform + 'static> Session<P> {
                 let previous = self
                     .state
                     .borrow()
-                    .tokens
-                    .as_ref()
+                    .phase
+                    .tokens()
                     .map(|tokens| tokens.claims().clone());
                 let expect = IdTokenExpectations {
                     issuer: &self.config.issuer,
@@ -177,7 +171,7 @@ impl<P: Platform + 'static> Session<P> {
         };
         let now = self.now_ms();
         let mut state = self.state.borrow_mut();
-        let tokens = state.tokens.as_mut().ok_or(AuthError::NotSignedIn)?;
+        let tokens = state.phase.tokens_mut().ok_or(AuthError::NotSignedIn)?;
         tokens.apply_refresh(
             response.token_type,
             response.access_token,
@@ -189,7 +183,7 @@ impl<P: Platform + 'static> Session<P> {
     }
 
     fn rotate(&self, refresh_token: Option<crate::protocol::RefreshToken>) {
-        if let Some(tokens) = self.state.borrow_mut().tokens.as_mut() {
+        if let Some(tokens) = self.state.borrow_mut().phase.tokens_mut() {
             tokens.rotate(refresh_token);
         }
     }
@@ -199,18 +193,17 @@ impl<P: Platform + 'static> Session<P> {
     /// that cannot be refreshed.
     pub fn next_wake_at_ms(&self) -> Option<f64> {
         let state = self.state.borrow();
-        let tokens = state.tokens.as_ref()?;
+        let tokens = state.phase.tokens()?;
         if tokens.refresh_token().is_none() {
             return tokens.expires_at_ms();
         }
-        self.policy
-            .background_at(tokens, &state.history, self.now_ms())
+        self.refresher.background_at(tokens, self.now_ms())
     }
 
     /// The browser went offline: refreshing waits for the connection, and
     /// the person is told while signed in.
     pub fn on_offline(&self) {
-        if self.state.borrow().tokens.is_some() {
+        if self.state.borrow().phase.tokens().is_some() {
             self.update(|state| state.warning = Some(AuthWarning::Offline));
         }
     }
@@ -222,13 +215,10 @@ impl<P: Platform + 'static> Session<P> {
         let now = self.now_ms();
         let (due, expired_for_good) = {
             let state = self.state.borrow();
-            let Some(tokens) = state.tokens.as_ref() else {
+            let Some(tokens) = state.phase.tokens() else {
                 return;
             };
-            let retry_due = state.history.retry_at_ms.is_some_and(|at| now >= at);
-            let due = (retry_due || self.policy.is_due(tokens, now))
-                && tokens.refresh_token().is_some()
-                && state.history.allows(now);
+            let due = self.refresher.timer_due(tokens, now);
             (
                 due,
                 tokens.refresh_token().is_none() && tokens.is_expired(now),

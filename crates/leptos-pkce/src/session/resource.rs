@@ -5,8 +5,8 @@ use core::future::Future;
 use std::rc::Rc;
 
 use super::{Platform, ResourceAuth, Session};
-use crate::protocol::AuthError;
 use crate::protocol::uri::parse_http_url;
+use crate::protocol::{AccessToken, AuthError};
 
 /// A resource server's answer, as far as the engine needs it.
 pub trait ResourceResponse {
@@ -69,6 +69,16 @@ impl<P: Platform + 'static> Session<P> {
         Ok(self.send_with_token(method, url, &send).await?.0)
     }
 
+    /// The current access token, refreshed first when it is due: for a
+    /// client other than [`authorized`](Self::authorized) (a WebSocket).
+    pub async fn access_token(self: &Rc<Self>) -> Result<AccessToken, AuthError> {
+        self.refresh_if_due().await?;
+        self.with_tokens(|tokens| {
+            tokens.map(|tokens| AccessToken::new(tokens.access_token().secret().to_owned()))
+        })
+        .ok_or(AuthError::NotSignedIn)
+    }
+
     /// Before a call: refresh a due token. A transient failure does not
     /// stop a call whose token is still valid; with an expired token, one
     /// fresh attempt follows (a joined refresh may have hung on a server
@@ -79,7 +89,7 @@ impl<P: Platform + 'static> Session<P> {
             .with_tokens(|tokens| {
                 tokens.map(|t| {
                     (
-                        self.policy.is_due(t, now),
+                        self.refresher.is_due(t, now),
                         t.is_expired(now),
                         t.refresh_token().is_some(),
                     )
@@ -113,7 +123,7 @@ impl<P: Platform + 'static> Session<P> {
     }
 
     fn refresh_allowed(&self) -> bool {
-        self.is_refreshing() || self.state.borrow().history.allows(self.now_ms())
+        self.refresher.allows(self.now_ms())
     }
 
     /// Sends with the current token; once more if a DPoP server asks for

@@ -7,8 +7,9 @@ use std::rc::Rc;
 use futures::future::join;
 
 use super::load::{self, CapturedCallback, LogoutReturn, PageLoad};
+use super::phase::Phase;
 use super::ports::{Endpoint, HttpRequest, Platform};
-use super::{AuthStatus, Session, TokenSet, UserProfile};
+use super::{Session, TokenSet, UserProfile};
 use crate::protocol::{
     AccessToken, AuthError, AuthorizationRequest, CallbackExpectations, IdTokenExpectations,
     Prompt, RequestSecrets, SILENT_SKIP_KEY, TokenType, UserinfoClaims, authorization_code_form,
@@ -30,27 +31,22 @@ impl<P: Platform> Session<P> {
         let silent_restore = matches!(page, PageLoad::SilentRestore);
         match page {
             PageLoad::Callback(captured) => {
-                self.set_status(AuthStatus::SigningIn);
+                self.transition(Phase::SigningIn, false);
                 let silent = captured.is_silent();
-                let status = match self.finish_callback(*captured).await {
-                    Ok(profile) => AuthStatus::SignedIn(profile),
+                match self.finish_callback(*captured).await {
+                    // Every open tab of the app signs in with this one.
+                    Ok(signed_in) => self.transition(signed_in, true),
                     Err(error) if silent && error.is_silent_sign_in_refusal() => {
                         load::set_marker(&self.platform, SILENT_SKIP_KEY);
-                        AuthStatus::SignedOut
+                        self.transition(Phase::SignedOut, false);
                     }
-                    Err(error) => AuthStatus::Error(error),
-                };
-                let signed_in = matches!(status, AuthStatus::SignedIn(_));
-                self.set_status(status);
-                if signed_in {
-                    // Every open tab of the app signs in with this one.
-                    self.broadcast_tokens();
+                    Err(error) => self.transition(Phase::Failed(error), false),
                 }
             }
             PageLoad::LogoutReturn(LogoutReturn::Forged) => {
-                self.set_status(AuthStatus::Error(AuthError::StateMismatch));
+                self.transition(Phase::Failed(AuthError::StateMismatch), false);
             }
-            PageLoad::LogoutReturn(_) => self.set_status(AuthStatus::SignedOut),
+            PageLoad::LogoutReturn(_) => self.transition(Phase::SignedOut, false),
             PageLoad::Idle | PageLoad::SilentRestore => {
                 // Tokens live in memory only: a new tab or a reload first
                 // asks the other tabs for their session…
@@ -62,7 +58,7 @@ impl<P: Platform> Session<P> {
                     let here = self.platform.current_path();
                     self.start_sign_in(&here, Prompt::None).await;
                 } else {
-                    self.set_status(AuthStatus::SignedOut);
+                    self.transition(Phase::SignedOut, false);
                 }
             }
         }
@@ -71,8 +67,8 @@ impl<P: Platform> Session<P> {
     /// A page restored from the back/forward cache may show a sign-in that
     /// left for the provider and never came back: it is signed out.
     pub fn on_page_restored(&self) {
-        if self.status() == AuthStatus::SigningIn {
-            self.set_status(AuthStatus::SignedOut);
+        if matches!(self.state.borrow().phase, Phase::SigningIn) {
+            self.transition(Phase::SignedOut, false);
         }
     }
 
@@ -83,12 +79,12 @@ impl<P: Platform> Session<P> {
     }
 
     async fn start_sign_in(&self, return_to: &str, prompt: Prompt) {
-        self.set_status(AuthStatus::SigningIn);
+        self.transition(Phase::SigningIn, false);
         match self.authorization_url(return_to, prompt).await {
             // The silent attempt replaces this history entry: Back must
             // not land on a page that redirects again.
             Ok(url) => self.platform.navigate(&url, prompt == Prompt::None),
-            Err(error) => self.set_status(AuthStatus::Error(error)),
+            Err(error) => self.transition(Phase::Failed(error), false),
         }
     }
 
@@ -149,7 +145,7 @@ impl<P: Platform> Session<P> {
     /// code exchange (with the keys fetched meanwhile), the ID token, and
     /// userinfo when the ID token does not name the person (otherwise
     /// userinfo comes after signed-in: [`Session::complete_profile`]).
-    async fn finish_callback(&self, captured: CapturedCallback) -> Result<UserProfile, AuthError> {
+    async fn finish_callback(&self, captured: CapturedCallback) -> Result<Phase, AuthError> {
         // Any other pending request of this tab is void now.
         load::purge_pending(&self.platform, None);
         let expect = CallbackExpectations {
@@ -198,13 +194,8 @@ impl<P: Platform> Session<P> {
         }
         let tokens = TokenSet::new(response, verified, self.now_ms());
         self.platform.delete(SILENT_SKIP_KEY);
-        self.update(|state| {
-            state.tokens = Some(tokens);
-            state.history = super::RefreshHistory::default();
-            state.warning = None;
-            state.userinfo_due = userinfo_due;
-        });
-        Ok(profile)
+        self.refresher.reset();
+        Ok(Phase::signed_in(tokens, profile, userinfo_due))
     }
 
     /// Asks userinfo after a sign-in that showed the ID token's names, so
@@ -217,16 +208,18 @@ impl<P: Platform> Session<P> {
     pub async fn complete_profile(&self) {
         let due = {
             let mut state = self.state.borrow_mut();
-            let due = match (&state.status, &state.tokens) {
-                (AuthStatus::SignedIn(profile), Some(tokens)) if state.userinfo_due => Some((
-                    profile.clone(),
-                    AccessToken::new(tokens.access_token().secret().to_owned()),
-                    tokens.token_type(),
-                )),
+            match state.phase.session_mut() {
+                Some(session) if session.userinfo_due => {
+                    session.userinfo_due = false;
+                    let tokens = &session.tokens;
+                    Some((
+                        session.profile.clone(),
+                        AccessToken::new(tokens.access_token().secret().to_owned()),
+                        tokens.token_type(),
+                    ))
+                }
                 _ => None,
-            };
-            state.userinfo_due = false;
-            due
+            }
         };
         let Some((mut profile, token, token_type)) = due else {
             return;
@@ -239,16 +232,15 @@ impl<P: Platform> Session<P> {
             Ok(Some(userinfo)) => {
                 profile.merge_userinfo(userinfo);
                 self.update(|state| {
-                    if matches!(&state.status, AuthStatus::SignedIn(shown) if shown.sub == profile.sub) {
-                        state.status = AuthStatus::SignedIn(profile);
+                    if let Some(session) = state.phase.session_mut()
+                        && session.profile.sub == profile.sub
+                    {
+                        session.profile = profile;
                     }
                 });
                 self.broadcast_tokens();
             }
-            Err(error) => {
-                self.end_session(error);
-                self.broadcast_signed_out();
-            }
+            Err(error) => self.transition(Phase::Failed(error), true),
         }
     }
 

@@ -2,27 +2,22 @@
 //! ([RFC 7009](https://www.rfc-editor.org/rfc/rfc7009)), then RP-initiated
 //! logout at the provider, whose return must carry this tab's `state`.
 
+use super::Session;
 use super::load;
+use super::phase::Phase;
 use super::ports::{Endpoint, HttpRequest, Platform};
-use super::{AuthStatus, Session};
 use crate::protocol::{LOGOUT_PREFIX, SILENT_SKIP_KEY, end_session_url, revocation_form};
 
 impl<P: Platform> Session<P> {
     /// Signs out: forgets the tokens, revokes the refresh token, and ends
     /// the provider's session where the provider offers these.
     pub async fn sign_out(&self) {
-        let tokens = {
-            let mut state = self.state.borrow_mut();
-            state.signing_out = true;
-            state.warning = None;
-            state.history = super::RefreshHistory::default();
-            state.tokens.take()
-        };
-        self.epoch.set(self.epoch.get() + 1);
-        self.notify();
         load::set_marker(&self.platform, SILENT_SKIP_KEY);
+        let shown = self.status().profile().cloned();
         // Every tab drops its tokens before the provider round trip.
-        self.broadcast_signed_out();
+        let tokens = self
+            .transition_from(Phase::SigningOut(shown), true)
+            .into_tokens();
         if let (Some(endpoint), Some(refresh_token)) = (
             self.metadata.revocation_endpoint.as_deref(),
             tokens.as_ref().and_then(|tokens| tokens.refresh_token()),
@@ -53,10 +48,7 @@ impl<P: Platform> Session<P> {
             );
             self.platform.navigate(&url, false);
         } else {
-            self.update(|state| {
-                state.signing_out = false;
-                state.status = AuthStatus::SignedOut;
-            });
+            self.transition(Phase::SignedOut, false);
         }
     }
 }

@@ -3,10 +3,10 @@
 
 use std::cell::{Cell, RefCell};
 
-use super::policy::{RefreshHistory, RefreshPolicy};
+use super::phase::Phase;
 use super::ports::{Endpoint, HttpRequest, Platform, Transport};
 use super::verify::KeyCache;
-use super::{AuthStatus, Session, SessionOptions, State};
+use super::{DpopClient, Refresher, Session, SessionOptions, State, TabSync};
 use crate::protocol::{AuthError, ClientConfig, ProviderMetadata, discovery_url};
 
 /// Fetches and checks the configuration at `url` (normally `/config.json`
@@ -56,27 +56,17 @@ impl<P: Platform> Session<P> {
         Ok(Self {
             config,
             metadata,
-            policy: RefreshPolicy {
-                margin_ms: f64::from(options.refresh_margin_ms),
-            },
+            refresher: Refresher::new(options.refresh_margin_ms()),
             options,
             state: RefCell::new(State {
-                status: AuthStatus::Starting,
+                phase: Phase::Starting,
                 warning: None,
-                tokens: None,
-                history: RefreshHistory::default(),
-                signing_out: false,
-                userinfo_due: false,
             }),
             keys: KeyCache::default(),
-            flight: RefCell::new(None),
+            tabs: TabSync::new(super::tabs::new_tab_id(&platform)),
+            dpop: DpopClient::default(),
             observer: RefCell::new(None),
             epoch: Cell::new(0),
-            tab_id: super::tabs::new_tab_id(&platform),
-            joining: RefCell::new(None),
-            token_watchers: RefCell::new(Vec::new()),
-            held_locks: RefCell::new(std::collections::VecDeque::new()),
-            nonces: RefCell::new(Vec::new()),
             platform,
         })
     }

@@ -11,21 +11,19 @@
 //!   lock of the spent token (until it closes), so no tab can present that
 //!   token again: a tab waiting for it adopts the broadcast tokens instead.
 
-use futures::channel::oneshot;
 use futures::future::{Either, select};
 use sha2::{Digest, Sha256};
 
 use super::load;
+use super::phase::Phase;
 use super::ports::{LockGuard, Platform};
-use super::{AuthStatus, Session, TokenSet, UserProfile};
-use crate::protocol::SILENT_SKIP_KEY;
+use super::{Session, TokenSet, UserProfile};
 use crate::protocol::json::{self, Value, Writer};
 use crate::protocol::random::base64url;
+use crate::protocol::{SILENT_SKIP_KEY, TokenType};
 
 /// How long a starting tab waits for another tab's session.
-pub const JOIN_WINDOW_MS: u32 = 150;
-/// How many locks of spent refresh tokens a tab keeps holding.
-const HELD_LOCKS: usize = 3;
+pub(crate) const JOIN_WINDOW_MS: u32 = 150;
 
 /// The messages, as JSON: `{"Hello":id}`, `{"Session":[id,tokens,profile]}`,
 /// `{"Updated":[tokens,profile]}` or `"SignedOut"`.
@@ -121,9 +119,8 @@ impl<P: Platform> Session<P> {
 
     /// Tells the other tabs about this tab's tokens.
     pub(crate) fn broadcast_tokens(&self) {
-        let state = self.state.borrow();
-        if let (Some(tokens), AuthStatus::SignedIn(profile)) = (&state.tokens, &state.status) {
-            let _ = self.post(&Outgoing::Updated(tokens, profile));
+        if let Some(session) = self.state.borrow().phase.session() {
+            let _ = self.post(&Outgoing::Updated(&session.tokens, &session.profile));
         }
     }
 
@@ -135,45 +132,41 @@ impl<P: Platform> Session<P> {
     /// Asks the other tabs for their session; true if one was adopted
     /// within [`JOIN_WINDOW_MS`].
     pub(crate) async fn join_other_tabs(&self) -> bool {
-        let (sender, receiver) = oneshot::channel();
-        *self.joining.borrow_mut() = Some(sender);
-        if !self.post(&Outgoing::Hello(self.tab_id)) {
-            self.joining.borrow_mut().take();
+        let receiver = self.tabs.start_joining();
+        if !self.post(&Outgoing::Hello(self.tabs.id())) {
+            self.tabs.stop_joining();
             return false;
         }
         let window = self.platform.sleep_ms(JOIN_WINDOW_MS);
         futures::pin_mut!(window);
         let joined = matches!(select(receiver, window).await, Either::Left((Ok(()), _)));
-        self.joining.borrow_mut().take();
+        self.tabs.stop_joining();
         joined
     }
 
-    /// A message from another tab (the adapter delivers them all here).
-    /// True when this tab took over the sender's tokens: the adapter then
-    /// takes over its DPoP key too, which the tokens are bound to.
-    pub fn on_tab_message(&self, text: &str) -> bool {
+    /// A message from another tab, with the DPoP key that came with it
+    /// (the platform delivers them all here). True when this tab took
+    /// over the sender's session (and the key its tokens are bound to).
+    pub fn on_tab_message(&self, text: &str, key: Option<P::CarriedKey>) -> bool {
         let Some(message) = Incoming::from_json(text) else {
             return false;
         };
         match message {
             Incoming::Hello(from) => {
-                let state = self.state.borrow();
-                if let (Some(tokens), AuthStatus::SignedIn(profile)) =
-                    (&state.tokens, &state.status)
-                {
-                    let _ = self.post(&Outgoing::Session(from, tokens, profile));
+                if let Some(session) = self.state.borrow().phase.session() {
+                    let _ = self.post(&Outgoing::Session(from, &session.tokens, &session.profile));
                 }
                 false
             }
-            Incoming::Session(to, tokens, profile) if to == self.tab_id => {
-                let adopted = self.adopt(tokens, profile);
-                if adopted && let Some(joined) = self.joining.borrow_mut().take() {
-                    let _ = joined.send(());
+            Incoming::Session(to, tokens, profile) if to == self.tabs.id() => {
+                let adopted = self.adopt(tokens, profile, key);
+                if adopted {
+                    self.tabs.joined();
                 }
                 adopted
             }
             Incoming::Session(..) => false,
-            Incoming::Updated(tokens, profile) => self.adopt(tokens, profile),
+            Incoming::Updated(tokens, profile) => self.adopt(tokens, profile, key),
             Incoming::SignedOut => {
                 self.signed_out_elsewhere();
                 false
@@ -182,52 +175,43 @@ impl<P: Platform> Session<P> {
     }
 
     /// Takes another tab's session if it is for this issuer and newer than
-    /// this tab's; returns whether it did.
-    fn adopt(&self, mut tokens: TokenSet, profile: UserProfile) -> bool {
+    /// this tab's, with the key DPoP-bound tokens need; returns whether it
+    /// did.
+    fn adopt(
+        &self,
+        mut tokens: TokenSet,
+        profile: UserProfile,
+        key: Option<P::CarriedKey>,
+    ) -> bool {
         if tokens.claims().iss != self.config.issuer || self.signing_out() {
             return false;
         }
-        {
-            let state = self.state.borrow();
-            if let Some(ours) = &state.tokens {
-                let same = tokens.access_token().secret() == ours.access_token().secret();
-                if same || tokens.received_at_ms() < ours.received_at_ms() {
-                    return false;
-                }
-                tokens.follow(ours.generation());
+        if let Some(ours) = self.state.borrow().phase.tokens() {
+            let same = tokens.access_token().secret() == ours.access_token().secret();
+            if same || tokens.received_at_ms() < ours.received_at_ms() {
+                return false;
             }
+            tokens.follow(ours.generation());
+        }
+        let key_taken = key.is_some_and(|key| self.platform.adopt_key(key));
+        if tokens.token_type() == TokenType::Dpop && !key_taken {
+            // Tokens bound to a key this tab cannot hold are of no use here.
+            return false;
         }
         self.platform.delete(SILENT_SKIP_KEY);
-        self.update(|state| {
-            state.tokens = Some(tokens);
-            state.status = AuthStatus::SignedIn(profile);
-            state.warning = None;
-            state.history.succeeded();
-        });
-        self.tokens_changed();
+        self.refresher.succeeded();
+        self.transition(Phase::signed_in(tokens, profile, false), false);
         true
     }
 
     fn signed_out_elsewhere(&self) {
         load::set_marker(&self.platform, SILENT_SKIP_KEY);
-        let had_tokens = self.state.borrow().tokens.is_some();
-        self.update(|state| {
-            state.tokens = None;
-            state.warning = None;
-            state.history = super::RefreshHistory::default();
-            if had_tokens || matches!(state.status, AuthStatus::SignedIn(_)) {
-                state.status = AuthStatus::SignedOut;
-            }
-        });
-        self.epoch.set(self.epoch.get() + 1);
-        self.tokens_changed();
-    }
-
-    /// Wakes everything that waits for the tokens to change.
-    fn tokens_changed(&self) {
-        for watcher in self.token_watchers.borrow_mut().drain(..) {
-            let _ = watcher.send(());
-        }
+        let next = match &self.state.borrow().phase {
+            Phase::SignedIn(_) | Phase::SigningOut(Some(_)) => Phase::SignedOut,
+            // Nothing shown to take back (an error stays shown).
+            _ => return,
+        };
+        self.transition(next, false);
     }
 
     /// Takes the cross-tab lock for presenting `refresh_token`, unless the
@@ -242,24 +226,12 @@ impl<P: Platform> Session<P> {
             self.tab_channel_name(),
             base64url(&Sha256::digest(refresh_token.as_bytes())[..12])
         );
-        let (sender, changed) = oneshot::channel();
-        self.token_watchers.borrow_mut().push(sender);
+        let changed = self.tabs.watch_tokens();
         let lock = self.platform.lock(&name);
         futures::pin_mut!(lock);
         match select(lock, changed).await {
             Either::Left((guard, _)) => Ok(guard),
             Either::Right(_) => Err(()),
-        }
-    }
-
-    /// Keeps the lock of a spent refresh token held.
-    pub(crate) fn hold(&self, guard: Option<LockGuard>) {
-        if let Some(guard) = guard {
-            let mut held = self.held_locks.borrow_mut();
-            held.push_back(guard);
-            while held.len() > HELD_LOCKS {
-                held.pop_front();
-            }
         }
     }
 }

@@ -201,10 +201,7 @@ fn required_refuses_a_bearer_answer() {
 fn required_without_webcrypto_is_browser_unsupported() {
     let world = World::new();
     world.dpop_capable.set(false);
-    let options = SessionOptions {
-        silent_restore: false,
-        ..SessionOptions::default()
-    };
+    let options = SessionOptions::default().silent_restore(false);
     let required = config().with_dpop(DpopMode::Required);
     let (page, session) = load_configured(&world, 0, "/", options, required);
     block_on(session.sign_in("/"));
@@ -244,6 +241,19 @@ fn a_joining_tab_takes_the_key_along_with_the_tokens() {
     world.advance(250_000.0);
     block_on(second.refresh()).expect("the second tab refreshes with the shared key");
     assert_eq!(world.provider.borrow().refresh_errors(), 0);
+    drop(first);
+}
+
+#[test]
+fn dpop_bound_tokens_are_not_taken_without_their_key() {
+    let world = dpop_world();
+    world.refused_keys.set(true);
+    let (_, first) = signed_in(&world);
+    world.provider.borrow_mut().signed_in = false;
+    let options = SessionOptions::default().silent_restore(false);
+    let (_, second) = load_in_tab(&world, 1, "/", options);
+    assert_eq!(second.status(), AuthStatus::SignedOut);
+    assert!(second.with_tokens(|tokens| tokens.is_none()));
     drop(first);
 }
 

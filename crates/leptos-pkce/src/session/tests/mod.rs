@@ -45,6 +45,8 @@ pub(crate) struct World {
     /// Whether pages can make DPoP keys, and each tab's key (`x`).
     pub(crate) dpop_capable: Cell<bool>,
     pub(crate) dpop_keys: RefCell<BTreeMap<usize, String>>,
+    /// Whether tabs refuse the keys other tabs send.
+    pub(crate) refused_keys: Cell<bool>,
 }
 
 impl World {
@@ -170,10 +172,7 @@ pub(crate) fn load_configured(
 
 /// Signs in with `config` from a signed-out page: the callback page load.
 pub(crate) fn sign_in_with(world: &Rc<World>, config: &ClientConfig) -> (Page, TestSession) {
-    let options = SessionOptions {
-        silent_restore: false,
-        ..SessionOptions::default()
-    };
+    let options = SessionOptions::default().silent_restore(false);
     let (page, session) = load_configured(world, 0, "/", options, config.clone());
     block_on(session.sign_in("/"));
     let (url, _) = page.last_navigation().expect("redirect");
@@ -197,10 +196,7 @@ pub(crate) fn follow_to_callback(world: &Rc<World>, page: &Page) -> (Page, TestS
 
 /// A page load that settles signed out (no silent restore).
 pub(crate) fn signed_out(world: &Rc<World>) -> (Page, TestSession) {
-    let options = SessionOptions {
-        silent_restore: false,
-        ..SessionOptions::default()
-    };
+    let options = SessionOptions::default().silent_restore(false);
     load_with(world, "/", options)
 }
 

@@ -145,6 +145,19 @@ impl TabStore for Page {
 }
 
 impl Tabs for Page {
+    /// A tab's fake key: its `x`.
+    type CarriedKey = (usize, String);
+
+    fn adopt_key(&self, (from, x): Self::CarriedKey) -> bool {
+        let world = &self.0.world;
+        if world.refused_keys.get() {
+            return false;
+        }
+        debug_assert_ne!(from, self.0.tab);
+        world.dpop_keys.borrow_mut().insert(self.0.tab, x);
+        true
+    }
+
     fn post(&self, message: &str) -> bool {
         let world = &self.0.world;
         world.messages.set(world.messages.get() + 1);
@@ -155,14 +168,10 @@ impl Tabs for Page {
             .filter(|(tab, _)| *tab != self.0.tab)
             .filter_map(|(tab, session)| Some((*tab, session.upgrade()?)))
             .collect();
-        for (tab, session) in listeners {
-            // As the browser adapter does: the adopted tokens' key comes along.
-            if session.on_tab_message(message) {
-                let key = world.dpop_keys.borrow().get(&self.0.tab).cloned();
-                if let Some(key) = key {
-                    world.dpop_keys.borrow_mut().insert(tab, key);
-                }
-            }
+        for (_, session) in listeners {
+            // As the browser does: this tab's key comes along.
+            let key = world.dpop_keys.borrow().get(&self.0.tab).cloned();
+            session.on_tab_message(message, key.map(|x| (self.0.tab, x)));
         }
         true
     }

@@ -2,7 +2,8 @@
 
 use super::provider::Fault;
 use super::*;
-use crate::session::{AuthWarning, MAX_REFRESHES_PER_MINUTE, TokenSet};
+use crate::session::policy::{MAX_REFRESHES_PER_MINUTE, MIN_BACKGROUND_INTERVAL_MS};
+use crate::session::{AuthWarning, TokenSet};
 
 fn sent_token(form: &str) -> String {
     form_urlencoded::parse(form.as_bytes())
@@ -58,10 +59,9 @@ fn the_refresh_margin_is_an_option() {
     let world = World::new();
     world.provider.borrow_mut().access_ttl_s = 3_600;
     world.provider.borrow_mut().signed_in = false;
-    let options = SessionOptions {
-        silent_restore: false,
-        refresh_margin_ms: 120_000,
-    };
+    let options = SessionOptions::default()
+        .silent_restore(false)
+        .refresh_margin(std::time::Duration::from_secs(120));
     let (page, session) = load_with(&world, "/", options);
     block_on(session.sign_in("/"));
     let (url, _) = page.last_navigation().expect("redirect");
@@ -118,11 +118,7 @@ fn background_refreshes_keep_a_minimum_interval() {
     assert_eq!(world.refreshes().len(), 1);
     let last = world.now_ms.get();
     let next = session.next_wake_at_ms().expect("timer");
-    assert!(
-        next >= last + crate::session::MIN_BACKGROUND_INTERVAL_MS,
-        "{}",
-        next - last
-    );
+    assert!(next >= last + MIN_BACKGROUND_INTERVAL_MS, "{}", next - last);
 }
 
 #[test]

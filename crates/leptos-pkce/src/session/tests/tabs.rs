@@ -48,10 +48,7 @@ fn a_reload_while_another_tab_lives_joins_it() {
 fn signing_in_in_one_tab_signs_in_every_tab() {
     let world = World::new();
     world.provider.borrow_mut().signed_in = false;
-    let options = SessionOptions {
-        silent_restore: false,
-        ..SessionOptions::default()
-    };
+    let options = SessionOptions::default().silent_restore(false);
     let (_, other) = load_in_tab(&world, 1, "/", options);
     assert_eq!(other.status(), AuthStatus::SignedOut);
     let (_, here) = signed_in(&world);
@@ -154,9 +151,9 @@ fn a_late_or_foreign_answer_is_ignored() {
     let world = World::new();
     let (_, first) = signed_in(&world);
     let before = access_token(&first);
-    first.on_tab_message("not json");
-    first.on_tab_message(r#"{"Session":[1,{},{}]}"#);
-    first.on_tab_message(r#"{"Hello":"x"}"#);
+    first.on_tab_message("not json", None);
+    first.on_tab_message(r#"{"Session":[1,{},{}]}"#, None);
+    first.on_tab_message(r#"{"Hello":"x"}"#, None);
     assert_eq!(access_token(&first), before);
     assert!(matches!(first.status(), AuthStatus::SignedIn(_)));
 }
