@@ -36,10 +36,7 @@ impl JsonError {
 
 /// Reads `text`, a JSON object, as a `T`.
 pub(crate) fn from_json<T: DeserializeOwned>(text: &str) -> Result<T, JsonError> {
-    let value = serde_json::from_str(text).map_err(|error| match error.classify() {
-        serde_json::error::Category::Data => JsonError::Shape(error.to_string()),
-        _ => JsonError::NotJson,
-    })?;
+    let value = parse(text)?;
     // serde's derive also reads a struct from an array, member by member in
     // order; every document the client reads is an object.
     if text.trim_start().starts_with('{') {
@@ -47,6 +44,25 @@ pub(crate) fn from_json<T: DeserializeOwned>(text: &str) -> Result<T, JsonError>
     } else {
         Err(JsonError::Shape("not a JSON object".into()))
     }
+}
+
+/// The parser: serde_json.
+#[cfg(not(all(target_arch = "wasm32", leptos_pkce_browser_json)))]
+fn parse<T: DeserializeOwned>(text: &str) -> Result<T, JsonError> {
+    serde_json::from_str(text).map_err(|error| match error.classify() {
+        serde_json::error::Category::Data => JsonError::Shape(error.to_string()),
+        _ => JsonError::NotJson,
+    })
+}
+
+/// The parser measured against serde_json (built only with
+/// `--cfg leptos_pkce_browser_json`): the browser's `JSON.parse`, then
+/// serde-wasm-bindgen. It keeps the last of two members of one name, so
+/// the duplicate check is lost, and it reads every number as an `f64`.
+#[cfg(all(target_arch = "wasm32", leptos_pkce_browser_json))]
+fn parse<T: DeserializeOwned>(text: &str) -> Result<T, JsonError> {
+    let value = js_sys::JSON::parse(text).map_err(|_| JsonError::NotJson)?;
+    serde_wasm_bindgen::from_value(value).map_err(|error| JsonError::Shape(error.to_string()))
 }
 
 /// `value` as compact JSON text, members in field order.
