@@ -1,14 +1,16 @@
 //! Runtime client configuration, normally `config.json` from the app's own
 //! origin, so one build can point at any OpenID provider.
 
+use serde::{Deserialize, Deserializer};
+
 use super::error::AuthError;
-use super::json::{self, BadField};
+use super::json_codec::{JsonError, from_json, null_as_default};
 use super::uri::parse_http_url;
 
 /// What the client needs to know about its registration at the provider.
 /// Fields the library does not know (an app's own settings in the same
-/// `config.json`) are ignored.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// `config.json`) are ignored; an optional field may also be `null`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[non_exhaustive]
 pub struct ClientConfig {
     /// The issuer identifier, exactly as the provider's discovery document states it.
@@ -20,22 +22,27 @@ pub struct ClientConfig {
     /// Where the provider sends the person after signing out.
     pub post_logout_redirect_uri: Option<String>,
     /// Scopes to request; must include `openid`.
+    #[serde(default = "default_scopes", deserialize_with = "scopes_or_default")]
     pub scopes: Vec<String>,
     /// Origins (`https://api.example.com`) that may receive the access
     /// token from `Auth::fetch`: https only, except loopback.
     /// Requests to any other origin are refused before they are sent.
+    #[serde(default)]
     pub resource_origins: Vec<String>,
     /// How long any request may take before it counts as failed (default 15 s).
     pub request_timeout_ms: Option<u32>,
     /// Sender-constrained tokens ([RFC 9449](https://www.rfc-editor.org/rfc/rfc9449)).
+    #[serde(default, deserialize_with = "null_as_default")]
     pub dpop: DpopMode,
     /// Push every authorization request ([RFC 9126](https://www.rfc-editor.org/rfc/rfc9126)),
     /// even when the provider does not require it.
+    #[serde(default)]
     pub par: bool,
 }
 
 /// When to bind tokens to this page's DPoP key.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum DpopMode {
     /// When the provider advertises ES256 in `dpop_signing_alg_values_supported`.
@@ -54,6 +61,11 @@ fn default_scopes() -> Vec<String> {
     vec!["openid".into(), "profile".into()]
 }
 
+/// `"scopes": null` asks for the default scopes, like a missing `scopes`.
+fn scopes_or_default<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    Ok(Option::deserialize(deserializer)?.unwrap_or_else(default_scopes))
+}
+
 impl ClientConfig {
     /// Parses and checks `config.json`. `app_origin` is the origin the app
     /// runs on: the redirect URIs must come back to it.
@@ -64,36 +76,9 @@ impl ClientConfig {
     }
 
     fn read(text: &str) -> Result<Self, String> {
-        let value = json::parse(text).ok_or("not valid JSON")?;
-        let fields = value.fields().ok_or("not a JSON object")?;
-        let wrong = |BadField(field)| format!("`{field}` is missing or of the wrong type");
-        let dpop = match fields.opt_str("dpop").map_err(wrong)?.as_deref() {
-            None | Some("auto") => DpopMode::Auto,
-            Some("required") => DpopMode::Required,
-            Some("off") => DpopMode::Off,
-            Some(other) => {
-                return Err(format!(
-                    "`dpop` must be auto, required or off, not \"{other}\""
-                ));
-            }
-        };
-        Ok(Self {
-            issuer: fields.str("issuer").map_err(wrong)?,
-            client_id: fields.str("client_id").map_err(wrong)?,
-            redirect_uri: fields.str("redirect_uri").map_err(wrong)?,
-            post_logout_redirect_uri: fields.opt_str("post_logout_redirect_uri").map_err(wrong)?,
-            scopes: fields
-                .opt_strings("scopes")
-                .map_err(wrong)?
-                .unwrap_or_else(default_scopes),
-            resource_origins: fields.strings("resource_origins").map_err(wrong)?,
-            request_timeout_ms: fields
-                .opt_i64("request_timeout_ms")
-                .map_err(wrong)?
-                .map(|ms| u32::try_from(ms).map_err(|_| wrong(BadField("request_timeout_ms"))))
-                .transpose()?,
-            dpop,
-            par: fields.bool("par").map_err(wrong)?,
+        from_json(text).map_err(|error| match error {
+            JsonError::NotJson => "not valid JSON".to_owned(),
+            JsonError::Shape(why) => why,
         })
     }
 
@@ -315,6 +300,14 @@ mod tests {
         assert_eq!((config.dpop, config.par), (DpopMode::Required, true));
         let default = ClientConfig::from_json(&json(""), ORIGIN).expect("valid");
         assert_eq!((default.dpop, default.par), (DpopMode::Auto, false));
+        let nulls =
+            json(r#","dpop":null,"post_logout_redirect_uri":null,"request_timeout_ms":null"#)
+                .replace(r#""scopes":["openid","profile"]"#, r#""scopes":null"#);
+        let nulls = ClientConfig::from_json(&nulls, ORIGIN).expect("null is the default");
+        assert_eq!(
+            nulls,
+            ClientConfig::from_json(&json(""), ORIGIN).expect("valid")
+        );
         let bad = ClientConfig::from_json(&json(r#","dpop":"sometimes""#), ORIGIN);
         assert!(
             bad.expect_err("unknown mode")
@@ -369,5 +362,20 @@ mod tests {
         );
         let err = ClientConfig::from_json("<html>", ORIGIN).expect_err("not JSON");
         assert!(matches!(err, AuthError::ConfigInvalid(why) if why.starts_with("not valid")));
+        for (text, why) in [
+            (
+                json("").replace(r#""client_id":"spa","#, ""),
+                "missing field `client_id`",
+            ),
+            (json(r#","par":"yes""#), "invalid type"),
+            (json(r#","request_timeout_ms":-1"#), "invalid value"),
+            (
+                json(r#","client_id":"other""#),
+                "duplicate field `client_id`",
+            ),
+        ] {
+            let err = ClientConfig::from_json(&text, ORIGIN).expect_err(&text);
+            assert!(err.to_string().contains(why), "{text}: {err}");
+        }
     }
 }

@@ -1,11 +1,14 @@
 //! OpenID Provider metadata ([OpenID Connect Discovery 1.0](https://openid.net/specs/openid-connect-discovery-1_0.html)).
 
+use serde::Deserialize;
+
 use super::error::AuthError;
-use super::json::{self, BadField};
+use super::json_codec::from_json;
 use super::uri::parse_http_url;
 
-/// The subset of provider metadata the client uses.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The subset of provider metadata the client uses; the other members are
+/// ignored.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct ProviderMetadata {
     /// Must equal the configured issuer exactly.
     pub issuer: String,
@@ -24,14 +27,18 @@ pub struct ProviderMetadata {
     /// PKCE methods; when present it must list `S256`.
     pub code_challenge_methods_supported: Option<Vec<String>>,
     /// [RFC 9207](https://www.rfc-editor.org/rfc/rfc9207): the callback carries `iss`.
+    #[serde(default)]
     pub authorization_response_iss_parameter_supported: bool,
     /// ID token signature algorithms.
+    #[serde(default)]
     pub id_token_signing_alg_values_supported: Vec<String>,
     /// DPoP proof algorithms ([RFC 9449 §5.1](https://www.rfc-editor.org/rfc/rfc9449#section-5.1)).
+    #[serde(default)]
     pub dpop_signing_alg_values_supported: Vec<String>,
     /// The pushed authorization request endpoint ([RFC 9126](https://www.rfc-editor.org/rfc/rfc9126)).
     pub pushed_authorization_request_endpoint: Option<String>,
     /// The provider accepts pushed authorization requests only.
+    #[serde(default)]
     pub require_pushed_authorization_requests: bool,
 }
 
@@ -47,40 +54,14 @@ pub fn discovery_url(issuer: &str) -> String {
 impl ProviderMetadata {
     /// Parses a discovery document and checks it belongs to `expected_issuer`.
     pub fn from_json(text: &str, expected_issuer: &str) -> Result<Self, AuthError> {
-        let metadata = Self::read(text).map_err(|why| {
-            AuthError::DiscoveryFailed(format!("the discovery document is not valid ({why})"))
+        let metadata: Self = from_json(text).map_err(|error| {
+            AuthError::DiscoveryFailed(format!(
+                "the discovery document is not valid ({})",
+                error.reason()
+            ))
         })?;
         metadata.validate(expected_issuer)?;
         Ok(metadata)
-    }
-
-    fn read(text: &str) -> Result<Self, &'static str> {
-        let value = json::parse(text).ok_or("not JSON")?;
-        let fields = value.fields().ok_or("not an object")?;
-        let read = || -> Result<Self, BadField> {
-            Ok(Self {
-                issuer: fields.str("issuer")?,
-                authorization_endpoint: fields.str("authorization_endpoint")?,
-                token_endpoint: fields.str("token_endpoint")?,
-                userinfo_endpoint: fields.opt_str("userinfo_endpoint")?,
-                jwks_uri: fields.opt_str("jwks_uri")?,
-                end_session_endpoint: fields.opt_str("end_session_endpoint")?,
-                revocation_endpoint: fields.opt_str("revocation_endpoint")?,
-                code_challenge_methods_supported: fields
-                    .opt_strings("code_challenge_methods_supported")?,
-                authorization_response_iss_parameter_supported: fields
-                    .bool("authorization_response_iss_parameter_supported")?,
-                id_token_signing_alg_values_supported: fields
-                    .strings("id_token_signing_alg_values_supported")?,
-                dpop_signing_alg_values_supported: fields
-                    .strings("dpop_signing_alg_values_supported")?,
-                pushed_authorization_request_endpoint: fields
-                    .opt_str("pushed_authorization_request_endpoint")?,
-                require_pushed_authorization_requests: fields
-                    .bool("require_pushed_authorization_requests")?,
-            })
-        };
-        read().map_err(|BadField(field)| field)
     }
 
     fn validate(&self, expected_issuer: &str) -> Result<(), AuthError> {

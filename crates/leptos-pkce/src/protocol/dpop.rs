@@ -4,9 +4,10 @@
 //! (WebCrypto); this module builds what is signed and reads the server's
 //! nonce challenges.
 
+use serde::{Serialize, Serializer};
 use sha2::{Digest, Sha256};
 
-use super::json::Writer;
+use super::json_codec::to_json;
 use super::random::base64url;
 
 /// The public half of a P-256 DPoP key: its JWK coordinates (base64url).
@@ -18,72 +19,88 @@ pub struct DpopPublicKey {
     pub y: String,
 }
 
+/// The public JWK of a [`DpopPublicKey`], members in the lexicographic
+/// order RFC 7638 requires for a thumbprint.
+#[derive(Serialize)]
+struct PublicJwk<'a> {
+    crv: &'static str,
+    kty: &'static str,
+    x: &'a str,
+    y: &'a str,
+}
+
 impl DpopPublicKey {
-    /// The public JWK, members in the lexicographic order RFC 7638
-    /// requires for a thumbprint.
-    fn write_jwk(&self, writer: &mut Writer) {
-        writer
-            .open()
-            .str_member("crv", "P-256")
-            .str_member("kty", "EC")
-            .str_member("x", &self.x)
-            .str_member("y", &self.y)
-            .close();
+    fn jwk(&self) -> PublicJwk<'_> {
+        PublicJwk {
+            crv: "P-256",
+            kty: "EC",
+            x: &self.x,
+            y: &self.y,
+        }
     }
 
     /// The JWK SHA-256 thumbprint ([RFC 7638](https://www.rfc-editor.org/rfc/rfc7638)):
     /// the `dpop_jkt` that binds an authorization code to this key.
     pub fn thumbprint(&self) -> String {
-        let mut writer = Writer::new();
-        self.write_jwk(&mut writer);
-        base64url(&Sha256::digest(writer.finish().as_bytes()))
+        base64url(&Sha256::digest(to_json(&self.jwk()).as_bytes()))
     }
 }
 
-/// What a proof says about its request.
-#[derive(Debug, Clone, Copy)]
+/// The proof's protected header (RFC 9449 §4.2).
+#[derive(Serialize)]
+struct ProofHeader<'a> {
+    typ: &'static str,
+    alg: &'static str,
+    jwk: PublicJwk<'a>,
+}
+
+/// What a proof says about its request; written as the proof's claims
+/// (`jti`, `htm`, `htu`, `iat`, `ath`, `nonce`).
+#[derive(Debug, Clone, Copy, Serialize)]
 pub struct ProofClaims<'a> {
     /// A fresh unique id.
     pub jti: &'a str,
     /// The HTTP method.
+    #[serde(rename = "htm")]
     pub method: &'a str,
     /// The request URL (query and fragment are left out of `htu`).
+    #[serde(rename = "htu", serialize_with = "write_htu")]
     pub url: &'a str,
     /// Now, seconds since the epoch.
     pub iat: i64,
     /// The access token the request carries, for `ath`.
+    #[serde(
+        rename = "ath",
+        serialize_with = "write_ath",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub access_token: Option<&'a str>,
     /// The server's latest nonce, if it asked for one.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub nonce: Option<&'a str>,
+}
+
+fn write_htu<S: Serializer>(url: &&str, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&htu(url))
+}
+
+/// `ath`: base64url of the access token's SHA-256 (RFC 9449 §4.2); only
+/// called for a token that is there.
+fn write_ath<S: Serializer>(token: &Option<&str>, serializer: S) -> Result<S::Ok, S::Error> {
+    let hash = Sha256::digest(token.unwrap_or_default().as_bytes());
+    serializer.serialize_str(&base64url(&hash))
 }
 
 /// `BASE64URL(header) . BASE64URL(claims)`: what the key signs.
 pub fn proof_signing_input(key: &DpopPublicKey, claims: &ProofClaims<'_>) -> String {
-    let mut header = Writer::new();
-    header
-        .open()
-        .str_member("typ", "dpop+jwt")
-        .str_member("alg", "ES256")
-        .key("jwk");
-    key.write_jwk(&mut header);
-    header.close();
-    let mut body = Writer::new();
-    body.open()
-        .str_member("jti", claims.jti)
-        .str_member("htm", claims.method)
-        .str_member("htu", &htu(claims.url))
-        .key("iat")
-        .int(claims.iat);
-    if let Some(token) = claims.access_token {
-        body.str_member("ath", &base64url(&Sha256::digest(token.as_bytes())));
-    }
-    if let Some(nonce) = claims.nonce {
-        body.str_member("nonce", nonce);
-    }
-    body.close();
-    let mut input = base64url(header.finish().as_bytes());
+    let header = ProofHeader {
+        typ: "dpop+jwt",
+        alg: "ES256",
+        jwk: key.jwk(),
+    };
+    let mut input = base64url(to_json(&header).as_bytes());
     input.push('.');
-    input.push_str(&base64url(body.finish().as_bytes()));
+    input.push_str(&base64url(to_json(claims).as_bytes()));
     input
 }
 

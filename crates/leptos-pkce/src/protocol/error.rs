@@ -80,6 +80,11 @@ pub enum AuthError {
     /// A token was to be sent to an origin outside `resource_origins`.
     #[error("resource not allowed: {0}")]
     ResourceNotAllowed(String),
+
+    /// Verified claims do not fit the app's own type (`claims_as`): one of
+    /// its fields is missing, of another type, or given twice.
+    #[error("claims do not fit the requested type: {0}")]
+    ClaimsMismatch(String),
 }
 
 impl AuthError {
@@ -102,6 +107,7 @@ impl AuthError {
             Self::SessionExpired => "session_expired",
             Self::BrowserUnsupported(_) => "browser_unsupported",
             Self::ResourceNotAllowed(_) => "resource_not_allowed",
+            Self::ClaimsMismatch(_) => "claims_mismatch",
         }
     }
 

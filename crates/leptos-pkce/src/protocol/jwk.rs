@@ -1,19 +1,23 @@
 //! The provider's JSON Web Key Set ([RFC 7517](https://www.rfc-editor.org/rfc/rfc7517))
 //! and the choice of the key that verifies an ID token.
 
+use serde::{Deserialize, Serialize};
+
 use super::error::AuthError;
-use super::json::{self, BadField, Fields, Writer};
+use super::json_codec::{from_json, null_as_default, to_json};
 use super::jws::SigningAlg;
 
 /// One public key. Unknown members are ignored; a key of a type this
 /// client cannot use simply never matches.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Jwk {
-    /// Key type: `RSA`, `EC`, `OKP`, …
+    /// Key type: `RSA`, `EC`, `OKP`, … (empty if the key states none).
+    #[serde(default, deserialize_with = "null_as_default")]
     pub kty: String,
     /// Key id.
     pub kid: Option<String>,
     /// Intended use (`sig` or `enc`).
+    #[serde(rename = "use")]
     pub key_use: Option<String>,
     /// Algorithm the key is meant for.
     pub alg: Option<String>,
@@ -30,7 +34,7 @@ pub struct Jwk {
 }
 
 /// A JWK Set. Keys of types this client cannot use are skipped, not fatal.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct JwkSet {
     /// The keys.
     pub keys: Vec<Jwk>,
@@ -39,23 +43,8 @@ pub struct JwkSet {
 impl JwkSet {
     /// Parses a `jwks_uri` document.
     pub fn from_json(text: &str) -> Result<Self, AuthError> {
-        let unreadable =
-            || AuthError::InvalidIdToken("the provider's signing keys are unreadable".into());
-        let value = json::parse(text).ok_or_else(unreadable)?;
-        let keys = value
-            .fields()
-            .ok_or_else(unreadable)?
-            .get("keys")
-            .ok()
-            .flatten()
-            .and_then(json::Value::as_array)
-            .ok_or_else(unreadable)?;
-        let keys = keys
-            .iter()
-            .map(|key| Jwk::read(&key.fields().ok_or(BadField("keys"))?))
-            .collect::<Result<_, _>>()
-            .map_err(|_| unreadable())?;
-        Ok(Self { keys })
+        from_json(text)
+            .map_err(|_| AuthError::invalid_id_token("the provider's signing keys are unreadable"))
     }
 
     /// The key that verifies a token signed with `alg` (and `kid`, if any).
@@ -98,36 +87,31 @@ impl Jwk {
     /// JSON for WebCrypto's JWK import: the public members it needs, and
     /// nothing else (an `alg` or `key_ops` member could clash with the import).
     pub fn public_json(&self) -> String {
-        let mut writer = Writer::new();
-        writer.open().str_member("kty", &self.kty);
-        for (name, value) in [
-            ("n", &self.n),
-            ("e", &self.e),
-            ("crv", &self.crv),
-            ("x", &self.x),
-            ("y", &self.y),
-        ] {
-            if let Some(value) = value {
-                writer.str_member(name, value);
-            }
-        }
-        writer.close();
-        writer.finish()
-    }
-
-    fn read(fields: &Fields<'_>) -> Result<Self, BadField> {
-        Ok(Self {
-            kty: fields.opt_str("kty")?.unwrap_or_default(),
-            kid: fields.opt_str("kid")?,
-            key_use: fields.opt_str("use")?,
-            alg: fields.opt_str("alg")?,
-            n: fields.opt_str("n")?,
-            e: fields.opt_str("e")?,
-            crv: fields.opt_str("crv")?,
-            x: fields.opt_str("x")?,
-            y: fields.opt_str("y")?,
+        to_json(&PublicKeyMembers {
+            kty: &self.kty,
+            n: self.n.as_deref(),
+            e: self.e.as_deref(),
+            crv: self.crv.as_deref(),
+            x: self.x.as_deref(),
+            y: self.y.as_deref(),
         })
     }
+}
+
+/// The members of [`Jwk::public_json`], absent ones left out.
+#[derive(Serialize)]
+struct PublicKeyMembers<'a> {
+    kty: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    n: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    e: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    crv: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    x: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    y: Option<&'a str>,
 }
 
 #[cfg(test)]

@@ -2,8 +2,10 @@
 //! ([RFC 7515](https://www.rfc-editor.org/rfc/rfc7515), [RFC 8725 §3.1–3.2](https://www.rfc-editor.org/rfc/rfc8725#section-3.1)).
 //! Signatures themselves are checked by the browser's WebCrypto.
 
+use serde::Deserialize;
+
 use super::error::AuthError;
-use super::json::{self, Value};
+use super::json_codec::from_json;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
@@ -101,8 +103,8 @@ impl SigningAlg {
     }
 }
 
-/// The protected header fields the client reads.
-#[derive(Debug, Clone)]
+/// The protected header fields the client reads (each at most once).
+#[derive(Debug, Clone, Deserialize)]
 pub struct JwsHeader {
     /// Signature algorithm.
     pub alg: String,
@@ -125,12 +127,12 @@ pub struct CompactJws<'a> {
     pub signature: Vec<u8>,
 }
 
-/// The JSON value of a base64url part.
-fn decode_json(part: &str, problem: &str) -> Result<Value, AuthError> {
+/// A base64url part, decoded as UTF-8 text.
+fn decode_text(part: &str, problem: &str) -> Result<String, AuthError> {
     URL_SAFE_NO_PAD
         .decode(part)
         .ok()
-        .and_then(|bytes| json::parse_bytes(&bytes))
+        .and_then(|bytes| String::from_utf8(bytes).ok())
         .ok_or_else(|| AuthError::invalid_id_token(problem))
 }
 
@@ -146,16 +148,8 @@ impl<'a> CompactJws<'a> {
         if payload.contains('.') {
             return Err(AuthError::invalid_id_token("not a signed JWT"));
         }
-        let header = decode_json(header, "unreadable header")?;
-        let header = json::Value::fields(&header)
-            .and_then(|fields| {
-                Some(JwsHeader {
-                    alg: fields.str("alg").ok()?,
-                    kid: fields.opt_str("kid").ok()?,
-                    crit: fields.opt_strings("crit").ok()?,
-                })
-            })
-            .ok_or_else(|| AuthError::invalid_id_token("unreadable header"))?;
+        let header = from_json(&decode_text(header, "unreadable header")?)
+            .map_err(|_| AuthError::invalid_id_token("unreadable header"))?;
         let signature = URL_SAFE_NO_PAD
             .decode(signature)
             .map_err(|_| AuthError::invalid_id_token("unreadable signature"))?;
@@ -167,9 +161,9 @@ impl<'a> CompactJws<'a> {
         })
     }
 
-    /// The payload, decoded as JSON (not yet verified!).
-    pub fn claims(&self) -> Result<Value, AuthError> {
-        decode_json(self.payload, "unreadable claims")
+    /// The payload's JSON text, decoded from base64url (not yet verified!).
+    pub fn payload_json(&self) -> Result<String, AuthError> {
+        decode_text(self.payload, "unreadable claims")
     }
 
     /// The algorithm to verify with: the header's `alg`, if it is
@@ -258,6 +252,11 @@ mod tests {
                 "{header} {advertised:?}: {why}"
             );
         }
+        let twice = token(r#"{"alg":"RS256","alg":"none"}"#, b"sig");
+        assert_eq!(
+            CompactJws::parse(&twice).map(|_| ()),
+            Err(AuthError::invalid_id_token("unreadable header"))
+        );
         for bad in ["a.b", "a.b.c.d"] {
             let err = CompactJws::parse(bad).expect_err(bad);
             assert_eq!(err, AuthError::invalid_id_token("not a signed JWT"));

@@ -3,7 +3,9 @@
 //! every outcome of the callback. Besides it, only two markers without any
 //! secret go there ([`SILENT_SKIP_KEY`], [`LOGOUT_PREFIX`]); no token ever does.
 
-use super::json::{self, Writer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::json_codec::{from_json, to_json};
 use super::secret::{CsrfState, Nonce, PkceCodeVerifier};
 
 /// Prefix of the sessionStorage keys. The full key ends with the request's
@@ -24,7 +26,7 @@ pub const LOGOUT_PREFIX: &str = "oidc.logout.";
 pub const PENDING_TTL_MS: f64 = 10.0 * 60.0 * 1000.0;
 
 /// What the callback needs to finish the flow this tab started.
-#[derive(Debug)]
+#[derive(Debug, Deserialize, Serialize)]
 pub struct PendingRequest {
     /// The `state` sent; the callback must return it.
     pub state: CsrfState,
@@ -38,9 +40,12 @@ pub struct PendingRequest {
     pub redirect_uri: String,
     /// The in-app path to return to (already sanitized).
     pub return_to: String,
-    /// Milliseconds since the epoch when the request was made.
+    /// Milliseconds since the epoch when the request was made (stored as a
+    /// whole number).
+    #[serde(serialize_with = "write_whole_ms", deserialize_with = "read_whole_ms")]
     pub created_at_ms: f64,
     /// Whether this was a `prompt=none` attempt (its failures are quiet).
+    #[serde(default)]
     pub silent: bool,
 }
 
@@ -55,45 +60,27 @@ impl PendingRequest {
         !(self.created_at_ms..=self.created_at_ms + PENDING_TTL_MS).contains(&now_ms)
     }
 
-    /// Serialized for sessionStorage. The time is written as a whole
-    /// number of milliseconds.
+    /// Serialized for sessionStorage.
     pub fn to_json(&self) -> String {
-        // Epoch milliseconds fit an i64 for the next 290 million years.
-        #[allow(clippy::cast_possible_truncation)]
-        let created_at_ms = self.created_at_ms.round() as i64;
-        let mut writer = Writer::new();
-        writer
-            .open()
-            .str_member("state", self.state.secret())
-            .str_member("code_verifier", self.code_verifier.secret())
-            .str_member("nonce", self.nonce.secret())
-            .str_member("issuer", &self.issuer)
-            .str_member("redirect_uri", &self.redirect_uri)
-            .str_member("return_to", &self.return_to)
-            .key("created_at_ms")
-            .int(created_at_ms)
-            .key("silent")
-            .bool(self.silent)
-            .close();
-        writer.finish()
+        to_json(self)
     }
 
     /// Read back from sessionStorage; `None` if it is not ours or is damaged.
     pub fn from_json(text: &str) -> Option<Self> {
-        json::read_object(text, |fields| {
-            #[allow(clippy::cast_precision_loss)]
-            Ok(Self {
-                state: CsrfState::new(fields.str("state")?),
-                code_verifier: PkceCodeVerifier::new(fields.str("code_verifier")?),
-                nonce: Nonce::new(fields.str("nonce")?),
-                issuer: fields.str("issuer")?,
-                redirect_uri: fields.str("redirect_uri")?,
-                return_to: fields.str("return_to")?,
-                created_at_ms: fields.i64("created_at_ms")? as f64,
-                silent: fields.bool("silent")?,
-            })
-        })
+        from_json(text).ok()
     }
+}
+
+/// Epoch milliseconds fit an `i64` for the next 290 million years.
+#[allow(clippy::cast_possible_truncation)]
+fn write_whole_ms<S: Serializer>(ms: &f64, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_i64(ms.round() as i64)
+}
+
+/// What [`write_whole_ms`] wrote: a whole number only.
+#[allow(clippy::cast_precision_loss)]
+fn read_whole_ms<'de, D: Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
+    i64::deserialize(deserializer).map(|ms| ms as f64)
 }
 
 #[cfg(test)]
@@ -123,6 +110,13 @@ mod tests {
         assert!(back.is_expired(1_000.0 + PENDING_TTL_MS + 1.0));
         assert!(back.is_expired(0.0), "from the future");
         assert!(PendingRequest::from_json("{}").is_none());
+        let written = pending.to_json();
+        assert!(
+            written.contains(r#""created_at_ms":1000,"silent":false}"#),
+            "{written}"
+        );
+        let fractional = written.replace(":1000,", ":1000.5,");
+        assert!(PendingRequest::from_json(&fractional).is_none());
         assert_eq!(PendingRequest::storage_key("abc"), "oidc.pending.abc");
     }
 }

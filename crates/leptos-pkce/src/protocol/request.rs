@@ -2,9 +2,12 @@
 //! [RFC 7636 §4.3](https://www.rfc-editor.org/rfc/rfc7636#section-4.3),
 //! [OIDC Core §3.1.2.1](https://openid.net/specs/openid-connect-core-1_0.html#AuthRequest)).
 
+use serde::Deserialize;
+
 use super::config::ClientConfig;
 use super::discovery::ProviderMetadata;
 use super::error::AuthError;
+use super::json_codec::from_json;
 use super::pending::PendingRequest;
 use super::pkce::CODE_CHALLENGE_METHOD;
 use super::random::{ENTROPY_BYTES, base64url};
@@ -159,7 +162,14 @@ pub fn parse_pushed_authorization_response(status: u16, body: &str) -> Result<St
     if !(200..300).contains(&status) {
         return Err(super::token::error_response(status, body));
     }
-    super::json::read_object(body, |fields| fields.str("request_uri"))
+    /// The member the client reads ([RFC 9126 §2.2](https://www.rfc-editor.org/rfc/rfc9126#section-2.2)).
+    #[derive(Deserialize)]
+    struct PushedAuthorizationAnswer {
+        request_uri: String,
+    }
+    from_json::<PushedAuthorizationAnswer>(body)
+        .ok()
+        .map(|answer| answer.request_uri)
         .filter(|uri| !uri.is_empty())
         .ok_or_else(|| AuthError::TokenResponseInvalid("no request_uri".into()))
 }

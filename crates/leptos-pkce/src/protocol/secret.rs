@@ -2,6 +2,10 @@
 //! `Debug` dump. Their `Debug` prints `[redacted]`, none of them is `Clone`
 //! (a one-time secret cannot be duplicated by accident), and none has a plain
 //! `PartialEq`: comparisons go through the constant-time `ct_eq`.
+//!
+//! Each reads from a JSON string (the token answer, the pending request).
+//! Only the three secrets of the pending request, which the tab writes to
+//! its sessionStorage, can be written back.
 
 macro_rules! secret_string {
     ($(#[$doc:meta])* $name:ident) => {
@@ -31,7 +35,24 @@ macro_rules! secret_string {
                 f.write_str(concat!(stringify!($name), "([redacted])"))
             }
         }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                String::deserialize(deserializer).map(Self)
+            }
+        }
     };
+}
+
+/// Writes the secret as a JSON string: for the pending request only.
+macro_rules! serialize_secret {
+    ($($name:ident),*) => {$(
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(&self.0)
+            }
+        }
+    )*};
 }
 
 secret_string!(
@@ -64,6 +85,8 @@ secret_string!(
     /// A compact-serialized OpenID Connect ID token.
     IdToken
 );
+
+serialize_secret!(PkceCodeVerifier, CsrfState, Nonce);
 
 /// Compares two secrets in time that depends only on their lengths, so a
 /// callback's `state` cannot be guessed byte by byte from timing.

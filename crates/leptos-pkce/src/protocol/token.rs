@@ -2,8 +2,13 @@
 //! [§6](https://www.rfc-editor.org/rfc/rfc6749#section-6)). A public client: no
 //! client secret is ever sent; `client_id` identifies it.
 
+use core::fmt;
+
+use serde::Deserialize;
+use serde::de::{self, Visitor};
+
 use super::error::AuthError;
-use super::json::{self, BadField, Fields, Value};
+use super::json_codec::from_json;
 use super::secret::{AccessToken, AuthorizationCode, IdToken, PkceCodeVerifier, RefreshToken};
 use super::uri::form_encode;
 
@@ -69,35 +74,109 @@ pub struct TokenResponse {
     pub scope: Option<String>,
 }
 
+/// A token endpoint's JSON answer as sent, each member read at most once;
+/// [`into_response`](Self::into_response) checks it.
+#[derive(Deserialize)]
+struct TokenAnswer {
+    access_token: Option<AccessToken>,
+    token_type: Option<String>,
+    expires_in: Option<Lifetime>,
+    refresh_token: Option<RefreshToken>,
+    id_token: Option<IdToken>,
+    scope: Option<String>,
+}
+
 /// `expires_in`: a number of seconds, or (as some providers send it) a
-/// numeric string.
+/// numeric string. Any other number, string or boolean is `Invalid`, which
+/// refuses the answer with that reason.
 enum Lifetime {
-    Absent,
     Seconds(u64),
     Invalid,
 }
 
-impl Lifetime {
-    fn read(fields: &Fields<'_>) -> Result<Self, BadField> {
-        Ok(match fields.get("expires_in")? {
-            None | Some(Value::Null) => Self::Absent,
-            Some(Value::Number(text) | Value::String(text)) => {
-                text.parse().map_or(Self::Invalid, Self::Seconds)
-            }
-            Some(Value::Bool(_)) => Self::Invalid,
-            Some(_) => return Err(BadField("expires_in")),
+impl<'de> Deserialize<'de> for Lifetime {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(LifetimeVisitor)
+    }
+}
+
+struct LifetimeVisitor;
+
+impl Visitor<'_> for LifetimeVisitor {
+    type Value = Lifetime;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("a number of seconds")
+    }
+
+    fn visit_u64<E: de::Error>(self, seconds: u64) -> Result<Lifetime, E> {
+        Ok(Lifetime::Seconds(seconds))
+    }
+
+    fn visit_i64<E: de::Error>(self, seconds: i64) -> Result<Lifetime, E> {
+        Ok(u64::try_from(seconds).map_or(Lifetime::Invalid, Lifetime::Seconds))
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Lifetime, E> {
+        Ok(Lifetime::Invalid)
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<Lifetime, E> {
+        Ok(text.parse().map_or(Lifetime::Invalid, Lifetime::Seconds))
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Lifetime, E> {
+        Ok(Lifetime::Invalid)
+    }
+}
+
+impl TokenAnswer {
+    /// Checks the answer: a non-empty `access_token`, `token_type` Bearer
+    /// or DPoP and, if present, a positive `expires_in`.
+    fn into_response(self) -> Result<TokenResponse, AuthError> {
+        let invalid = |why: &str| AuthError::TokenResponseInvalid(why.to_owned());
+        let access_token = self
+            .access_token
+            .filter(|token| !token.secret().is_empty())
+            .ok_or_else(|| invalid("no access_token"))?;
+        let token_type = match self.token_type.as_deref() {
+            // RFC 6749 §5.1: the type is case-insensitive.
+            Some(kind) if kind.eq_ignore_ascii_case("bearer") => TokenType::Bearer,
+            Some(kind) if kind.eq_ignore_ascii_case("dpop") => TokenType::Dpop,
+            Some(_) => return Err(invalid("token_type is neither Bearer nor DPoP")),
+            None => return Err(invalid("no token_type")),
+        };
+        let expires_in = match self.expires_in {
+            None => None,
+            Some(Lifetime::Seconds(0)) => return Err(invalid("expires_in is zero")),
+            Some(Lifetime::Seconds(seconds)) => Some(seconds),
+            Some(Lifetime::Invalid) => return Err(invalid("expires_in is not a whole number")),
+        };
+        Ok(TokenResponse {
+            token_type,
+            access_token,
+            refresh_token: self
+                .refresh_token
+                .filter(|token| !token.secret().is_empty()),
+            id_token: self.id_token.filter(|token| !token.secret().is_empty()),
+            expires_in,
+            scope: self.scope,
         })
     }
+}
+
+/// An OAuth error answer ([RFC 6749 §5.2](https://www.rfc-editor.org/rfc/rfc6749#section-5.2)).
+#[derive(Deserialize)]
+struct ErrorAnswer {
+    error: String,
+    error_description: Option<String>,
 }
 
 /// A non-2xx answer of the token (or PAR) endpoint: its OAuth error, or a
 /// server failure.
 pub(crate) fn error_response(status: u16, body: &str) -> AuthError {
-    let error = json::read_object(body, |fields| {
-        Ok((fields.str("error")?, fields.opt_str("error_description")?))
-    });
-    if let Some((code, description)) = error {
-        return AuthError::oauth(&code, description.as_deref());
+    if let Ok(answer) = from_json::<ErrorAnswer>(body) {
+        return AuthError::oauth(&answer.error, answer.error_description.as_deref());
     }
     if status >= 500 {
         AuthError::ServerError(status)
@@ -114,45 +193,9 @@ pub fn parse_token_response(status: u16, body: &str) -> Result<TokenResponse, Au
     if !(200..300).contains(&status) {
         return Err(error_response(status, body));
     }
-    let invalid = |why: &str| AuthError::TokenResponseInvalid(why.to_owned());
-    let raw = json::read_object(body, |fields| {
-        Ok((
-            fields.opt_str("access_token")?,
-            fields.opt_str("token_type")?,
-            Lifetime::read(fields)?,
-            fields.opt_str("refresh_token")?,
-            fields.opt_str("id_token")?,
-            fields.opt_str("scope")?,
-        ))
-    })
-    .ok_or_else(|| invalid("not a valid JSON token response"))?;
-    let (access_token, token_type, expires_in, refresh_token, id_token, scope) = raw;
-    let access_token = access_token
-        .filter(|token| !token.is_empty())
-        .ok_or_else(|| invalid("no access_token"))?;
-    let token_type = match token_type.as_deref() {
-        // RFC 6749 §5.1: the type is case-insensitive.
-        Some(kind) if kind.eq_ignore_ascii_case("bearer") => TokenType::Bearer,
-        Some(kind) if kind.eq_ignore_ascii_case("dpop") => TokenType::Dpop,
-        Some(_) => return Err(invalid("token_type is neither Bearer nor DPoP")),
-        None => return Err(invalid("no token_type")),
-    };
-    let expires_in = match expires_in {
-        Lifetime::Absent => None,
-        Lifetime::Seconds(0) => return Err(invalid("expires_in is zero")),
-        Lifetime::Seconds(seconds) => Some(seconds),
-        Lifetime::Invalid => return Err(invalid("expires_in is not a whole number")),
-    };
-    Ok(TokenResponse {
-        token_type,
-        access_token: AccessToken::new(access_token),
-        refresh_token: refresh_token
-            .filter(|t| !t.is_empty())
-            .map(RefreshToken::new),
-        id_token: id_token.filter(|t| !t.is_empty()).map(IdToken::new),
-        expires_in,
-        scope,
-    })
+    from_json::<TokenAnswer>(body)
+        .map_err(|_| AuthError::TokenResponseInvalid("not a valid JSON token response".into()))?
+        .into_response()
 }
 
 /// The rotated refresh token of a 2xx answer that is otherwise unusable
@@ -162,9 +205,15 @@ pub fn rotated_refresh_token(status: u16, body: &str) -> Option<RefreshToken> {
     if !(200..300).contains(&status) {
         return None;
     }
-    json::read_object(body, |fields| fields.opt_str("refresh_token"))?
-        .filter(|token| !token.is_empty())
-        .map(RefreshToken::new)
+    /// Only the member looked for.
+    #[derive(Deserialize)]
+    struct Rotated {
+        refresh_token: Option<RefreshToken>,
+    }
+    from_json::<Rotated>(body)
+        .ok()?
+        .refresh_token
+        .filter(|token| !token.secret().is_empty())
 }
 
 #[cfg(test)]
@@ -230,6 +279,33 @@ mod tests {
             );
         }
         assert_eq!(response.refresh_token.expect("rt").secret(), "rt");
+    }
+
+    /// Which copy would the client use, which would another reader? Neither:
+    /// a member given twice refuses the answer.
+    #[test]
+    fn refuses_a_member_given_twice() {
+        for body in [
+            r#"{"access_token":"a1","token_type":"Bearer","access_token":"a2"}"#,
+            r#"{"access_token":"at","token_type":"Bearer","token_type":"DPoP"}"#,
+            r#"{"access_token":"at","token_type":"Bearer","id_token":"a.b.c","id_token":"d.e.f"}"#,
+        ] {
+            assert_eq!(
+                parse_token_response(200, body).map(|_| ()),
+                Err(AuthError::TokenResponseInvalid(
+                    "not a valid JSON token response".into()
+                )),
+                "{body}"
+            );
+        }
+        let error = r#"{"error":"invalid_grant","error":"access_denied"}"#;
+        assert_eq!(
+            parse_token_response(400, error)
+                .map(|_| ())
+                .expect_err("twice")
+                .code(),
+            "token_response_invalid"
+        );
     }
 
     #[test]

@@ -2,10 +2,15 @@
 //! Its `sub` must be the ID token's, or the answer is discarded (§5.3.2:
 //! otherwise a token substitution could swap the person).
 
-use super::error::AuthError;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
-/// The profile claims the app shows.
-#[derive(Debug, Clone, PartialEq, Eq)]
+use super::error::AuthError;
+use super::json_codec::{claims_as, from_json};
+
+/// The profile claims the app shows, and the whole answer for the claims
+/// it reads itself ([`claims_as`](Self::claims_as)).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct UserinfoClaims {
     /// Subject.
     pub sub: String,
@@ -15,26 +20,30 @@ pub struct UserinfoClaims {
     pub preferred_username: Option<String>,
     /// Email.
     pub email: Option<String>,
+    /// The answer's JSON text.
+    #[serde(skip)]
+    json: String,
+}
+
+impl UserinfoClaims {
+    /// All the claims of the answer as the app's own type (`roles`,
+    /// `groups`, …); see [`VerifiedIdToken::claims_as`](super::VerifiedIdToken::claims_as).
+    pub fn claims_as<T: DeserializeOwned>(&self) -> Result<T, AuthError> {
+        claims_as(&self.json)
+    }
 }
 
 /// Reads a 200 userinfo body. `Ok(None)` when it is not a JSON object with a
 /// `sub` (for instance a signed userinfo JWT, which this client does not
 /// request); an error when it names another subject.
 pub fn parse_userinfo(body: &str, id_token_sub: &str) -> Result<Option<UserinfoClaims>, AuthError> {
-    let claims = super::json::read_object(body, |fields| {
-        Ok(UserinfoClaims {
-            sub: fields.str("sub")?,
-            name: fields.opt_str("name")?,
-            preferred_username: fields.opt_str("preferred_username")?,
-            email: fields.opt_str("email")?,
-        })
-    });
-    let Some(claims) = claims else {
+    let Ok(mut claims) = from_json::<UserinfoClaims>(body) else {
         return Ok(None);
     };
     if claims.sub != id_token_sub {
         return Err(AuthError::UserinfoSubMismatch);
     }
+    claims.json = body.to_owned();
     Ok(Some(claims))
 }
 
@@ -49,5 +58,29 @@ mod tests {
         let err = parse_userinfo(r#"{"sub":"mallory"}"#, "alice").expect_err("other sub");
         assert_eq!(err.code(), "userinfo_sub_mismatch");
         assert_eq!(parse_userinfo("eyJ.signed.jwt", "alice"), Ok(None));
+        assert_eq!(
+            parse_userinfo(r#"{"sub":"alice","sub":"mallory"}"#, "alice"),
+            Ok(None),
+            "a subject given twice is no answer"
+        );
+    }
+
+    #[derive(Deserialize)]
+    struct AppClaims {
+        roles: Vec<String>,
+    }
+
+    #[test]
+    fn the_app_reads_its_own_claims() {
+        let claims = parse_userinfo(r#"{"sub":"alice","roles":["admin","audit"]}"#, "alice")
+            .expect("same sub")
+            .expect("claims");
+        let roles = claims.claims_as::<AppClaims>().expect("roles").roles;
+        assert_eq!(roles, ["admin", "audit"]);
+        let none = parse_userinfo(r#"{"sub":"alice","roles":"admin"}"#, "alice")
+            .expect("same sub")
+            .expect("claims");
+        let err = none.claims_as::<AppClaims>().err().expect("not a list");
+        assert_eq!(err.code(), "claims_mismatch");
     }
 }

@@ -33,9 +33,12 @@ impl<P: Platform> Session<P> {
             let keys = self.signing_keys(refetched).await?;
             match keys.choose(alg, jws.kid()) {
                 KeyChoice::Found(key) => {
-                    let valid = self
-                        .platform
-                        .verify_signature(alg, key, jws.signing_input(), jws.signature())
+                    let signed = jws
+                        .check_signature(alg, async |input, signature| {
+                            self.platform
+                                .verify_signature(alg, key, input, signature)
+                                .await
+                        })
                         .await?;
                     let access_token_hash = match expect.access_token {
                         Some(token) => {
@@ -43,7 +46,7 @@ impl<P: Platform> Session<P> {
                         }
                         None => None,
                     };
-                    return jws.into_verified(alg, valid, access_token_hash.as_deref(), expect);
+                    return signed.into_verified(access_token_hash.as_deref(), expect);
                 }
                 KeyChoice::Ambiguous => {
                     return Err(AuthError::invalid_id_token("several keys and no kid"));

@@ -1,65 +1,42 @@
 //! ID token claims ([OIDC Core §2](https://openid.net/specs/openid-connect-core-1_0.html#IDToken),
 //! validation per [§3.1.3.7](https://openid.net/specs/openid-connect-core-1_0.html#IDTokenValidation)).
+//!
+//! A token goes one way: [`IdTokenJws::parse`] reads it (nothing trusted
+//! yet), the signature step turns it into a signed token, and the claim
+//! checks turn that into a [`VerifiedIdToken`]. Both steps are the crate's
+//! own: no public function makes a [`VerifiedIdToken`] from a token whose
+//! signature the crate's verifier has not checked.
+//!
+//! **Duplicate members are refused.** RFC 7519 §4 lets a JWT parser either
+//! refuse a claim given twice or keep the last one; this client refuses the
+//! whole token when a claim it reads (`iss`, `sub`, `aud`, `exp`, `nonce`,
+//! …) or a header member (`alg`, `kid`, `crit`) appears twice, so no check
+//! reads one copy while another party reads the other. The same holds for
+//! the app's own claims read with [`VerifiedIdToken::claims_as`]: a field
+//! of the app's type given twice is an error there.
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 use super::error::AuthError;
-use super::json::{self, BadField, Fields, Value, Writer};
+use super::json_codec::{claims_as, from_json};
 use super::jws::{CompactJws, JwsHeader, SigningAlg};
 use super::random::base64url;
 use super::secret::{IdToken, constant_time_eq};
+
+mod audience;
+
+pub use audience::Audience;
 
 /// Allowed difference between the provider's clock and the browser's, in
 /// seconds, for `exp`, `nbf` and `iat`.
 pub const CLOCK_SKEW_SECONDS: i64 = 120;
 
-/// `aud` is a string or an array of strings.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Audience {
-    /// One audience.
-    One(String),
-    /// Several audiences.
-    Many(Vec<String>),
-}
-
-impl Audience {
-    fn read(value: Option<&Value>) -> Result<Self, BadField> {
-        match value {
-            Some(Value::String(aud)) => Ok(Self::One(aud.clone())),
-            Some(many) => json::strings(many).map(Self::Many).ok_or(BadField("aud")),
-            None => Err(BadField("aud")),
-        }
-    }
-
-    fn write(&self, writer: &mut Writer) {
-        match self {
-            Self::One(aud) => {
-                writer.str(aud);
-            }
-            Self::Many(auds) => {
-                writer.open_array();
-                for aud in auds {
-                    writer.str(aud);
-                }
-                writer.close_array();
-            }
-        }
-    }
-
-    fn contains(&self, client_id: &str) -> bool {
-        match self {
-            Self::One(aud) => aud == client_id,
-            Self::Many(auds) => auds.iter().any(|aud| aud == client_id),
-        }
-    }
-
-    fn is_multiple(&self) -> bool {
-        matches!(self, Self::Many(auds) if auds.len() > 1)
-    }
-}
-
 /// The claims the client checks or shows. Reachable only through a
 /// [`VerifiedIdToken`]: nothing reads a claim before the signature and the
-/// claims have been checked.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// claims have been checked. Other claims are ignored here; an app reads
+/// its own with [`VerifiedIdToken::claims_as`].
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[non_exhaustive]
 pub struct IdTokenClaims {
     /// Issuer.
@@ -109,26 +86,26 @@ pub struct IdTokenExpectations<'a> {
 }
 
 /// An ID token as received, parsed once (header, claims, signature) and
-/// not yet trusted: its claims stay private until
-/// [`IdTokenJws::into_verified`] has a positive signature check.
+/// not yet trusted: its claims stay private until the crate's verifier has
+/// checked its signature and then its claims.
 #[derive(Debug)]
 pub struct IdTokenJws {
     raw: IdToken,
     header: JwsHeader,
     signing_input_len: usize,
     signature: Vec<u8>,
+    payload: String,
     claims: IdTokenClaims,
 }
 
 impl IdTokenJws {
-    /// Splits and decodes the compact JWS.
+    /// Splits and decodes the compact JWS; claims that are missing, of the
+    /// wrong type or given twice make it unreadable.
     pub fn parse(raw: IdToken) -> Result<Self, AuthError> {
         let jws = CompactJws::parse(raw.secret())?;
-        let claims = jws
-            .claims()?
-            .fields()
-            .and_then(|fields| IdTokenClaims::read(&fields).ok())
-            .ok_or_else(|| AuthError::invalid_id_token("unreadable claims"))?;
+        let payload = jws.payload_json()?;
+        let claims =
+            from_json(&payload).map_err(|_| AuthError::invalid_id_token("unreadable claims"))?;
         let (header, signing_input_len, signature) =
             (jws.header, jws.signing_input.len(), jws.signature);
         Ok(Self {
@@ -136,6 +113,7 @@ impl IdTokenJws {
             header,
             signing_input_len,
             signature,
+            payload,
             claims,
         })
     }
@@ -160,46 +138,90 @@ impl IdTokenJws {
         &self.signature
     }
 
-    /// Turns a token whose signature `alg` verified (`signature_valid`) into
-    /// a [`VerifiedIdToken`], checking its claims against `expect`.
-    /// `access_token_hash` is the hash ([`SigningAlg::hash`]) of
-    /// `expect.access_token`, for `at_hash`; it is required when there is an
-    /// access token.
-    pub fn into_verified(
+    /// The signature step: `verify` is the platform's check of this
+    /// token's signing input and signature under `alg` (with the key
+    /// chosen for it). Only a positive answer lets the token on to the
+    /// claim checks, and this is the one place that says so.
+    pub(crate) async fn check_signature(
         self,
         alg: SigningAlg,
-        signature_valid: bool,
+        verify: impl AsyncFnOnce(&str, &[u8]) -> Result<bool, AuthError>,
+    ) -> Result<SignedIdToken, AuthError> {
+        if verify(self.signing_input(), self.signature()).await? {
+            Ok(SignedIdToken { jws: self, alg })
+        } else {
+            Err(AuthError::invalid_id_token("signature"))
+        }
+    }
+}
+
+/// An ID token whose signature verified with `alg`; its claims are not yet
+/// checked. Made only by [`IdTokenJws::check_signature`].
+#[derive(Debug)]
+pub(crate) struct SignedIdToken {
+    jws: IdTokenJws,
+    alg: SigningAlg,
+}
+
+impl SignedIdToken {
+    /// Checks the claims against `expect`, making the [`VerifiedIdToken`].
+    /// `access_token_hash` is the hash ([`SigningAlg::hash`]) of
+    /// `expect.access_token`, for `at_hash`; it is required when there is
+    /// an access token.
+    pub(crate) fn into_verified(
+        self,
         access_token_hash: Option<&[u8]>,
         expect: &IdTokenExpectations<'_>,
     ) -> Result<VerifiedIdToken, AuthError> {
-        if !signature_valid {
-            return Err(AuthError::invalid_id_token("signature"));
-        }
-        self.claims.validate(expect)?;
+        let IdTokenJws {
+            raw,
+            payload,
+            claims,
+            ..
+        } = self.jws;
+        claims.validate(expect)?;
         if expect.access_token.is_some() {
             let hash = access_token_hash.ok_or_else(|| AuthError::invalid_id_token("at_hash"))?;
-            self.claims.check_at_hash(hash)?;
+            claims.check_at_hash(hash)?;
         }
         Ok(VerifiedIdToken {
-            raw: self.raw,
-            claims: self.claims,
-            alg,
+            raw,
+            payload,
+            claims,
+            alg: self.alg,
         })
     }
 }
 
-/// An ID token whose signature and claims were checked.
+/// An ID token whose signature and claims were checked. Only the crate's
+/// verifier makes one.
 #[derive(Debug)]
 pub struct VerifiedIdToken {
     raw: IdToken,
+    payload: String,
     claims: IdTokenClaims,
     alg: SigningAlg,
 }
 
 impl VerifiedIdToken {
-    /// The verified claims.
+    /// The verified claims the client reads.
     pub fn claims(&self) -> &IdTokenClaims {
         &self.claims
+    }
+
+    /// All the verified claims as the app's own type, for claims the client
+    /// does not read (`roles`, `groups`, a tenant, …):
+    ///
+    /// ```ignore
+    /// #[derive(serde::Deserialize)]
+    /// struct Roles { #[serde(default)] roles: Vec<String> }
+    /// let roles = verified.claims_as::<Roles>()?.roles;
+    /// ```
+    ///
+    /// A field of `T` that is missing, of another type or given twice is an
+    /// [`AuthError::ClaimsMismatch`].
+    pub fn claims_as<T: DeserializeOwned>(&self) -> Result<T, AuthError> {
+        claims_as(&self.payload)
     }
 
     /// The algorithm its signature was verified with.
@@ -219,49 +241,6 @@ impl VerifiedIdToken {
 }
 
 impl IdTokenClaims {
-    /// Reads the claims from a JSON object.
-    pub(crate) fn read(fields: &Fields<'_>) -> Result<Self, BadField> {
-        Ok(Self {
-            iss: fields.str("iss")?,
-            sub: fields.str("sub")?,
-            aud: Audience::read(fields.get("aud")?)?,
-            exp: fields.i64("exp")?,
-            iat: fields.i64("iat")?,
-            nbf: fields.opt_i64("nbf")?,
-            auth_time: fields.opt_i64("auth_time")?,
-            nonce: fields.opt_str("nonce")?,
-            azp: fields.opt_str("azp")?,
-            at_hash: fields.opt_str("at_hash")?,
-            name: fields.opt_str("name")?,
-            preferred_username: fields.opt_str("preferred_username")?,
-            email: fields.opt_str("email")?,
-        })
-    }
-
-    /// Writes the claims as a JSON object (what [`read`](Self::read) reads).
-    pub(crate) fn write(&self, writer: &mut Writer) {
-        writer
-            .open()
-            .str_member("iss", &self.iss)
-            .str_member("sub", &self.sub)
-            .key("aud");
-        self.aud.write(writer);
-        writer
-            .key("exp")
-            .int(self.exp)
-            .key("iat")
-            .int(self.iat)
-            .opt_int_member("nbf", self.nbf)
-            .opt_int_member("auth_time", self.auth_time)
-            .opt_str_member("nonce", self.nonce.as_deref())
-            .opt_str_member("azp", self.azp.as_deref())
-            .opt_str_member("at_hash", self.at_hash.as_deref())
-            .opt_str_member("name", self.name.as_deref())
-            .opt_str_member("preferred_username", self.preferred_username.as_deref())
-            .opt_str_member("email", self.email.as_deref())
-            .close();
-    }
-
     /// Checks `iss`, `aud`/`azp`, `exp`, `nbf`, `iat`, `nonce` and, on
     /// refresh, continuity with the previous ID token.
     fn validate(&self, expect: &IdTokenExpectations<'_>) -> Result<(), AuthError> {

@@ -2,6 +2,8 @@
 
 use super::*;
 use crate::protocol::HashAlg;
+use futures::executor::block_on;
+use serde::Deserialize;
 use serde_json::json;
 
 /// An unsigned test JWT (signature bytes `sig`) with these claims.
@@ -41,12 +43,19 @@ fn verify_with(
     let hash = expect
         .access_token
         .map(|token| sha256(token).as_ref().to_vec());
-    IdTokenJws::parse(IdToken::new(jwt(&claims)))?.into_verified(
-        SigningAlg::Rs256,
-        signature_valid,
-        hash.as_deref(),
-        expect,
-    )
+    verify_jwt(jwt(&claims), signature_valid, hash.as_deref(), expect)
+}
+
+/// The verifier's steps, with a platform that answers `signature_valid`.
+fn verify_jwt(
+    token: String,
+    signature_valid: bool,
+    access_token_hash: Option<&[u8]>,
+    expect: &IdTokenExpectations<'_>,
+) -> Result<VerifiedIdToken, AuthError> {
+    let jws = IdTokenJws::parse(IdToken::new(token))?;
+    block_on(jws.check_signature(SigningAlg::Rs256, async |_, _| Ok(signature_valid)))?
+        .into_verified(access_token_hash, expect)
 }
 
 fn sha256(text: &str) -> impl AsRef<[u8]> {
@@ -76,6 +85,28 @@ fn accepts_valid_claims_and_names_the_person() {
 fn a_failed_signature_hides_the_claims() {
     let err = verify_with(base(json!({})), false, &EXPECT).expect_err("bad signature");
     assert_eq!(err, AuthError::invalid_id_token("signature"));
+}
+
+/// The platform is asked about this token's own signing input and
+/// signature, and its failure is the verification's.
+#[test]
+fn the_signature_step_checks_this_token() {
+    let raw = jwt(&base(json!({})));
+    let jws = IdTokenJws::parse(IdToken::new(raw.clone())).expect("parses");
+    let signed = block_on(
+        jws.check_signature(SigningAlg::Rs256, async |input, signature| {
+            Ok(Some(input) == raw.rsplit_once('.').map(|(a, _)| a) && signature == b"sig")
+        }),
+    );
+    assert!(signed.is_ok());
+    let jws = IdTokenJws::parse(IdToken::new(raw)).expect("parses");
+    let failed = block_on(jws.check_signature(SigningAlg::Rs256, async |_, _| {
+        Err(AuthError::BrowserUnsupported("no crypto".into()))
+    }));
+    assert_eq!(
+        failed.map(|_| ()).expect_err("platform failed").code(),
+        "browser_unsupported"
+    );
 }
 
 #[test]
@@ -217,8 +248,7 @@ fn an_access_token_without_its_hash_is_refused() {
         access_token: Some("jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"),
         ..EXPECT
     };
-    let refused = IdTokenJws::parse(IdToken::new(jwt(&claims)))
-        .and_then(|jws| jws.into_verified(SigningAlg::Rs256, true, None, &expect));
+    let refused = verify_jwt(jwt(&claims), true, None, &expect);
     assert_eq!(
         refused.expect_err("no hash"),
         AuthError::invalid_id_token("at_hash")
@@ -231,4 +261,71 @@ fn refuses_what_is_not_a_jwt() {
         let err = IdTokenJws::parse(IdToken::new(bad.into())).expect_err(bad);
         assert_eq!(err.code(), "invalid_id_token");
     }
+}
+
+/// An unsigned test JWT whose payload is exactly `payload`.
+fn jwt_of_text(payload: &str) -> String {
+    let header = base64url(br#"{"alg":"RS256","kid":"k1"}"#);
+    format!("{header}.{}.c2ln", base64url(payload.as_bytes()))
+}
+
+/// RFC 7519 §4: a claim given twice refuses the whole token (see the
+/// module's doc), whichever copy would pass the checks.
+#[test]
+fn a_claim_given_twice_is_refused() {
+    let good = r#""iss":"http://127.0.0.1:9000","sub":"alice","aud":"leptos-spa","exp":2000,"iat":1000,"nonce":"n0nce""#;
+    assert!(verify_jwt(jwt_of_text(&format!("{{{good}}}")), true, None, &EXPECT).is_ok());
+    for twice in [
+        r#""aud":"other""#,
+        r#""aud":"leptos-spa""#,
+        r#""nonce":"other""#,
+        r#""sub":"mallory""#,
+        r#""exp":9000"#,
+    ] {
+        for payload in [format!("{{{good},{twice}}}"), format!("{{{twice},{good}}}")] {
+            let err = verify_jwt(jwt_of_text(&payload), true, None, &EXPECT).expect_err(&payload);
+            assert_eq!(
+                err,
+                AuthError::invalid_id_token("unreadable claims"),
+                "{payload}"
+            );
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, PartialEq)]
+struct AppClaims {
+    #[serde(default)]
+    roles: Vec<String>,
+    sub: String,
+}
+
+#[test]
+fn the_app_reads_its_own_claims() {
+    let verified =
+        verify_with(base(json!({"roles": ["admin", "audit"]})), true, &EXPECT).expect("valid");
+    assert_eq!(
+        verified.claims_as::<AppClaims>(),
+        Ok(AppClaims {
+            roles: vec!["admin".into(), "audit".into()],
+            sub: "alice".into()
+        })
+    );
+    let without = verify_with(base(json!({})), true, &EXPECT).expect("valid");
+    assert_eq!(
+        without.claims_as::<AppClaims>().map(|c| c.roles),
+        Ok(vec![])
+    );
+    let mistyped = verify_with(base(json!({"roles": "admin"})), true, &EXPECT).expect("valid");
+    let err = mistyped.claims_as::<AppClaims>().expect_err("not a list");
+    assert_eq!(err.code(), "claims_mismatch");
+    assert!(err.to_string().contains("invalid type"), "{err}");
+}
+
+#[test]
+fn an_app_claim_given_twice_is_refused() {
+    let payload = r#"{"iss":"http://127.0.0.1:9000","sub":"alice","aud":"leptos-spa","exp":2000,"iat":1000,"nonce":"n0nce","roles":["user"],"roles":["admin"]}"#;
+    let verified = verify_jwt(jwt_of_text(payload), true, None, &EXPECT).expect("valid");
+    let err = verified.claims_as::<AppClaims>().expect_err("twice");
+    assert!(err.to_string().contains("duplicate field `roles`"), "{err}");
 }

@@ -1,3 +1,8 @@
+//! **Leaving:** the protocol types read and write JSON with serde
+//! (`json_codec`); this module stays only for `session/tabs.rs`,
+//! `session/tokens.rs` and `session/status.rs` (and the claims shim in
+//! `legacy_claims.rs`) until they move to serde too, then it goes.
+//!
 //! A small JSON reader and writer ([RFC 8259](https://www.rfc-editor.org/rfc/rfc8259)),
 //! written for the wasm build's size: the client reads a dozen small
 //! documents (configuration, discovery, keys, token answers, claims, tab
@@ -27,6 +32,7 @@ pub enum Value {
     Object(Vec<(String, Value)>),
 }
 
+mod legacy_claims;
 mod parse;
 #[cfg(test)]
 mod tests;
