@@ -60,7 +60,7 @@ pub fn provide_auth_with_options(options: AuthOptions) -> Auth {
         status_read: status.into(),
         warning_read: warning.into(),
         signing_out_read: signing_out.into(),
-        is_signed_in: Memo::new(move |_| status.with(|s| s.profile().is_some())).into(),
+        is_signed_in: Memo::new(move |_| status.with(AuthStatus::is_signed_in)).into(),
         user: Memo::new(move |_| status.with(|s| s.profile().cloned())).into(),
         options: StoredValue::new_local(options),
         sign_in_after_start: StoredValue::new_local(None),
@@ -91,7 +91,7 @@ async fn boot(auth: Auth, captured: Option<CapturedCallback>) {
             auth.session.set_value(Some(Rc::clone(&session)));
             let before = window::current_path();
             session.resume(captured).await;
-            if session.status().profile().is_some() && url_changed {
+            if session.status().is_signed_in() && url_changed {
                 perf::measure_from("oidc:callback", "oidc:start");
             }
             // Routers follow the URL the client wrote, in one render.
@@ -103,7 +103,7 @@ async fn boot(auth: Auth, captured: Option<CapturedCallback>) {
                 .try_update_value(Option::take)
                 .flatten()
             {
-                Some(return_to) if session.status().profile().is_none() => {
+                Some(return_to) if !session.status().is_signed_in() => {
                     session.sign_in(&return_to).await;
                 }
                 _ => session.complete_profile().await,

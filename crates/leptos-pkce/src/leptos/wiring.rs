@@ -32,7 +32,10 @@ pub(super) fn listen_to_tabs(channel: Option<&BroadcastChannel>, session: &Rc<Br
     let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
         let (text, key) = tabs::received(&event.data());
         if let (Some(session), Some(text)) = (weak.upgrade(), text) {
-            session.on_tab_message(&text, key);
+            // A new session's ID token is verified first (WebCrypto).
+            leptos::task::spawn_local(async move {
+                session.on_tab_message(&text, key).await;
+            });
         }
     });
     channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));

@@ -3,8 +3,8 @@
 
 use serde::{Deserialize, Deserializer};
 
+use super::codec::{JsonError, from_json, null_as_default};
 use super::error::AuthError;
-use super::json_codec::{JsonError, from_json, null_as_default};
 use super::uri::parse_http_url;
 
 /// What the client needs to know about its registration at the provider.

@@ -2,8 +2,8 @@
 
 use serde::Deserialize;
 
+use super::codec::from_json;
 use super::error::AuthError;
-use super::json_codec::from_json;
 use super::uri::parse_http_url;
 
 /// The subset of provider metadata the client uses; the other members are

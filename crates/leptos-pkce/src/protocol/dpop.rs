@@ -7,7 +7,7 @@
 use serde::{Serialize, Serializer};
 use sha2::{Digest, Sha256};
 
-use super::json_codec::to_json;
+use super::codec::to_json;
 use super::random::base64url;
 
 /// The public half of a P-256 DPoP key: its JWK coordinates (base64url).

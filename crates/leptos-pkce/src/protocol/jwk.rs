@@ -3,8 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::codec::{from_json, null_as_default, to_json};
 use super::error::AuthError;
-use super::json_codec::{from_json, null_as_default, to_json};
 use super::jws::SigningAlg;
 
 /// One public key. Unknown members are ignored; a key of a type this

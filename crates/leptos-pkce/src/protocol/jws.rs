@@ -4,8 +4,8 @@
 
 use serde::Deserialize;
 
+use super::codec::from_json;
 use super::error::AuthError;
-use super::json_codec::from_json;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 

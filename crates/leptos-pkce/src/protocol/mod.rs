@@ -10,8 +10,7 @@ mod error;
 mod id_token;
 // Leaving: only session/{tabs,tokens,status}.rs still use it (see its doc).
 #[allow(unreachable_pub, dead_code, unused_imports)]
-pub(crate) mod json;
-mod json_codec;
+pub(crate) mod codec;
 mod jwk;
 mod jws;
 mod logout;
@@ -30,6 +29,7 @@ pub use config::{ClientConfig, DEFAULT_REQUEST_TIMEOUT_MS, DpopMode};
 pub use discovery::{ProviderMetadata, discovery_url};
 pub use dpop::{DpopPublicKey, ProofClaims, asks_for_nonce, htu, proof, proof_signing_input};
 pub use error::AuthError;
+pub(crate) use id_token::SignedIdToken;
 pub use id_token::{
     Audience, CLOCK_SKEW_SECONDS, IdTokenClaims, IdTokenExpectations, IdTokenJws, VerifiedIdToken,
     at_hash,

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::json_codec::{from_json, to_json};
+use super::codec::{from_json, to_json};
 use super::secret::{CsrfState, Nonce, PkceCodeVerifier};
 
 /// Prefix of the sessionStorage keys. The full key ends with the request's

@@ -4,10 +4,10 @@
 
 use serde::Deserialize;
 
+use super::codec::from_json;
 use super::config::ClientConfig;
 use super::discovery::ProviderMetadata;
 use super::error::AuthError;
-use super::json_codec::from_json;
 use super::pending::PendingRequest;
 use super::pkce::CODE_CHALLENGE_METHOD;
 use super::random::{ENTROPY_BYTES, base64url};

@@ -7,8 +7,8 @@ use core::fmt;
 use serde::Deserialize;
 use serde::de::{self, Visitor};
 
+use super::codec::from_json;
 use super::error::AuthError;
-use super::json_codec::from_json;
 use super::secret::{AccessToken, AuthorizationCode, IdToken, PkceCodeVerifier, RefreshToken};
 use super::uri::form_encode;
 
@@ -38,7 +38,7 @@ pub fn refresh_form(refresh_token: &RefreshToken, client_id: &str) -> String {
 }
 
 /// How an access token is presented.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub enum TokenType {
     /// `Authorization: Bearer` ([RFC 6750](https://www.rfc-editor.org/rfc/rfc6750)).

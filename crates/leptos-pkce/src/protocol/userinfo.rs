@@ -5,8 +5,8 @@
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
+use super::codec::{claims_as, from_json};
 use super::error::AuthError;
-use super::json_codec::{claims_as, from_json};
 
 /// The profile claims the app shows, and the whole answer for the claims
 /// it reads itself ([`claims_as`](Self::claims_as)).

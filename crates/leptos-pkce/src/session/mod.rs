@@ -28,6 +28,7 @@ mod sign_in;
 mod sign_out;
 mod start;
 mod status;
+mod tab_messages;
 mod tab_sync;
 mod tabs;
 mod tokens;
@@ -185,10 +186,10 @@ impl<P: Platform> Session<P> {
         }
         self.notify();
         if announce {
-            if has_tokens {
-                self.broadcast_tokens();
-            } else {
-                self.broadcast_signed_out();
+            match previous.tokens() {
+                _ if has_tokens => self.broadcast_tokens(),
+                Some(ended) => self.broadcast_signed_out(ended.identity().raw()),
+                None => {}
             }
         }
         previous

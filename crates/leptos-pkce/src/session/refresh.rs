@@ -37,6 +37,16 @@ impl<P: Platform + 'static> Session<P> {
     }
 
     async fn refresh_once(self: &Rc<Self>) -> Result<(), AuthError> {
+        if self.tabs.is_stale() {
+            // Messages were missed: another tab may have spent this tab's
+            // refresh token. Its answer brings the newer tokens.
+            self.tabs.set_stale(false);
+            let before = self.refresh_token_now();
+            self.join_other_tabs().await;
+            if self.refresh_token_now() != before {
+                return Ok(());
+            }
+        }
         let Some(guard) = self.take_refresh_turn().await? else {
             // Another tab refreshed meanwhile; its tokens are adopted.
             return Ok(());

@@ -64,9 +64,12 @@ impl<P: Platform> Session<P> {
         }
     }
 
-    /// A page restored from the back/forward cache may show a sign-in that
-    /// left for the provider and never came back: it is signed out.
+    /// A page restored from the back/forward cache heard no other tab
+    /// meanwhile: it asks them before its next refresh (its refresh token
+    /// may be spent). It may also show a sign-in that left for the provider
+    /// and never came back: it is signed out.
     pub fn on_page_restored(&self) {
+        self.tabs.set_stale(true);
         if matches!(self.state.borrow().phase, Phase::SigningIn) {
             self.transition(Phase::SignedOut, false);
         }
@@ -200,7 +203,8 @@ impl<P: Platform> Session<P> {
 
     /// Asks userinfo after a sign-in that showed the ID token's names, so
     /// its round trip is not on the way to signed-in: a matching answer
-    /// adds to the profile (and reaches the other tabs); a different `sub`
+    /// adds to the profile (every tab asks its own, so all show the same
+    /// name); a different `sub`
     /// ends the session everywhere, as it would have ended the sign-in
     /// ([OIDC Core §5.3.2](https://openid.net/specs/openid-connect-core-1_0.html#UserInfoResponse)).
     /// Does nothing when nothing is due; the adapter calls it once after
@@ -238,7 +242,6 @@ impl<P: Platform> Session<P> {
                         session.profile = profile;
                     }
                 });
-                self.broadcast_tokens();
             }
             Err(error) => self.transition(Phase::Failed(error), true),
         }

@@ -1,7 +1,6 @@
 //! What the app shows: the session's status, a non-blocking warning, and
 //! who is signed in.
 
-use crate::protocol::json::{BadField, Fields, Writer};
 use crate::protocol::{AuthError, IdTokenClaims, UserinfoClaims};
 
 /// Where the session stands. The `data-state` test hook is [`AuthStatus::as_str`].
@@ -38,6 +37,11 @@ impl AuthStatus {
             Self::Error(error) => Some(error.code()),
             _ => None,
         }
+    }
+
+    /// Whether someone is signed in.
+    pub fn is_signed_in(&self) -> bool {
+        matches!(self, Self::SignedIn(_))
     }
 
     /// Who is signed in, if anyone.
@@ -78,25 +82,6 @@ pub struct UserProfile {
 }
 
 impl UserProfile {
-    /// Writes the profile as a JSON object, for another tab.
-    pub(crate) fn write(&self, writer: &mut Writer) {
-        writer
-            .open()
-            .str_member("sub", &self.sub)
-            .str_member("name", &self.name)
-            .opt_str_member("email", self.email.as_deref())
-            .close();
-    }
-
-    /// Reads what [`write`](Self::write) wrote.
-    pub(crate) fn read(fields: &Fields<'_>) -> Result<Self, BadField> {
-        Ok(Self {
-            sub: fields.str("sub")?,
-            name: fields.str("name")?,
-            email: fields.opt_str("email")?,
-        })
-    }
-
     /// Fills in what a (matching) userinfo answer adds.
     pub(crate) fn merge_userinfo(&mut self, userinfo: UserinfoClaims) {
         if let Some(name) = userinfo

@@ -1,8 +1,11 @@
 //! The tokens of a signed-in session, held in memory only.
 
-use crate::protocol::json::{BadField, Fields, Writer};
+use serde::de::DeserializeOwned;
+
+use super::tab_messages::CarriedTokens;
 use crate::protocol::{
-    AccessToken, IdToken, IdTokenClaims, RefreshToken, TokenResponse, TokenType, VerifiedIdToken,
+    AccessToken, AuthError, IdToken, IdTokenClaims, RefreshToken, TokenResponse, TokenType,
+    VerifiedIdToken,
 };
 
 /// Tokens of the current session. Lives in memory only (it travels to the
@@ -13,8 +16,10 @@ pub struct TokenSet {
     token_type: TokenType,
     access_token: AccessToken,
     refresh_token: Option<RefreshToken>,
-    id_token: IdToken,
-    claims: IdTokenClaims,
+    /// The session's first ID token, verified: who signed in.
+    identity: VerifiedIdToken,
+    /// The latest ID token a refresh brought (for `id_token_hint`).
+    latest_id_token: Option<IdToken>,
     expires_at_ms: Option<f64>,
     received_at_ms: f64,
     generation: u64,
@@ -26,71 +31,74 @@ fn whole_ms(ms: f64) -> i64 {
     ms.round() as i64
 }
 
+fn copy(token: &str) -> String {
+    token.to_owned()
+}
+
 impl TokenSet {
-    /// Writes the tokens as a JSON object, for another tab (times as whole
-    /// milliseconds).
-    pub(crate) fn write(&self, writer: &mut Writer) {
-        writer
-            .open()
-            .str_member(
-                "token_type",
-                match self.token_type {
-                    TokenType::Bearer => "Bearer",
-                    TokenType::Dpop => "Dpop",
-                },
-            )
-            .str_member("access_token", self.access_token.secret())
-            .opt_str_member(
-                "refresh_token",
-                self.refresh_token.as_ref().map(RefreshToken::secret),
-            )
-            .str_member("id_token", self.id_token.secret())
-            .key("claims");
-        self.claims.write(writer);
-        writer
-            .opt_int_member("expires_at_ms", self.expires_at_ms.map(whole_ms))
-            .key("received_at_ms")
-            .int(whole_ms(self.received_at_ms))
-            .key("generation")
-            .uint(self.generation)
-            .close();
-    }
-
-    /// Reads what [`write`](Self::write) wrote.
-    #[allow(clippy::cast_precision_loss)]
-    pub(crate) fn read(fields: &Fields<'_>) -> Result<Self, BadField> {
-        Ok(Self {
-            token_type: match fields.opt_str("token_type")?.as_deref() {
-                None | Some("Bearer") => TokenType::Bearer,
-                Some("Dpop") => TokenType::Dpop,
-                Some(_) => return Err(BadField("token_type")),
-            },
-            access_token: AccessToken::new(fields.str("access_token")?),
-            refresh_token: fields.opt_str("refresh_token")?.map(RefreshToken::new),
-            id_token: IdToken::new(fields.str("id_token")?),
-            claims: fields
-                .get("claims")?
-                .and_then(|claims| IdTokenClaims::read(&claims.fields()?).ok())
-                .ok_or(BadField("claims"))?,
-            expires_at_ms: fields.opt_i64("expires_at_ms")?.map(|ms| ms as f64),
-            received_at_ms: fields.i64("received_at_ms")? as f64,
-            generation: fields.u64("generation")?,
-        })
-    }
-
     /// The session from a code exchange whose ID token was verified.
-    pub(crate) fn new(response: TokenResponse, id_token: VerifiedIdToken, now_ms: f64) -> Self {
-        let (id_token, claims) = id_token.into_parts();
+    pub(crate) fn new(response: TokenResponse, identity: VerifiedIdToken, now_ms: f64) -> Self {
         Self {
             token_type: response.token_type,
             expires_at_ms: expires_at(response.expires_in, now_ms),
             access_token: response.access_token,
             refresh_token: response.refresh_token,
-            id_token,
-            claims,
+            identity,
+            latest_id_token: None,
             received_at_ms: now_ms,
             generation: 1,
         }
+    }
+
+    /// What another tab is sent: everything but the verified claims, which
+    /// it reads from the ID token itself once it has checked its signature.
+    pub(crate) fn to_carried(&self) -> CarriedTokens {
+        CarriedTokens {
+            token_type: self.token_type,
+            access_token: AccessToken::new(copy(self.access_token.secret())),
+            refresh_token: self
+                .refresh_token
+                .as_ref()
+                .map(|token| RefreshToken::new(copy(token.secret()))),
+            identity: IdToken::new(copy(self.identity.raw().secret())),
+            latest_id_token: self
+                .latest_id_token
+                .as_ref()
+                .map(|token| IdToken::new(copy(token.secret()))),
+            expires_at_ms: self.expires_at_ms.map(whole_ms),
+            received_at_ms: whole_ms(self.received_at_ms),
+            generation: self.generation,
+        }
+    }
+
+    /// Another tab's tokens, with their identity verified by this tab.
+    /// (Its times are its clock's, which is this browser's; they set the
+    /// refresh timer, and never decide which copy of a session wins.)
+    #[allow(clippy::cast_precision_loss)]
+    pub(crate) fn from_carried(carried: CarriedTokens, identity: VerifiedIdToken) -> Self {
+        Self {
+            token_type: carried.token_type,
+            access_token: carried.access_token,
+            refresh_token: carried.refresh_token,
+            identity,
+            latest_id_token: carried.latest_id_token,
+            expires_at_ms: carried.expires_at_ms.map(|ms| ms as f64),
+            received_at_ms: carried.received_at_ms as f64,
+            generation: carried.generation,
+        }
+    }
+
+    /// Takes another tab's newer tokens of the same session (same
+    /// identity): the refresh that tab made.
+    #[allow(clippy::cast_precision_loss)]
+    pub(crate) fn take_newer(&mut self, carried: CarriedTokens) {
+        self.token_type = carried.token_type;
+        self.access_token = carried.access_token;
+        self.refresh_token = carried.refresh_token;
+        self.latest_id_token = carried.latest_id_token;
+        self.expires_at_ms = carried.expires_at_ms.map(|ms| ms as f64);
+        self.received_at_ms = carried.received_at_ms as f64;
+        self.generation = carried.generation;
     }
 
     /// Keeps a rotated refresh token at once, before anything else in the
@@ -116,17 +124,11 @@ impl TokenSet {
         if let Some(id_token) = id_token {
             // Claims stay those of the first ID token; the new one continues
             // it (checked at verification) and serves as `id_token_hint`.
-            self.id_token = id_token.into_parts().0;
+            self.latest_id_token = Some(id_token.into_parts().0);
         }
         self.expires_at_ms = expires_at(expires_in, now_ms);
         self.received_at_ms = now_ms;
         self.generation += 1;
-    }
-
-    /// Continues this tab's numbering of access tokens after `previous`,
-    /// for tokens adopted from another tab.
-    pub(crate) fn follow(&mut self, previous: u64) {
-        self.generation = self.generation.max(previous + 1);
     }
 
     /// How the access token is presented (Bearer, or DPoP-bound).
@@ -146,12 +148,25 @@ impl TokenSet {
 
     /// The latest ID token (the `id_token_hint` at sign-out).
     pub fn id_token(&self) -> &IdToken {
-        &self.id_token
+        self.latest_id_token
+            .as_ref()
+            .unwrap_or_else(|| self.identity.raw())
+    }
+
+    /// The session's first ID token, whose claims say who signed in.
+    pub(crate) fn identity(&self) -> &VerifiedIdToken {
+        &self.identity
     }
 
     /// The verified claims of the session's first ID token.
     pub fn claims(&self) -> &IdTokenClaims {
-        &self.claims
+        self.identity.claims()
+    }
+
+    /// Every verified claim of the session's first ID token, as the app's
+    /// own type (see [`VerifiedIdToken::claims_as`]).
+    pub fn claims_as<T: DeserializeOwned>(&self) -> Result<T, AuthError> {
+        self.identity.claims_as()
     }
 
     /// When the access token expires (ms since the epoch), if known.
@@ -165,16 +180,11 @@ impl TokenSet {
             .map(|at| (at - self.received_at_ms).max(0.0))
     }
 
-    /// Increases with every new access token, so a 401 can tell whether
-    /// the token it rejected is still the current one.
+    /// Increases with every new access token of the session, in every tab:
+    /// a 401 tells by it whether the token it rejected is still the current
+    /// one, and of two copies of a session the higher one is newer.
     pub fn generation(&self) -> u64 {
         self.generation
-    }
-
-    /// When these tokens were received (ms since the epoch): of two copies
-    /// of a session, the later one wins.
-    pub fn received_at_ms(&self) -> f64 {
-        self.received_at_ms
     }
 
     /// Whether the access token has expired.

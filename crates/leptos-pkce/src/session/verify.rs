@@ -9,7 +9,8 @@ use std::rc::Rc;
 use super::Session;
 use super::ports::{Endpoint, HttpRequest, Platform};
 use crate::protocol::{
-    AuthError, IdToken, IdTokenExpectations, IdTokenJws, JwkSet, KeyChoice, VerifiedIdToken,
+    AuthError, IdToken, IdTokenExpectations, IdTokenJws, JwkSet, KeyChoice, SignedIdToken,
+    VerifiedIdToken,
 };
 
 /// How long a fetched key set is used before it is fetched again.
@@ -26,6 +27,33 @@ impl<P: Platform> Session<P> {
         id_token: IdToken,
         expect: &IdTokenExpectations<'_>,
     ) -> Result<VerifiedIdToken, AuthError> {
+        let signed = self.check_signature(id_token).await?;
+        let access_token_hash = match expect.access_token {
+            Some(token) => Some(
+                self.platform
+                    .digest(signed.alg().hash(), token.as_bytes())
+                    .await?,
+            ),
+            None => None,
+        };
+        signed.into_verified(access_token_hash.as_deref(), expect)
+    }
+
+    /// Verifies the ID token another tab sent with its session: the
+    /// signature with this tab's keys, then issuer and audience. The claims
+    /// and the person come from the token, never from the message.
+    pub(crate) async fn verify_carried_id_token(
+        &self,
+        id_token: IdToken,
+    ) -> Result<VerifiedIdToken, AuthError> {
+        self.check_signature(id_token)
+            .await?
+            .into_carried(&self.config.issuer, &self.config.client_id)
+    }
+
+    /// The signature step: the key chosen by `kid` (the key set refetched
+    /// once for an unknown one: keys rotate), checked by the port.
+    async fn check_signature(&self, id_token: IdToken) -> Result<SignedIdToken, AuthError> {
         let jws = IdTokenJws::parse(id_token)?;
         let alg = jws.allowed_alg(&self.metadata.id_token_signing_alg_values_supported)?;
         let mut refetched = false;
@@ -33,20 +61,13 @@ impl<P: Platform> Session<P> {
             let keys = self.signing_keys(refetched).await?;
             match keys.choose(alg, jws.kid()) {
                 KeyChoice::Found(key) => {
-                    let signed = jws
+                    return jws
                         .check_signature(alg, async |input, signature| {
                             self.platform
                                 .verify_signature(alg, key, input, signature)
                                 .await
                         })
-                        .await?;
-                    let access_token_hash = match expect.access_token {
-                        Some(token) => {
-                            Some(self.platform.digest(alg.hash(), token.as_bytes()).await?)
-                        }
-                        None => None,
-                    };
-                    return signed.into_verified(access_token_hash.as_deref(), expect);
+                        .await;
                 }
                 KeyChoice::Ambiguous => {
                     return Err(AuthError::invalid_id_token("several keys and no kid"));

@@ -18,8 +18,8 @@
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use super::codec::{claims_as, from_json};
 use super::error::AuthError;
-use super::json_codec::{claims_as, from_json};
 use super::jws::{CompactJws, JwsHeader, SigningAlg};
 use super::random::base64url;
 use super::secret::{IdToken, constant_time_eq};
@@ -164,6 +164,35 @@ pub(crate) struct SignedIdToken {
 }
 
 impl SignedIdToken {
+    /// The algorithm the signature verified with.
+    pub(crate) fn alg(&self) -> SigningAlg {
+        self.alg
+    }
+
+    /// An ID token another tab of this app verified and sent with its
+    /// session, whose signature this tab has now checked too: its issuer
+    /// and audience are checked again. Its times and nonce were checked at
+    /// sign-in, and a session outlives its first ID token.
+    pub(crate) fn into_carried(
+        self,
+        issuer: &str,
+        client_id: &str,
+    ) -> Result<VerifiedIdToken, AuthError> {
+        let IdTokenJws {
+            raw,
+            payload,
+            claims,
+            ..
+        } = self.jws;
+        claims.check_audience(issuer, client_id)?;
+        Ok(VerifiedIdToken {
+            raw,
+            payload,
+            claims,
+            alg: self.alg,
+        })
+    }
+
     /// Checks the claims against `expect`, making the [`VerifiedIdToken`].
     /// `access_token_hash` is the hash ([`SigningAlg::hash`]) of
     /// `expect.access_token`, for `at_hash`; it is required when there is
@@ -244,18 +273,7 @@ impl IdTokenClaims {
     /// Checks `iss`, `aud`/`azp`, `exp`, `nbf`, `iat`, `nonce` and, on
     /// refresh, continuity with the previous ID token.
     fn validate(&self, expect: &IdTokenExpectations<'_>) -> Result<(), AuthError> {
-        if self.iss != expect.issuer {
-            return Err(AuthError::invalid_id_token("issuer"));
-        }
-        if !self.aud.contains(expect.client_id) {
-            return Err(AuthError::invalid_id_token("audience"));
-        }
-        // With several audiences `azp` must be present; whenever present it
-        // must be this client.
-        let azp_required = self.aud.is_multiple();
-        if (azp_required || self.azp.is_some()) && self.azp.as_deref() != Some(expect.client_id) {
-            return Err(AuthError::invalid_id_token("authorized party"));
-        }
+        self.check_audience(expect.issuer, expect.client_id)?;
         if self.exp.saturating_add(CLOCK_SKEW_SECONDS) <= expect.now_s {
             return Err(AuthError::invalid_id_token("expired"));
         }
@@ -278,6 +296,22 @@ impl IdTokenClaims {
             Some(previous) => self.continues(previous),
             None => Ok(()),
         }
+    }
+
+    /// `iss` is the issuer; `aud` names this client, and `azp` must be this
+    /// client when there are several audiences (or when it is present).
+    fn check_audience(&self, issuer: &str, client_id: &str) -> Result<(), AuthError> {
+        if self.iss != issuer {
+            return Err(AuthError::invalid_id_token("issuer"));
+        }
+        if !self.aud.contains(client_id) {
+            return Err(AuthError::invalid_id_token("audience"));
+        }
+        let azp_required = self.aud.is_multiple();
+        if (azp_required || self.azp.is_some()) && self.azp.as_deref() != Some(client_id) {
+            return Err(AuthError::invalid_id_token("authorized party"));
+        }
+        Ok(())
     }
 
     /// OIDC Core §12.2: a refreshed ID token names the same issuer, subject,

@@ -11,18 +11,40 @@ mod provider_dpop;
 mod refresh;
 mod resource;
 mod sign_out;
+mod tab_attacks;
 mod tabs;
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use futures::executor::block_on;
+use futures::executor::{LocalPool, LocalSpawner};
+use futures::task::LocalSpawnExt as _;
 
 use super::{AuthStatus, CapturedCallback, Clock, Endpoint, ResourceAuth, Session, SessionOptions};
 use crate::protocol::{AuthError, ClientConfig};
 pub(crate) use page::Page;
 use provider::{API, APP, CLIENT_ID, ISSUER, Provider};
+
+thread_local! {
+    /// The test's event loop: what `block_on` runs, and where the pages
+    /// deliver tab messages that wait for something (a key fetch).
+    static EVENT_LOOP: RefCell<LocalPool> = RefCell::new(LocalPool::new());
+    static SPAWNER: LocalSpawner = EVENT_LOOP.with(|pool| pool.borrow().spawner());
+}
+
+/// Runs `future` to completion on the test's event loop, with everything
+/// spawned on it (tab messages being delivered) making progress meanwhile.
+pub(crate) fn block_on<F: core::future::Future>(future: F) -> F::Output {
+    // The spawner first: it cannot be made while the loop runs.
+    SPAWNER.with(|_| ());
+    EVENT_LOOP.with(|pool| pool.borrow_mut().run_until(future))
+}
+
+/// Runs `task` on the test's event loop, beside what `block_on` runs.
+pub(crate) fn spawn(task: impl core::future::Future<Output = ()> + 'static) {
+    SPAWNER.with(|spawner| spawner.spawn_local(task).expect("the event loop runs"));
+}
 
 /// What every page of the test shares: the provider, the clock, the tab's
 /// sessionStorage, and the log of requests.
@@ -42,6 +64,11 @@ pub(crate) struct World {
     locks: Rc<RefCell<BTreeMap<String, ()>>>,
     lock_waiters: Rc<RefCell<Vec<std::task::Waker>>>,
     pub(crate) messages: Cell<u32>,
+    /// Every message posted between tabs, as an attacker on the channel
+    /// would capture it.
+    pub(crate) posted: RefCell<Vec<String>>,
+    /// Tabs in the back/forward cache: they hear nothing.
+    pub(crate) frozen: RefCell<std::collections::BTreeSet<usize>>,
     /// Whether pages can make DPoP keys, and each tab's key (`x`).
     pub(crate) dpop_capable: Cell<bool>,
     pub(crate) dpop_keys: RefCell<BTreeMap<usize, String>>,

@@ -1,6 +1,7 @@
 //! The fake page: every port of the engine in memory, over the shared
 //! [`World`](super::World).
 
+use futures::FutureExt as _;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -161,17 +162,25 @@ impl Tabs for Page {
     fn post(&self, message: &str) -> bool {
         let world = &self.0.world;
         world.messages.set(world.messages.get() + 1);
+        world.posted.borrow_mut().push(message.to_owned());
         let listeners: Vec<_> = world
             .listeners
             .borrow()
             .iter()
-            .filter(|(tab, _)| *tab != self.0.tab)
+            .filter(|(tab, _)| *tab != self.0.tab && !world.frozen.borrow().contains(tab))
             .filter_map(|(tab, session)| Some((*tab, session.upgrade()?)))
             .collect();
         for (_, session) in listeners {
-            // As the browser does: this tab's key comes along.
+            // As the browser does: this tab's key comes along, and what
+            // the receiver does at once is done before `post` returns.
             let key = world.dpop_keys.borrow().get(&self.0.tab).cloned();
-            session.on_tab_message(message, key.map(|x| (self.0.tab, x)));
+            let (text, from) = (message.to_owned(), self.0.tab);
+            let mut delivery = Box::pin(async move {
+                session.on_tab_message(&text, key.map(|x| (from, x))).await;
+            });
+            if (&mut delivery).now_or_never().is_none() {
+                super::spawn(delivery);
+            }
         }
         true
     }

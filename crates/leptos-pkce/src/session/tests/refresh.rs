@@ -37,6 +37,34 @@ fn refresh_rotates_and_uses_each_token_once() {
 }
 
 #[test]
+fn a_refresh_changes_the_tokens_but_not_who_is_shown() {
+    let world = World::new();
+    let (_, session) = signed_in(&world);
+    let shown = Rc::new(RefCell::new(Vec::new()));
+    let seen = Rc::clone(&shown);
+    let watched = Rc::downgrade(&session);
+    session.set_observer(move || {
+        if let Some(session) = watched.upgrade() {
+            seen.borrow_mut().push(session.status());
+        }
+    });
+    let before = access_token(&session);
+    world.advance(240_000.0);
+    block_on(session.refresh()).expect("refresh");
+    assert_ne!(access_token(&session), before, "new tokens");
+    let shown = shown.borrow();
+    assert!(!shown.is_empty(), "the adapter was told about the refresh");
+    // The adapter sets its status signal only when the status differs, and
+    // derives `is_signed_in` and `user` from it: neither changes here.
+    assert!(
+        shown
+            .iter()
+            .all(|status| status.is_signed_in() && status.profile() == session.status().profile()),
+        "{shown:?}"
+    );
+}
+
+#[test]
 fn the_timer_is_due_a_quarter_of_the_lifetime_before_expiry_at_most_the_margin() {
     let world = World::new();
     world.provider.borrow_mut().access_ttl_s = 40;

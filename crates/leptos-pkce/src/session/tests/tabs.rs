@@ -151,9 +151,14 @@ fn a_late_or_foreign_answer_is_ignored() {
     let world = World::new();
     let (_, first) = signed_in(&world);
     let before = access_token(&first);
-    first.on_tab_message("not json", None);
-    first.on_tab_message(r#"{"Session":[1,{},{}]}"#, None);
-    first.on_tab_message(r#"{"Hello":"x"}"#, None);
+    for text in [
+        "not json",
+        r#"{"Session":[1,{},{}]}"#,
+        r#"{"Hello":"x"}"#,
+        r#""SignedOut""#,
+    ] {
+        assert!(!block_on(first.on_tab_message(text, None)));
+    }
     assert_eq!(access_token(&first), before);
     assert!(matches!(first.status(), AuthStatus::SignedIn(_)));
 }
@@ -184,4 +189,37 @@ fn the_channel_is_named_by_issuer_and_client() {
         session.tab_channel_name(),
         "oidc:https://id.example.com:spa"
     );
+}
+
+#[test]
+fn a_page_back_from_the_cache_asks_the_others_before_it_refreshes() {
+    let world = World::new();
+    let (_, first) = signed_in(&world);
+    let (_, second) = new_tab(&world, 1);
+    world.frozen.borrow_mut().insert(1);
+    world.advance(240_000.0);
+    block_on(first.refresh()).expect("refresh while the second tab is frozen");
+    let spent = refresh_token(&second);
+    assert_ne!(spent, refresh_token(&first), "the second tab missed it");
+    world.frozen.borrow_mut().remove(&1);
+    second.on_page_restored();
+    // Bounded: without the catch-up it would wait for the spent token's
+    // lock, which the first tab holds for good.
+    let refresh = Box::pin(second.refresh());
+    let patience = Box::pin(async {
+        for _ in 0..1_000 {
+            page::yield_now().await;
+        }
+    });
+    match block_on(futures::future::select(refresh, patience)) {
+        futures::future::Either::Left((refreshed, _)) => refreshed.expect("caught up"),
+        futures::future::Either::Right(_) => panic!("the refresh waited for a spent token"),
+    }
+    assert_eq!(access_token(&second), access_token(&first));
+    assert_eq!(
+        world.refreshes().len(),
+        1,
+        "the spent token was not presented"
+    );
+    assert_eq!(world.provider.borrow().refresh_errors(), 0);
 }
