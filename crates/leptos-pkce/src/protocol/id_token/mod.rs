@@ -178,19 +178,8 @@ impl SignedIdToken {
         issuer: &str,
         client_id: &str,
     ) -> Result<VerifiedIdToken, AuthError> {
-        let IdTokenJws {
-            raw,
-            payload,
-            claims,
-            ..
-        } = self.jws;
-        claims.check_audience(issuer, client_id)?;
-        Ok(VerifiedIdToken {
-            raw,
-            payload,
-            claims,
-            alg: self.alg,
-        })
+        self.jws.claims.check_audience(issuer, client_id)?;
+        Ok(self.trusted())
     }
 
     /// Checks the claims against `expect`, making the [`VerifiedIdToken`].
@@ -202,23 +191,29 @@ impl SignedIdToken {
         access_token_hash: Option<&[u8]>,
         expect: &IdTokenExpectations<'_>,
     ) -> Result<VerifiedIdToken, AuthError> {
+        let claims = &self.jws.claims;
+        claims.validate(expect)?;
+        if expect.access_token.is_some() {
+            let hash = access_token_hash.ok_or_else(|| AuthError::invalid_id_token("at_hash"))?;
+            claims.check_at_hash(hash)?;
+        }
+        Ok(self.trusted())
+    }
+
+    /// The token, once its claims passed their checks.
+    fn trusted(self) -> VerifiedIdToken {
         let IdTokenJws {
             raw,
             payload,
             claims,
             ..
         } = self.jws;
-        claims.validate(expect)?;
-        if expect.access_token.is_some() {
-            let hash = access_token_hash.ok_or_else(|| AuthError::invalid_id_token("at_hash"))?;
-            claims.check_at_hash(hash)?;
-        }
-        Ok(VerifiedIdToken {
+        VerifiedIdToken {
             raw,
             payload,
             claims,
             alg: self.alg,
-        })
+        }
     }
 }
 
