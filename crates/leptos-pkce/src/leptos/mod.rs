@@ -8,6 +8,7 @@ use std::rc::Rc;
 
 use gloo_net::http::{Request, Response};
 use leptos::prelude::*;
+use serde::de::DeserializeOwned;
 use web_sys::BroadcastChannel;
 
 pub use options::{AuthOptions, ConfigSource};
@@ -35,6 +36,7 @@ pub struct Auth {
     signing_out_read: Signal<bool>,
     is_signed_in: Signal<bool>,
     user: Signal<Option<UserProfile>>,
+    has_userinfo: RwSignal<bool>,
     options: StoredValue<AuthOptions, LocalStorage>,
     /// A sign-in asked for before start-up had settled: its return path.
     sign_in_after_start: StoredValue<Option<String>, LocalStorage>,
@@ -62,6 +64,7 @@ pub fn provide_auth_with_options(options: AuthOptions) -> Auth {
         signing_out_read: signing_out.into(),
         is_signed_in: Memo::new(move |_| status.with(AuthStatus::is_signed_in)).into(),
         user: Memo::new(move |_| status.with(|s| s.profile().cloned())).into(),
+        has_userinfo: RwSignal::new(false),
         options: StoredValue::new_local(options),
         sign_in_after_start: StoredValue::new_local(None),
         session: StoredValue::new_local(None),
@@ -176,6 +179,36 @@ impl Auth {
     /// Who is signed in, if anyone. Unchanged by token refreshes.
     pub fn user(&self) -> Signal<Option<UserProfile>> {
         self.user
+    }
+
+    /// The claims of the verified ID token as the app's own type:
+    ///
+    /// ```ignore
+    /// #[derive(serde::Deserialize)]
+    /// struct Roles { #[serde(default)] roles: Vec<String> }
+    /// let is_editor = move || {
+    ///     auth.claims::<Roles>()
+    ///         .and_then(Result::ok)
+    ///         .is_some_and(|claims| claims.roles.iter().any(|role| role == "editor"))
+    /// };
+    /// ```
+    ///
+    /// `None` while nobody is signed in; an error
+    /// ([`AuthError::ClaimsMismatch`]) when a field of `T` is missing, of
+    /// another type, or given twice. Read in a view or an effect, it
+    /// subscribes: it is read again when the person changes (not when a
+    /// token is refreshed).
+    pub fn claims<T: DeserializeOwned>(&self) -> Option<Result<T, AuthError>> {
+        self.user.track();
+        self.session()?.claims()
+    }
+
+    /// The userinfo answer as the app's own type, like
+    /// [`claims`](Self::claims); `None` until it came.
+    pub fn userinfo<T: DeserializeOwned>(&self) -> Option<Result<T, AuthError>> {
+        self.user.track();
+        self.has_userinfo.track();
+        self.session()?.userinfo()
     }
 
     /// A problem that does not end the session (a refresh is retried, or

@@ -56,6 +56,7 @@ pub(super) fn observe(auth: Auth, session: &Rc<BrowserSession>) {
         set_if_changed(auth.status, session.status());
         set_if_changed(auth.warning, session.warning());
         set_if_changed(auth.signing_out, session.signing_out());
+        set_if_changed(auth.has_userinfo, session.has_userinfo());
         let next = session.next_wake_at_ms();
         if next == armed_for.get() {
             return;

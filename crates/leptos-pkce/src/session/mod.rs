@@ -40,6 +40,8 @@ mod tests;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
+use serde::de::DeserializeOwned;
+
 use crate::protocol::{AuthError, ClientConfig, ProviderMetadata};
 
 pub use dpop::ResourceAuth;
@@ -137,6 +139,26 @@ impl<P: Platform> Session<P> {
     /// Reads the tokens, if signed in.
     pub fn with_tokens<R>(&self, read: impl FnOnce(Option<&TokenSet>) -> R) -> R {
         read(self.state.borrow().phase.tokens())
+    }
+
+    /// The claims of the session's verified ID token as the app's own type
+    /// (`roles`, `groups`, a tenant…); `None` when nobody is signed in.
+    pub fn claims<T: DeserializeOwned>(&self) -> Option<Result<T, AuthError>> {
+        self.with_tokens(|tokens| tokens.map(TokenSet::claims_as))
+    }
+
+    /// Whether the userinfo answer came.
+    pub fn has_userinfo(&self) -> bool {
+        let state = self.state.borrow();
+        state.phase.session().is_some_and(|s| s.userinfo.is_some())
+    }
+
+    /// The userinfo answer (its `sub` checked against the ID token's) as
+    /// the app's own type; `None` until it came, or without userinfo.
+    pub fn userinfo<T: DeserializeOwned>(&self) -> Option<Result<T, AuthError>> {
+        let state = self.state.borrow();
+        let userinfo = state.phase.session()?.userinfo.as_ref()?;
+        Some(userinfo.claims_as())
     }
 
     /// Calls `observer` after every change of status, warning, tokens or

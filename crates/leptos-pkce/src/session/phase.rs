@@ -3,7 +3,7 @@
 
 use super::status::{AuthStatus, UserProfile};
 use super::tokens::TokenSet;
-use crate::protocol::AuthError;
+use crate::protocol::{AuthError, UserinfoClaims};
 
 /// The engine's state machine.
 #[derive(Debug)]
@@ -30,6 +30,8 @@ pub(crate) struct SignedIn {
     pub(crate) profile: UserProfile,
     /// The sign-in showed the ID token's names; userinfo is still to ask.
     pub(crate) userinfo_due: bool,
+    /// The userinfo answer, once it came (and named the same `sub`).
+    pub(crate) userinfo: Option<UserinfoClaims>,
 }
 
 impl Phase {
@@ -39,6 +41,7 @@ impl Phase {
             tokens,
             profile,
             userinfo_due,
+            userinfo: None,
         }))
     }
 

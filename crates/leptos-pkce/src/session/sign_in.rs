@@ -188,17 +188,23 @@ impl<P: Platform> Session<P> {
         let verified = self.verify_id_token(id_token, &expect).await?;
         let mut profile = UserProfile::from(verified.claims());
         let userinfo_due = verified.claims().names_the_person();
-        if !userinfo_due
-            && let Some(userinfo) = self
-                .load_userinfo(&response.access_token, response.token_type, &profile.sub)
+        let userinfo = if userinfo_due {
+            None
+        } else {
+            self.load_userinfo(&response.access_token, response.token_type, &profile.sub)
                 .await?
-        {
+        };
+        if let Some(userinfo) = &userinfo {
             profile.merge_userinfo(userinfo);
         }
         let tokens = TokenSet::new(response, verified, self.now_ms());
         self.platform.delete(SILENT_SKIP_KEY);
         self.refresher.reset();
-        Ok(Phase::signed_in(tokens, profile, userinfo_due))
+        let mut phase = Phase::signed_in(tokens, profile, userinfo_due);
+        if let Some(session) = phase.session_mut() {
+            session.userinfo = userinfo;
+        }
+        Ok(phase)
     }
 
     /// Asks userinfo after a sign-in that showed the ID token's names, so
@@ -234,12 +240,13 @@ impl<P: Platform> Session<P> {
             // Signed out meanwhile: the answer belongs to nobody now.
             _ if self.epoch.get() != epoch => {}
             Ok(Some(userinfo)) => {
-                profile.merge_userinfo(userinfo);
+                profile.merge_userinfo(&userinfo);
                 self.update(|state| {
                     if let Some(session) = state.phase.session_mut()
                         && session.profile.sub == profile.sub
                     {
                         session.profile = profile;
+                        session.userinfo = Some(userinfo);
                     }
                 });
             }

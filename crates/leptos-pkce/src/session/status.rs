@@ -83,16 +83,17 @@ pub struct UserProfile {
 
 impl UserProfile {
     /// Fills in what a (matching) userinfo answer adds.
-    pub(crate) fn merge_userinfo(&mut self, userinfo: UserinfoClaims) {
+    pub(crate) fn merge_userinfo(&mut self, userinfo: &UserinfoClaims) {
         if let Some(name) = userinfo
             .name
-            .or(userinfo.preferred_username)
+            .as_ref()
+            .or(userinfo.preferred_username.as_ref())
             .filter(|name| !name.trim().is_empty())
         {
-            self.name = name;
+            self.name.clone_from(name);
         }
         if userinfo.email.is_some() {
-            self.email = userinfo.email;
+            self.email.clone_from(&userinfo.email);
         }
     }
 }

@@ -331,3 +331,35 @@ fn observers_hear_every_change() {
     assert!(heard.get() >= 1);
     assert_eq!(APP, "https://app.example.com");
 }
+
+#[derive(Debug, serde::Deserialize, PartialEq)]
+struct Roles {
+    roles: Vec<String>,
+}
+
+#[derive(Debug, serde::Deserialize, PartialEq)]
+struct Groups {
+    groups: Vec<String>,
+}
+
+#[test]
+fn the_app_reads_its_own_claims_once_they_are_verified() {
+    let world = World::new();
+    let (_, signed_out_page) = signed_out(&world);
+    assert!(
+        signed_out_page.claims::<Roles>().is_none(),
+        "nobody signed in"
+    );
+    let (_, session) = signed_in(&world);
+    let roles = session.claims::<Roles>().expect("signed in").expect("fits");
+    assert_eq!(roles.roles, ["reader", "editor"]);
+    let groups = session.userinfo::<Groups>().expect("userinfo came");
+    assert_eq!(groups.expect("fits").groups, ["staff"]);
+    let misfit = session.claims::<Groups>().expect("signed in");
+    assert_eq!(
+        misfit.map_err(|e| e.code().to_owned()),
+        Err("claims_mismatch".into())
+    );
+    let (_, joined) = load_in_tab(&world, 1, "/", SessionOptions::default());
+    assert_eq!(joined.claims::<Roles>().and_then(Result::ok), Some(roles));
+}

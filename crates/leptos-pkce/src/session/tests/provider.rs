@@ -226,6 +226,7 @@ impl Provider {
         let mut claims = json!({
             "iss": ISSUER, "sub": sub, "aud": CLIENT_ID, "exp": self.now_s + 600,
             "iat": self.now_s, "auth_time": 1, "name": "Alice Liddell",
+            "roles": ["reader", "editor"],
             "at_hash": at_hash(&Sha256::digest(access_token.as_bytes())),
         });
         if let Some(nonce) = nonce {
@@ -360,7 +361,10 @@ impl Provider {
         let sub = self.userinfo_sub.clone().unwrap_or_else(|| "alice".into());
         answer(
             200,
-            json!({ "sub": sub, "name": "Alice L.", "email": "alice@example.com" }),
+            json!({
+                "sub": sub, "name": "Alice L.", "email": "alice@example.com",
+                "groups": ["staff"],
+            }),
         )
     }
 
