@@ -5,7 +5,7 @@
 //! await and before the configuration is even loaded: if start-up then
 //! fails, no code stays in the URL, the history or sessionStorage.
 
-use super::ports::{Navigator, TabStore};
+use super::ports::{Clock, Navigator, TabStore};
 use crate::protocol::{
     AuthError, CallbackParams, LOGOUT_PREFIX, PENDING_TTL_MS, PendingRequest, SILENT_SKIP_KEY,
     STORAGE_PREFIX, constant_time_eq,
@@ -21,22 +21,40 @@ pub struct CapturedCallback {
 }
 
 impl CapturedCallback {
-    /// If the page's query is an authorization response (`state` with a
-    /// `code` or an `error`), takes it: the pending request leaves
-    /// sessionStorage, expired ones are purged, and the URL becomes the
-    /// path the sign-in started from. Call before anything is awaited.
+    /// If the page's query answers a sign-in of this tab (`state` with a
+    /// `code` or an `error`, and a pending request under that `state`),
+    /// takes it: the pending request leaves sessionStorage, expired ones
+    /// are purged, and the URL becomes the path the sign-in started from.
+    /// Call before anything is awaited. A query that merely looks like one
+    /// (`/?code=SPRING25&state=NY`) is the app's and stays.
     pub fn capture(platform: &(impl Navigator + TabStore), now_ms: f64) -> Option<Self> {
+        Self::capture_on(platform, now_ms, None)
+    }
+
+    /// [`capture`](Self::capture), and on `callback_path` (the redirect
+    /// URI's path) also an answer no pending request of this tab expects:
+    /// forged, replayed, expired, or from another tab (`state_mismatch`).
+    pub(crate) fn capture_on(
+        platform: &(impl Navigator + TabStore),
+        now_ms: f64,
+        callback_path: Option<&str>,
+    ) -> Option<Self> {
         let params = CallbackParams::from_query(&platform.query());
-        if params.state.is_none() || (params.code.is_none() && params.error.is_none()) {
-            purge_pending(platform, Some(now_ms - PENDING_TTL_MS));
+        let expired_before = now_ms - PENDING_TTL_MS;
+        let Some(state) = params
+            .state
+            .clone()
+            .filter(|_| params.code.is_some() || params.error.is_some())
+        else {
+            purge_pending(platform, Some(expired_before));
+            return None;
+        };
+        let path = platform.path();
+        let pending = take_pending(platform, &state);
+        purge_pending(platform, Some(expired_before));
+        if pending.is_none() && callback_path != Some(path.as_str()) {
             return None;
         }
-        let path = platform.path();
-        let pending = params
-            .state
-            .as_deref()
-            .and_then(|state| take_pending(platform, state));
-        purge_pending(platform, Some(now_ms - PENDING_TTL_MS));
         let return_to = pending
             .as_ref()
             .map_or("/", |pending| pending.return_to.as_str());
@@ -80,12 +98,15 @@ pub(crate) enum LogoutReturn {
 
 /// Decides what this load is. Logout markers are taken (removed) here.
 pub(crate) fn classify(
-    platform: &(impl Navigator + TabStore),
+    platform: &(impl Navigator + TabStore + Clock),
     captured: Option<CapturedCallback>,
     callback_path: &str,
     silent_restore: bool,
 ) -> PageLoad {
     let logouts = take_markers(platform, LOGOUT_PREFIX);
+    let captured = captured.or_else(|| {
+        CapturedCallback::capture_on(platform, platform.now_ms(), Some(callback_path))
+    });
     if let Some(captured) = captured.filter(|captured| captured.path == callback_path) {
         return PageLoad::Callback(Box::new(captured));
     }
