@@ -128,3 +128,16 @@ fn a_page_restored_from_the_cache_is_not_stuck_signing_in() {
     session.on_page_restored();
     assert_eq!(session.status(), AuthStatus::SignedOut);
 }
+
+#[test]
+fn an_apps_own_query_that_looks_like_a_callback_stays() {
+    let world = World::new();
+    let options = SessionOptions::default().silent_restore(false);
+    let (page, session) = load_with(&world, "/?promo=1&code=SPRING25&state=NY", options);
+    assert_eq!(page.url(), "/?promo=1&code=SPRING25&state=NY");
+    assert_eq!(session.status(), AuthStatus::SignedOut);
+    assert_eq!(world.count(Endpoint::Token), 0);
+    let (callback, forged) = load_with(&world, "/callback?code=x&state=y", options);
+    assert_eq!(forged.status(), AuthStatus::Error(AuthError::StateMismatch));
+    assert_eq!(callback.url(), "/", "a forged answer still leaves the address bar");
+}
