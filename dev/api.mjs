@@ -20,6 +20,8 @@
 //                   POST /__test/fault   {"mode": "hang"|"off", "count": N}: GET /api/hello
 //                                        never answers (the socket stays open until the client
 //                                        gives up), for N requests or until cleared;
+//                                        {"mode": "redirect", "location": URL}: it answers
+//                                        302 to URL (with CORS) instead;
 //                   GET  /__test/fault   shows it. Faulted requests count in `faults_served`,
 //                                        and in `faults_abandoned` once the client closed them.
 //                   POST /__test/expire-nonces   every DPoP nonce handed out so far is refused
@@ -88,7 +90,7 @@ const newStats = () => ({
 });
 const replayCache = new ReplayCache(REPLAY_CACHE_MAX);
 let stats = newStats();
-let fault = null; // { mode: 'hang', remaining: number | null }
+let fault = null; // { mode: 'hang' | 'redirect', remaining: number | null, location? }
 
 function armFault(input) {
   if (!input || typeof input !== 'object' || Array.isArray(input)) throw new Error('expected a JSON object');
@@ -96,13 +98,18 @@ function armFault(input) {
     fault = null;
     return;
   }
-  if (input.mode !== 'hang') throw new Error('mode must be hang or off');
+  if (input.mode !== 'hang' && input.mode !== 'redirect') throw new Error('mode must be hang, redirect or off');
+  let location;
+  if (input.mode === 'redirect') {
+    location = new URL(input.location).href; // throws on a bad URL: 400
+    if (!/^https?:$/.test(new URL(location).protocol)) throw new Error('location must be an http(s) URL');
+  }
   let remaining = null;
   if (input.count !== undefined && input.count !== null) {
     if (!Number.isInteger(input.count) || input.count < 1) throw new Error('count must be a positive integer');
     remaining = input.count;
   }
-  fault = { mode: 'hang', remaining };
+  fault = { mode: input.mode, remaining, ...(location ? { location } : {}) };
 }
 
 async function readBody(req, limit = 4096) {
@@ -271,7 +278,8 @@ async function handle(req, res) {
         if (active.remaining <= 0 && fault === active) fault = null;
       }
       stats.faults_served += 1;
-      console.log('api fault mode=hang');
+      console.log(`api fault mode=${active.mode}`);
+      if (active.mode === 'redirect') return send(res, 302, undefined, { Location: active.location });
       // No answer: wait until the client gives up and closes the connection (counted: a
       // client that stops waiting without aborting leaves it open).
       if (!req.socket.destroyed) await new Promise((resolve) => { req.socket.once('close', resolve); });
