@@ -10,14 +10,18 @@
 //   API_AUDIENCE    http://127.0.0.1:9100
 //   APP_ORIGIN      http://localhost:8080
 //   API_DPOP_NONCE  1: DPoP proofs must carry the API's current server nonce (RFC 9449 §9)
-//   TEST_HOOKS      1 enables the test hooks (never in a deployment; no CORS, and every POST must
-//                 be Content-Type: application/json, else 415, so no other site can trigger
+//   API_REPLAY_CACHE_MAX  10000: how many proof jtis the replay cache holds (tests set fewer)
+//   TEST_HOOKS      1 enables the test hooks (never in a deployment; no CORS, only for a loopback
+//                 Host header, else 403 (DNS rebinding), and every POST must be
+//                 Content-Type: application/json, else 415, so no other site can trigger
 //                 them with a simple cross-site request):
-//                   GET  /__test/stats   counters (below)
+//                   GET  /__test/stats   counters (below), replay_cache (live jtis held)
 //                   POST /__test/reset   clears the counters and the fault
 //                   POST /__test/fault   {"mode": "hang"|"off", "count": N}: GET /api/hello
 //                                        never answers (the socket stays open until the client
 //                                        gives up), for N requests or until cleared;
+//                                        {"mode": "redirect", "location": URL}: it answers
+//                                        302 to URL (with CORS) instead;
 //                   GET  /__test/fault   shows it. Faulted requests count in `faults_served`,
 //                                        and in `faults_abandoned` once the client closed them.
 //                   POST /__test/expire-nonces   every DPoP nonce handed out so far is refused
@@ -27,23 +31,27 @@
 //   401 + WWW-Authenticate: Bearer realm="demo-api"                       (no token)
 //   401 + WWW-Authenticate: Bearer ..., error="invalid_token", ...         (bad/expired token)
 //   403 + WWW-Authenticate: Bearer ..., error="insufficient_scope", ...    (no api:read)
-//   503 {error: "temporarily_unavailable"}                                 (provider unreachable)
+//   503 {error: "temporarily_unavailable"}    (provider unreachable; or the DPoP replay cache is
+//                                             full of live entries: none is evicted to make room)
 //   DPoP (the challenge is `DPoP realm="demo-api", error=..., error_description=..., algs="ES256 Ed25519 EdDSA"`):
 //   401 error="invalid_token"        a DPoP-bound token sent as Bearer; a token whose cnf.jkt is
 //                                    not the proof's key; an unbound token sent as DPoP; bad token
 //   401 error="invalid_dpop_proof"   no/several DPoP headers, bad signature/typ/alg/jwk, htm, htu,
-//                                    iat more than 60 s off, ath mismatch, a replayed jti
+//                                    iat more than 60 s off, ath mismatch, a replayed jti (a jti
+//                                    is recorded only once the token and its cnf.jkt are verified)
 //   401 error="use_dpop_nonce"       (API_DPOP_NONCE=1) no or stale nonce; + DPoP-Nonce header
 //   403 error="insufficient_scope"
 //   With API_DPOP_NONCE=1 a DPoP-Nonce header also comes with a 200 whose proof did not carry
 //   the newest nonce. Nonces rotate every 5 minutes; the previous one stays valid.
 // Error bodies are JSON {error, error_description}. Tokens and proofs are never logged.
 
-import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
+import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose';
+
 import {
-  EmbeddedJWK, calculateJwkThumbprint, createRemoteJWKSet, errors as joseErrors, jwtVerify,
-} from 'jose';
+  ApiError, DPOP_ALGS, ReplayCache, currentNonce, dpopError, rotateNonce, verifyProof,
+} from './api-dpop.mjs';
+import { HOST_REFUSAL, isLoopbackHost } from './test-hooks.mjs';
 
 const API_PORT = Number(process.env.API_PORT || 9100);
 const API_ORIGIN = new URL(process.env.API_ORIGIN || `http://127.0.0.1:${API_PORT}`).origin;
@@ -54,10 +62,7 @@ const APP_ORIGIN = (process.env.APP_ORIGIN || 'http://localhost:8080').replace(/
 const TEST_HOOKS = process.env.TEST_HOOKS === '1';
 const REQUIRED_SCOPE = 'api:read';
 const REALM = 'demo-api';
-const DPOP_ALGS = ['ES256', 'Ed25519', 'EdDSA']; // as the provider's dpop_signing_alg_values_supported
-const DPOP_IAT_WINDOW = 60; // seconds either side of now
-const NONCE_ROTATION = 5 * 60; // seconds a nonce stays the newest
-const REPLAY_CACHE_MAX = 10000;
+const REPLAY_CACHE_MAX = Number(process.env.API_REPLAY_CACHE_MAX || 10000);
 
 // Discovery is fetched lazily (the provider may start after the API) and retried on failure.
 let jwksPromise;
@@ -79,10 +84,13 @@ function getJwks() {
 const newStats = () => ({
   requests: 0, ok: 0, unauthorized: 0, forbidden: 0, by_status: {}, faults_served: 0, faults_abandoned: 0,
   // DPoP: requests with the DPoP scheme, and the refusals by error code.
-  dpop: { requests: 0, ok: 0, use_dpop_nonce: 0, invalid_dpop_proof: 0, invalid_token: 0, replays: 0 },
+  dpop: {
+    requests: 0, ok: 0, use_dpop_nonce: 0, invalid_dpop_proof: 0, invalid_token: 0, replays: 0, replay_cache_full: 0,
+  },
 });
+const replayCache = new ReplayCache(REPLAY_CACHE_MAX);
 let stats = newStats();
-let fault = null; // { mode: 'hang', remaining: number | null }
+let fault = null; // { mode: 'hang' | 'redirect', remaining: number | null, location? }
 
 function armFault(input) {
   if (!input || typeof input !== 'object' || Array.isArray(input)) throw new Error('expected a JSON object');
@@ -90,13 +98,18 @@ function armFault(input) {
     fault = null;
     return;
   }
-  if (input.mode !== 'hang') throw new Error('mode must be hang or off');
+  if (input.mode !== 'hang' && input.mode !== 'redirect') throw new Error('mode must be hang, redirect or off');
+  let location;
+  if (input.mode === 'redirect') {
+    location = new URL(input.location).href; // throws on a bad URL: 400
+    if (!/^https?:$/.test(new URL(location).protocol)) throw new Error('location must be an http(s) URL');
+  }
   let remaining = null;
   if (input.count !== undefined && input.count !== null) {
     if (!Number.isInteger(input.count) || input.count < 1) throw new Error('count must be a positive integer');
     remaining = input.count;
   }
-  fault = { mode: 'hang', remaining };
+  fault = { mode: input.mode, remaining, ...(location ? { location } : {}) };
 }
 
 async function readBody(req, limit = 4096) {
@@ -111,88 +124,6 @@ async function readBody(req, limit = 4096) {
 }
 
 const isJson = (req) => (req.headers['content-type'] || '').split(';')[0].trim().toLowerCase() === 'application/json';
-
-class ApiError extends Error {
-  constructor(status, error, description, { scope, challengeError = true, scheme = 'Bearer' } = {}) {
-    super(description);
-    Object.assign(this, { status, error, description, scope, challengeError, scheme });
-  }
-}
-
-// --- DPoP server nonces (API_DPOP_NONCE=1): the newest and the previous one are accepted.
-const nonces = { current: undefined, previous: undefined, since: 0 };
-function rotateNonce() {
-  nonces.previous = nonces.current;
-  nonces.current = randomBytes(24).toString('base64url');
-  nonces.since = Date.now();
-}
-function currentNonce() {
-  if (!nonces.current || Date.now() - nonces.since >= NONCE_ROTATION * 1000) rotateNonce();
-  return nonces.current;
-}
-const nonceValid = (n) => typeof n === 'string' && (n === currentNonce() || n === nonces.previous);
-
-// --- DPoP replay cache: jti per key, kept while its proof could still be accepted. Bounded:
-// entries are kept in insertion (≈ expiry) order; beyond REPLAY_CACHE_MAX the oldest go first.
-const seenProofs = new Map(); // `${jkt}.${jti}` -> expires (ms)
-function firstUse(jkt, jti) {
-  const now = Date.now();
-  for (const [key, expires] of seenProofs) {
-    if (expires > now && seenProofs.size < REPLAY_CACHE_MAX) break;
-    seenProofs.delete(key);
-  }
-  const key = `${jkt}.${jti}`;
-  if (seenProofs.has(key)) return false;
-  seenProofs.set(key, now + 2 * DPOP_IAT_WINDOW * 1000);
-  return true;
-}
-
-const dpopError = (status, error, description, extra = {}) => new ApiError(status, error, description, { scheme: 'DPoP', ...extra });
-const JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
-
-// Checks the DPoP proof of a request that presents `accessToken` (RFC 9449 §4.3, §7.1);
-// returns { jkt: the proof key's thumbprint, nonce }. The caller checks the token and its cnf.jkt.
-async function verifyProof(req, accessToken) {
-  const header = req.headersDistinct.dpop;
-  if (!header) throw dpopError(401, 'invalid_dpop_proof', 'The request has no DPoP proof.');
-  if (header.length !== 1 || !JWS.test(header[0])) throw dpopError(401, 'invalid_dpop_proof', 'Exactly one DPoP proof (a compact JWS) is needed.');
-
-  let payload;
-  let protectedHeader;
-  try {
-    ({ payload, protectedHeader } = await jwtVerify(header[0], EmbeddedJWK, { typ: 'dpop+jwt', algorithms: DPOP_ALGS }));
-  } catch {
-    throw dpopError(401, 'invalid_dpop_proof', 'The DPoP proof is not a valid dpop+jwt signed by its embedded public key.');
-  }
-  if (payload.htm !== req.method) throw dpopError(401, 'invalid_dpop_proof', 'The DPoP proof htm does not match the request method.');
-  let htu;
-  try {
-    htu = new URL(payload.htu);
-  } catch {
-    throw dpopError(401, 'invalid_dpop_proof', 'The DPoP proof htu is not a URL.');
-  }
-  const { pathname } = new URL(req.url, API_ORIGIN);
-  if (htu.origin !== API_ORIGIN || htu.pathname !== pathname) {
-    throw dpopError(401, 'invalid_dpop_proof', 'The DPoP proof htu does not match the request URL.');
-  }
-  if (typeof payload.iat !== 'number' || Math.abs(Date.now() / 1000 - payload.iat) > DPOP_IAT_WINDOW) {
-    throw dpopError(401, 'invalid_dpop_proof', `The DPoP proof iat is not within ${DPOP_IAT_WINDOW} s of the server time.`);
-  }
-  if (typeof payload.jti !== 'string' || !payload.jti || payload.jti.length > 256) {
-    throw dpopError(401, 'invalid_dpop_proof', 'The DPoP proof has no usable jti.');
-  }
-  const ath = createHash('sha256').update(accessToken, 'ascii').digest('base64url');
-  if (payload.ath !== ath) throw dpopError(401, 'invalid_dpop_proof', 'The DPoP proof ath does not match the access token.');
-  if (API_DPOP_NONCE && !nonceValid(payload.nonce)) {
-    throw dpopError(401, 'use_dpop_nonce', 'The DPoP proof must carry the nonce of the DPoP-Nonce header.');
-  }
-  const jkt = await calculateJwkThumbprint(protectedHeader.jwk, 'sha256');
-  if (!firstUse(jkt, payload.jti)) {
-    stats.dpop.replays += 1;
-    throw dpopError(401, 'invalid_dpop_proof', 'The DPoP proof was already used (jti seen before).');
-  }
-  return { jkt, nonce: payload.nonce };
-}
 
 const quote = (s) => `"${String(s).replace(/["\\]/g, '\\$&')}"`;
 
@@ -219,7 +150,7 @@ async function authenticate(req) {
   let proof;
   if (dpop) {
     stats.dpop.requests += 1;
-    proof = await verifyProof(req, token);
+    proof = await verifyProof(req, token, { origin: API_ORIGIN, requireNonce: API_DPOP_NONCE });
   }
 
   let jwks;
@@ -251,12 +182,26 @@ async function authenticate(req) {
   }
   if (dpop && typeof jkt !== 'string') throw dpopError(401, 'invalid_token', 'The access token is not DPoP-bound: send it with the Bearer scheme.');
   if (dpop && jkt !== proof.jkt) throw dpopError(401, 'invalid_token', 'The access token is bound to another key than the DPoP proof.');
+  if (dpop) recordProof(proof);
 
   const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ') : [];
   if (!scopes.includes(REQUIRED_SCOPE)) {
     throw fail(403, 'insufficient_scope', `The access token lacks the ${REQUIRED_SCOPE} scope.`, { scope: REQUIRED_SCOPE });
   }
   return { claims: payload, proof };
+}
+
+// Only a proof that came with a valid token bound to its key takes room in the replay cache.
+function recordProof({ jkt, jti }) {
+  const seen = replayCache.record(jkt, jti);
+  if (seen === 'replay') {
+    stats.dpop.replays += 1;
+    throw dpopError(401, 'invalid_dpop_proof', 'The DPoP proof was already used (jti seen before).');
+  }
+  if (seen === 'full') {
+    stats.dpop.replay_cache_full += 1;
+    throw new ApiError(503, 'temporarily_unavailable', 'The DPoP replay cache is full: try again in a moment.');
+  }
 }
 
 function setCors(req, res) {
@@ -282,11 +227,12 @@ async function handle(req, res) {
   res.setHeader('Vary', 'Origin');
 
   if (TEST_HOOKS && pathname.startsWith('/__test/')) {
-    // Only for the test runner (node); deliberately no CORS headers, JSON POSTs only.
+    // Only for the test runner (node); deliberately no CORS headers, loopback Host and JSON POSTs only.
+    if (!isLoopbackHost(req.headers.host)) return send(res, 403, HOST_REFUSAL);
     if (req.method === 'POST' && !isJson(req)) {
       return send(res, 415, { error: 'invalid_request', error_description: 'test hooks take Content-Type: application/json only' });
     }
-    if (pathname === '/__test/stats' && req.method === 'GET') return send(res, 200, stats);
+    if (pathname === '/__test/stats' && req.method === 'GET') return send(res, 200, { ...stats, replay_cache: replayCache.size });
     if (pathname === '/__test/reset' && req.method === 'POST') {
       stats = newStats();
       fault = null;
@@ -332,7 +278,8 @@ async function handle(req, res) {
         if (active.remaining <= 0 && fault === active) fault = null;
       }
       stats.faults_served += 1;
-      console.log('api fault mode=hang');
+      console.log(`api fault mode=${active.mode}`);
+      if (active.mode === 'redirect') return send(res, 302, undefined, { Location: active.location });
       // No answer: wait until the client gives up and closes the connection (counted: a
       // client that stops waiting without aborting leaves it open).
       if (!req.socket.destroyed) await new Promise((resolve) => { req.socket.once('close', resolve); });

@@ -3,8 +3,8 @@
 // /authorize answers at once with a code (or, for prompt=none, login_required or the scenario's
 // silentError). What the provider does wrong is chosen by a *scenario*, modelled on the OpenID
 // Foundation's RP certification tests (id_token signature/claims, key rotation, RFC 9207 iss,
-// userinfo sub, broken token responses), and also at refresh time (refresh-*). The table SCENARIOS below lists them; each is a few overrides
-// of the correct behaviour (DEFAULTS).
+// userinfo sub, broken token responses), and also at refresh time (refresh-*). The table SCENARIOS of
+// dev/hostile-scenarios.mjs lists them; each is a few overrides of the correct behaviour (DEFAULTS).
 //
 // Env (all optional):
 //   HOSTILE_PORT    9300
@@ -17,157 +17,26 @@
 //                                     (Content-Type: application/json only, else 415)
 //   GET  /__stats                     {scenario, discovery, authorize, silent, token, refresh, jwks,
 //                                      userinfo, issued: {codes, access_tokens, refresh_tokens,
-//                                      id_tokens}, refusals: [why a request was refused]}
+//                                      id_tokens}, refusals: [why a request was refused],
+//                                      streams: [{path, bytes, started, passed_cap_at, closed_at}]
+//                                      (endless answers; ms since the epoch)}
+//   Both answer a loopback Host header only (else 403: DNS rebinding).
 // One log line per request (method, path, status); never query strings or tokens.
 
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
+
 import {
-  SignJWT, exportJWK, exportSPKI, generateKeyPair,
-} from 'jose';
+  DEFAULTS, KEYS, SCENARIOS, TOKEN_TTL_S, atHash, b64url, now, random, sha256,
+} from './hostile-scenarios.mjs';
+import { HOST_REFUSAL, isLoopbackHost } from './test-hooks.mjs';
 
 const PORT = Number(process.env.HOSTILE_PORT || 9300);
 const ISSUER = (process.env.HOSTILE_ISSUER || `http://127.0.0.1:${PORT}`).replace(/\/$/, '');
 const APP_ORIGIN = (process.env.APP_ORIGIN || 'http://localhost:8080').replace(/\/$/, '');
 const CLIENT_ID = 'leptos-spa';
 const REDIRECT_URI = `${APP_ORIGIN}/callback`;
-const WRONG_ISSUER = 'http://127.0.0.1:9999';
-const ALGS = ['RS256', 'ES256', 'PS256'];
 const CODE_TTL_MS = 60_000;
-const TOKEN_TTL_S = 300;
-
-const b64url = (bytes) => Buffer.from(bytes).toString('base64url');
-const random = () => b64url(randomBytes(32));
-const sha256 = (text) => createHash('sha256').update(text).digest();
-const now = () => Math.floor(Date.now() / 1000);
-/** OIDC Core §3.1.3.6: base64url of the left half of SHA-256 (all algorithms used here). */
-const atHash = (accessToken) => b64url(sha256(accessToken).subarray(0, 16));
-
-// ---------------------------------------------------------------------------------------
-// Keys. Only the ones a scenario's jwks() names are published; k9 never is.
-
-async function makeKey(kid, alg) {
-  const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true });
-  const jwk = { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' };
-  return { kid, alg, privateKey, jwk, spki: await exportSPKI(publicKey) };
-}
-
-const KEYS = Object.fromEntries(await Promise.all([
-  ['k1', 'RS256'], // the normal signing key
-  ['k2', 'RS256'], // a second RSA key (rotation; ambiguity without kid)
-  ['k9', 'RS256'], // signs, but is never published
-  ['p1', 'PS256'], // RSA-PSS
-  ['e1', 'ES256'], // EC P-256
-].map(async ([kid, alg]) => [kid, await makeKey(kid, alg)])));
-
-/** A JWS signed properly with KEYS[keyName]; `withKid: false` leaves kid out of the header. */
-function signWith(keyName, { withKid = true } = {}) {
-  const key = KEYS[keyName];
-  return (claims) => new SignJWT(claims)
-    .setProtectedHeader({ alg: key.alg, typ: 'JWT', ...(withKid ? { kid: key.kid } : {}) })
-    .sign(key.privateKey);
-}
-
-/**
- * A JWS that `sign` signed properly, with its signature then corrupted (the last 8 bytes
- * inverted, so an RSA signature stays below the modulus): header and kid are those of a
- * published key, so a client finds the key and must fail at signature verification itself.
- */
-function corruptSignature(sign) {
-  return async (claims) => {
-    const [header, payload, signature] = (await sign(claims)).split('.');
-    const bytes = Buffer.from(signature, 'base64url');
-    for (let i = bytes.length - 8; i < bytes.length; i += 1) bytes[i] ^= 0xff;
-    return `${header}.${payload}.${b64url(bytes)}`;
-  };
-}
-
-/** An unsecured JWS (RFC 7519 §6): alg "none", empty signature. */
-function unsigned(claims) {
-  const part = (obj) => b64url(JSON.stringify(obj));
-  return `${part({ alg: 'none', typ: 'JWT' })}.${part(claims)}.`;
-}
-
-/** The key-confusion forgery: HS256 with k1's public key (SPKI PEM text) as the HMAC secret. */
-function hmacWithPublicKey(claims) {
-  const part = (obj) => b64url(JSON.stringify(obj));
-  const input = `${part({ alg: 'HS256', typ: 'JWT', kid: 'k1' })}.${part(claims)}`;
-  return `${input}.${createHmac('sha256', KEYS.k1.spki).update(input).digest('base64url')}`;
-}
-
-/** A fixed (non-JSON-token) answer of the token endpoint. */
-const reply = (status, type, body) => () => ({ status, type, body });
-
-// ---------------------------------------------------------------------------------------
-// Scenarios. DEFAULTS is a correct provider; each scenario overrides what it breaks.
-//   algs        id_token_signing_alg_values_supported in discovery
-//   callbackIss iss of the code response (null: left out); prompt=none answers always use ISSUER
-//   sign        claims -> compact JWS
-//   jwks(n)     key names published by the n-th GET /jwks (1-based, since the scenario began)
-//   claims(c)   ID token claims
-//   tokenBody(b) JSON token response; tokenReply: a fixed answer instead (nothing minted)
-//   userinfo(u) userinfo answer
-//   ttl         expires_in of the access token (s); a short one makes the app refresh soon
-//   refresh     overrides (sign, claims, tokenBody) used only for tokens minted by a
-//               refresh_token grant: the sign-in is correct, the refresh answer is not
-//   silentError the error a prompt=none request gets (nobody is ever signed in here)
-
-const DEFAULTS = {
-  algs: ALGS,
-  callbackIss: ISSUER,
-  sign: signWith('k1'),
-  jwks: () => ['k1'],
-  claims: (c) => c,
-  tokenBody: (b) => b,
-  tokenReply: undefined,
-  userinfo: (u) => u,
-  ttl: TOKEN_TTL_S,
-  refresh: {},
-  silentError: 'login_required',
-};
-
-const REFRESH_TTL_S = 2; // the app refreshes 25 % of the lifetime before expiry: after 1.5 s
-
-const SCENARIOS = {
-  ok: {},
-  'unknown-key': { sign: signWith('k9') },
-  'alg-none': { algs: [...ALGS, 'none'], sign: unsigned },
-  'hs256-pubkey': { algs: [...ALGS, 'HS256'], sign: hmacWithPublicKey },
-  'wrong-iss': { claims: (c) => ({ ...c, iss: WRONG_ISSUER }) },
-  'wrong-aud': { claims: (c) => ({ ...c, aud: 'someone-else' }) },
-  expired: { claims: (c) => ({ ...c, exp: now() - 3600, iat: now() - 7200 }) },
-  'iat-future': { claims: (c) => ({ ...c, iat: now() + 3600, exp: now() + 7200 }) },
-  'nonce-missing': { claims: ({ nonce, ...c }) => c },
-  'nonce-wrong': { claims: (c) => ({ ...c, nonce: 'not-the-one' }) },
-  'at-hash-wrong': { claims: (c) => ({ ...c, at_hash: atHash('some-other-access-token') }) },
-  'kid-absent-single': { sign: signWith('k1', { withKid: false }) },
-  'kid-absent-multiple': { sign: signWith('k1', { withKid: false }), jwks: () => ['k1', 'k2'] },
-  'key-rotation': { sign: signWith('k2'), jwks: (n) => (n === 1 ? ['k1'] : ['k1', 'k2']) },
-  'iss-wrong-callback': { callbackIss: WRONG_ISSUER },
-  'iss-missing-callback': { callbackIss: null },
-  'userinfo-sub': { userinfo: (u) => ({ ...u, sub: 'mallory' }) },
-  'no-access-token': { tokenBody: ({ access_token, ...b }) => b },
-  'token-type-mac': { tokenBody: (b) => ({ ...b, token_type: 'MAC' }) },
-  'html-token': { tokenReply: reply(200, 'text/html; charset=utf-8', '<html><body><h1>Welcome</h1></body></html>') },
-  'not-json': { tokenReply: reply(200, 'application/json', 'not json') },
-  'token-500': { tokenReply: reply(500, 'text/plain; charset=utf-8', 'internal server error') },
-  es256: { sign: signWith('e1'), jwks: () => ['k1', 'e1'] },
-  ps256: { sign: signWith('p1'), jwks: () => ['k1', 'p1'] },
-  // kid k1 is published: the key is found, the signature itself does not verify.
-  'bad-signature': { sign: corruptSignature(signWith('k1')) },
-
-  // Refresh scenarios: a correct sign-in with a short-lived access token, then a refresh
-  // answer whose new ID token is wrong in one way.
-  'refresh-ok': { ttl: REFRESH_TTL_S },
-  'refresh-bad-signature': { ttl: REFRESH_TTL_S, refresh: { sign: corruptSignature(signWith('k1')) } },
-  'refresh-other-sub': { ttl: REFRESH_TTL_S, refresh: { claims: (c) => ({ ...c, sub: 'mallory', name: 'Mallory' }) } },
-  'refresh-wrong-iss': { ttl: REFRESH_TTL_S, refresh: { claims: (c) => ({ ...c, iss: WRONG_ISSUER }) } },
-  'refresh-at-hash-wrong': { ttl: REFRESH_TTL_S, refresh: { claims: (c) => ({ ...c, at_hash: atHash('some-other-access-token') }) } },
-
-  // prompt=none answers with another "not signed in quietly" error than login_required.
-  'silent-interaction-required': { silentError: 'interaction_required' },
-  'silent-consent-required': { silentError: 'consent_required' },
-};
 
 // ---------------------------------------------------------------------------------------
 // State: the scenario, counters, and what was issued (reset by POST /__scenario).
@@ -178,7 +47,7 @@ let state;
 
 function reset(name) {
   scenarioName = name;
-  scenario = { ...DEFAULTS, ...SCENARIOS[name] };
+  scenario = { ...DEFAULTS, callbackIss: ISSUER, ...SCENARIOS[name] };
   state = {
     counts: { discovery: 0, authorize: 0, silent: 0, token: 0, refresh: 0, jwks: 0, userinfo: 0 },
     codes: new Map(), // code -> { challenge, nonce, redirectUri }
@@ -186,6 +55,7 @@ function reset(name) {
     accessTokens: new Set(),
     issued: { codes: [], access_tokens: [], refresh_tokens: [], id_tokens: [] },
     refusals: [],
+    streams: [],
   };
 }
 reset('ok');
@@ -221,6 +91,36 @@ async function readBody(req) {
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+const BODY_CAP = 1024 * 1024; // the client's MAX_BODY_BYTES
+const FILLER = Buffer.alloc(64 * 1024, ' '); // JSON whitespace: the body stays "valid so far"
+
+/**
+ * A 200 JSON answer that never ends: `prefix`, then 64 KiB of spaces every 10 ms (chunked, no
+ * Content-Length; none while the socket is backed up) until the client closes the connection.
+ * Recorded in state.streams: bytes written, and when (ms since the epoch) they passed the
+ * client's 1 MiB cap and the client closed.
+ */
+function streamForever(res, path, prefix) {
+  const record = { path, bytes: 0, started: Date.now(), passed_cap_at: null, closed_at: null };
+  state.streams.push(record);
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
+  const write = (chunk) => {
+    res.write(chunk);
+    record.bytes += chunk.length;
+    if (record.passed_cap_at === null && record.bytes > BODY_CAP) record.passed_cap_at = Date.now();
+  };
+  write(Buffer.from(prefix));
+  const timer = setInterval(() => { if (!res.writableNeedDrain) write(FILLER); }, 10);
+  return new Promise((resolve) => {
+    res.once('close', () => {
+      clearInterval(timer);
+      record.closed_at = Date.now();
+      console.log(`stream ${path}: client closed after ${record.bytes} bytes, ${record.closed_at - record.started}ms`);
+      resolve();
+    });
+  });
 }
 
 function sameSecret(a, b) {
@@ -353,6 +253,7 @@ async function token(req, res) {
     return oauthError(res, 400, 'unsupported_grant_type', 'authorization_code or refresh_token', 'token');
   }
 
+  if (scenario.stream === 'token') return streamForever(res, '/token', '{"access_token":"');
   if (scenario.tokenReply) {
     const { status, type, body } = scenario.tokenReply();
     return send(res, status, body, { 'Content-Type': type });
@@ -362,7 +263,8 @@ async function token(req, res) {
 
 function jwks(_req, res) {
   state.counts.jwks += 1;
-  send(res, 200, { keys: scenario.jwks(state.counts.jwks).map((name) => KEYS[name].jwk) });
+  if (scenario.stream === 'jwks') return streamForever(res, '/jwks', '{"keys":[');
+  return send(res, 200, { keys: scenario.jwks(state.counts.jwks).map((name) => KEYS[name].jwk) });
 }
 
 function userinfo(req, res) {
@@ -400,6 +302,7 @@ function stats(_req, res) {
     ...state.counts,
     issued: state.issued,
     refusals: state.refusals,
+    streams: state.streams,
   });
 }
 
@@ -427,6 +330,10 @@ const CORS = {
 async function handle(req, res) {
   const url = new URL(req.url, ISSUER);
   const control = url.pathname.startsWith('/__');
+  if (control && !isLoopbackHost(req.headers.host)) {
+    send(res, 403, HOST_REFUSAL);
+    return;
+  }
   if (!control) for (const [k, v] of Object.entries(CORS)) res.setHeader(k, v);
   if (req.method === 'OPTIONS' && !control) {
     res.writeHead(204);

@@ -53,6 +53,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair } from 'jose';
 import Provider, { errors } from 'oidc-provider';
 
+import { HOST_REFUSAL, isLoopbackHost } from './test-hooks.mjs';
+
 const OP_PORT = Number(process.env.OP_PORT || 9000);
 const ISSUER = (process.env.ISSUER || `http://127.0.0.1:${OP_PORT}`).replace(/\/$/, '');
 const APP_ORIGIN = (process.env.APP_ORIGIN || 'http://localhost:8080').replace(/\/$/, '');
@@ -604,12 +606,18 @@ async function serveFault(ctx, active, grantType) {
 // headers, and every POST must be `Content-Type: application/json`, which a browser sends
 // cross-site only after a CORS preflight that these hooks never grant: a page on another
 // site cannot trigger them with a "simple" (form or text/plain) request. Others get 415.
+// They answer a loopback Host header only (403 else): a rebound DNS name is refused.
 const isJson = (ctx) => (ctx.get('Content-Type') || '').split(';')[0].trim().toLowerCase() === 'application/json';
 
 if (TEST_HOOKS) {
   provider.use(async (ctx, next) => {
     if (!ctx.path.startsWith('/__test/')) return next();
     ctx.set('Cache-Control', 'no-store');
+    if (!isLoopbackHost(ctx.get('Host'))) {
+      ctx.status = 403;
+      ctx.body = HOST_REFUSAL;
+      return;
+    }
     if (ctx.method === 'POST' && !isJson(ctx)) {
       ctx.status = 415;
       ctx.body = { error: 'invalid_request', error_description: 'test hooks take Content-Type: application/json only' };

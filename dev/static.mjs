@@ -5,9 +5,11 @@
 //   DIST             ./dist
 //   CONFIG_OVERRIDE  path to a JSON file served as /config.json instead of dist/config.json
 //
-// HTML pages carry the Content-Security-Policy of their own <meta> (written at build time by
-// scripts/csp.mjs) as a header too, plus frame-ancestors 'none', which only a header can
-// carry. With CONFIG_OVERRIDE, connect-src also names the override's origins (see pageBody).
+// Every response (pages, assets, config.json, 404s) carries the Content-Security-Policy of
+// index.html's <meta> (written at build time by scripts/csp.mjs) as a header, plus
+// frame-ancestors 'none', which only a header can carry: the app's origin is its trust
+// boundary, so nothing served from it goes out without the policy. With CONFIG_OVERRIDE,
+// connect-src also names the override's origins (see pageBody).
 //
 // Listens on 127.0.0.1 and ::1 so that http://localhost:8080 works whichever loopback
 // address the browser picks.
@@ -72,14 +74,18 @@ function resolveInDist(pathname) {
   return file === DIST || file.startsWith(DIST + path.sep) ? file : undefined;
 }
 
+// Without a built index.html (or one without a policy) responses still get a policy: nothing.
+const FALLBACK_POLICY = "default-src 'none'; frame-ancestors 'none'";
+
 // An HTML page as served. With CONFIG_OVERRIDE its CSP <meta> is recomputed to name that
 // config's origins as well as those of the built config.json (tests switch the override while
 // a page is open, and a page keeps the policy it was loaded with).
 let warnedNoPolicy = false;
+let warnedOverride = false;
 async function pageBody(file) {
   let html = await readFile(file, 'utf8');
   if (!metaPolicy(html)) {
-    if (!warnedNoPolicy) console.warn(`static: ${file} has no Content-Security-Policy <meta> (built without scripts/csp.mjs?): no CSP header`);
+    if (!warnedNoPolicy) console.warn(`static: ${file} has no Content-Security-Policy <meta> (built without scripts/csp.mjs?): served with ${FALLBACK_POLICY}`);
     warnedNoPolicy = true;
   } else if (CONFIG_OVERRIDE) {
     const readJson = async (json) => JSON.parse(await readFile(json, 'utf8'));
@@ -87,12 +93,28 @@ async function pageBody(file) {
     const override = await readJson(CONFIG_OVERRIDE).catch(() => ({}));
     const built = await readJson(path.join(DIST, 'config.json')).catch(() => ({}));
     const extra = [process.env.CSP_CONNECT_EXTRA || '', ...connectOrigins(built)].join(' ');
-    html = applyPolicy(html, override, extra);
+    try {
+      html = applyPolicy(html, override, extra);
+    } catch (err) {
+      // A wildcard origin in the override: the client refuses it (config_invalid); the policy
+      // names only the built config's origins.
+      if (!warnedOverride) console.warn(`static: CONFIG_OVERRIDE not in the policy: ${err.message}`);
+      warnedOverride = true;
+      html = applyPolicy(html, {}, extra);
+    }
   }
   return Buffer.from(html);
 }
 
+/** The header policy for any response: the app page's (as pageBody serves it). */
+async function responsePolicy() {
+  const index = path.join(DIST, 'index.html');
+  if (!await fileAt(index)) return FALLBACK_POLICY;
+  return headerPolicy((await pageBody(index)).toString('utf8')) ?? FALLBACK_POLICY;
+}
+
 async function handle(req, res) {
+  res.setHeader('Content-Security-Policy', await responsePolicy());
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.writeHead(405, { Allow: 'GET, HEAD' });
     res.end();
@@ -133,8 +155,8 @@ async function handle(req, res) {
   if (type.startsWith('text/html')) {
     page = await pageBody(file);
     headers['Content-Length'] = page.length;
-    const policy = headerPolicy(page.toString('utf8'));
-    if (policy) headers['Content-Security-Policy'] = policy;
+    // A page other than index.html keeps the policy of its own <meta>.
+    headers['Content-Security-Policy'] = headerPolicy(page.toString('utf8')) ?? FALLBACK_POLICY;
   }
   res.writeHead(200, headers);
   if (req.method === 'HEAD') {

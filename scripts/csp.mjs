@@ -41,11 +41,24 @@ export function scriptHash(text) {
   return `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
 }
 
-/** Origins the app talks to besides its own, from config.json: the issuer, resource_origins and the demo API. */
+/**
+ * Origins the app talks to besides its own, from config.json: the issuer, resource_origins and
+ * the demo API. A `*` anywhere in one of them throws (config_invalid, naming the field): in
+ * connect-src it would be a wildcard, while the client matches origins exactly and refuses it.
+ */
 export function connectOrigins(config, extra = '') {
   const origins = new Set();
-  for (const url of [config?.issuer, ...(config?.resource_origins ?? []), config?.api_url, ...extra.split(/\s+/)]) {
+  const named = [
+    ['issuer', config?.issuer],
+    ...(Array.isArray(config?.resource_origins) ? config.resource_origins : []).map((url) => ['resource_origins', url]),
+    ['api_url', config?.api_url],
+    ...extra.split(/\s+/).map((url) => ['CSP_CONNECT_EXTRA', url]),
+  ];
+  for (const [field, url] of named) {
     if (typeof url !== 'string' || !url) continue;
+    if (url.includes('*')) {
+      throw new Error(`config_invalid: \`${field}\` must list exact origins: no wildcard (\`*\`), not "${url}"`);
+    }
     try {
       const { protocol, origin } = new URL(url);
       // A bad URL is the client's business (it reports config_invalid); the policy just skips it.
@@ -163,6 +176,11 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     }
     console.log(policy);
   } else {
-    console.log(`csp: ${path.join(dir, 'index.html')}: ${writePolicy(dir)}`);
+    try {
+      console.log(`csp: ${path.join(dir, 'index.html')}: ${writePolicy(dir)}`);
+    } catch (err) {
+      console.error(`csp: ${path.join(dir, 'index.html')} left unchanged: ${err.message}`);
+      process.exit(1);
+    }
   }
 }

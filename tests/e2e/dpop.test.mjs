@@ -13,7 +13,7 @@ import { SignJWT } from 'jose';
 import { startStack } from '../../dev/stack.mjs';
 import { DpopClient, DpopKey, ath } from './dpop-client.mjs';
 import {
-  CookieJar, authorizeUrl, decodeJwt, follow, pkcePair, postForm,
+  CookieJar, authorizeAs, authorizeUrl, decodeJwt, pkcePair,
 } from './node-client.mjs';
 
 const APP = 'http://localhost:8080';
@@ -56,13 +56,8 @@ const authParams = (pkce, extra = {}) => ({
 // Runs an authorization request (signing alice in on the login form when it shows) and
 // returns where the provider finally sent the browser: the callback URL, or a rendered page.
 async function authorize(jar, params) {
-  let step = await follow(jar, authorizeUrl(t.issuer, params), t.issuer);
-  if (step.res && /\/interaction\//.test(step.url)) {
-    const action = new URL(step.body.match(/<form method="post" action="([^"]+)"/)[1], t.issuer).href;
-    const res = await postForm(jar, action, { login: 'alice', password: 'wonderland' });
-    assert.equal(res.status, 303, 'login accepted');
-    step = await follow(jar, new URL(res.headers.get('location'), t.issuer).href, t.issuer);
-  }
+  const step = await authorizeAs(jar, t.issuer, authorizeUrl(t.issuer, params));
+  assert.equal(step.loginStatus ?? 303, 303, 'login accepted');
   return step.res ? { page: step } : { callback: new URL(step.url) };
 }
 

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 
 import { startStack } from '../../dev/stack.mjs';
 import {
-  CookieJar, authorizeUrl, follow, pkcePair, postForm,
+  CookieJar, authorizeAs, authorizeUrl, pkcePair,
 } from './node-client.mjs';
 
 const APP = 'http://localhost:8080';
@@ -65,13 +65,8 @@ async function authorizationCode(jar) {
     code_challenge: pkce.challenge,
     code_challenge_method: 'S256',
   });
-  let step = await follow(jar, start, ISSUER);
-  if (step.res && /\/interaction\//.test(step.url)) {
-    const action = new URL(step.body.match(/<form method="post" action="([^"]+)"/)[1], ISSUER).href;
-    const res = await postForm(jar, action, { login: 'alice', password: 'wonderland' });
-    assert.equal(res.status, 303);
-    step = await follow(jar, new URL(res.headers.get('location'), ISSUER).href, ISSUER);
-  }
+  const step = await authorizeAs(jar, ISSUER, start);
+  assert.equal(step.loginStatus ?? 303, 303, 'login accepted');
   const code = new URL(step.url).searchParams.get('code');
   assert.ok(code, 'got an authorization code');
   return { code, verifier: pkce.verifier };

@@ -19,6 +19,7 @@ import {
   APP, HOSTILE, assertNoTokenLeak, expectState, newSession, sel, setupSuite, skipReason, waitForQuiet,
   waitUntil,
 } from './harness.mjs';
+import { hostileStats, useScenario } from './hostile-control.mjs';
 
 const skip = skipReason();
 
@@ -84,6 +85,9 @@ const SILENT_EXPECTED = {
   'silent-consent-required': 'consent_required',
 };
 
+// Endless answers: tests/e2e/transport-limits.test.mjs (the body cap while streaming).
+const ENDLESS = ['jwks-endless', 'token-endless'];
+
 // The check an invalid_id_token message must name: "... failed verification (REASON) ...".
 // Adjust here if the app's wording changes.
 const ID_TOKEN_REASONS = {
@@ -101,16 +105,6 @@ const ID_TOKEN_REASONS = {
   'bad-signature': 'signature',
 };
 
-async function hostile(path, init) {
-  const res = await fetch(`${HOSTILE}${path}`, init);
-  const body = await res.json();
-  assert.equal(res.status, 200, `${path}: ${JSON.stringify(body)}`);
-  return body;
-}
-const useScenario = (name) => hostile('/__scenario', {
-  method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name }),
-});
-const hostileStats = () => hostile('/__stats');
 const issuedValues = ({ issued }) => Object.values(issued).flat();
 
 /** What the page shows: data-state, data-error and the error message (if any). */
@@ -148,7 +142,7 @@ describe('Leptos SPA against a hostile OpenID provider (browser)', { skip, timeo
   it('the expectation table covers every scenario of the provider', async () => {
     const res = await fetch(`${HOSTILE}/__scenario`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     const { scenarios } = await res.json();
-    const covered = [...Object.keys(EXPECTED), ...Object.keys(REFRESH_EXPECTED), ...Object.keys(SILENT_EXPECTED)];
+    const covered = [...Object.keys(EXPECTED), ...Object.keys(REFRESH_EXPECTED), ...Object.keys(SILENT_EXPECTED), ...ENDLESS];
     assert.deepEqual([...scenarios].sort(), covered.sort());
   });
 

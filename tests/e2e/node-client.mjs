@@ -83,6 +83,21 @@ export function authorizeUrl(issuer, params) {
   return url.href;
 }
 
+/**
+ * Starts an authorization request at `issuer` and, when the provider shows its login form,
+ * signs in (alice by default). Returns `{ url }` when the provider sent the browser off its
+ * origin (the callback), else the rendered page `{ url, res, body }`; `loginStatus` is the
+ * status of the form POST when there was one (303: accepted).
+ */
+export async function authorizeAs(jar, issuer, start, { login = 'alice', password = 'wonderland' } = {}) {
+  const step = await follow(jar, start, issuer);
+  if (!step.res || !/\/interaction\//.test(step.url)) return step;
+  const action = new URL(step.body.match(/<form method="post" action="([^"]+)"/)[1], issuer).href;
+  const res = await postForm(jar, action, { login, password });
+  if (res.status !== 303) return { url: action, res, body: await res.text(), loginStatus: res.status };
+  return { ...await follow(jar, new URL(res.headers.get('location'), issuer).href, issuer), loginStatus: 303 };
+}
+
 // POST a form (urlencoded) through the jar.
 export function postForm(jar, url, fields, headers = {}) {
   return request(jar, url, {

@@ -1,12 +1,17 @@
 //! `fetch` with a timeout on every call (so no state waits forever), no
-//! cookies to the provider, and a cap on the body size.
+//! cookies to the provider, a cap on the body size that is enforced while the
+//! body streams in, and no redirect followed (a `DPoP` proof or a token must
+//! not follow a `302` to another origin).
 
 use std::pin::pin;
 
 use futures::future::{Either, select};
-use gloo_net::http::{Request, RequestBuilder};
-use web_sys::{AbortController, AbortSignal, RequestCredentials, RequestInit};
+use gloo_net::http::{Request, RequestBuilder, Response};
+use web_sys::{
+    AbortController, AbortSignal, RequestCredentials, RequestInit, RequestRedirect, ResponseType,
+};
 
+use super::body::{Body, read_capped};
 use super::perf;
 use super::window::sleep;
 use crate::protocol::AuthError;
@@ -26,7 +31,8 @@ fn builder(request: &HttpRequest) -> RequestBuilder {
     let builder = match request.form {
         Some(_) => Request::post(&request.url),
         None => Request::get(&request.url),
-    };
+    }
+    .redirect(RequestRedirect::Manual);
     let builder = match &request.authorization {
         Some(value) => builder.header("Authorization", value),
         None => builder,
@@ -87,62 +93,73 @@ async fn exchange(request: HttpRequest, timeout_ms: u32) -> Result<HttpResponse,
         None => builder.build(),
     }
     .map_err(|_| AuthError::Network(what.to_owned()))?;
-    let call = async {
-        let response = built.send().await.ok()?;
-        let status = response.status();
-        let too_large = response
-            .headers()
-            .get("content-length")
-            .and_then(|length| length.parse::<usize>().ok())
-            .is_some_and(|length| length > MAX_BODY_BYTES);
-        if too_large {
-            return Some(Err(AuthError::Network(format!(
-                "{what} (answer too large)"
-            ))));
-        }
-        let dpop_nonce = response.headers().get("DPoP-Nonce");
-        let body = response.text().await.ok()?;
-        if body.len() > MAX_BODY_BYTES {
-            return Some(Err(AuthError::Network(format!(
-                "{what} (answer too large)"
-            ))));
-        }
-        Some(Ok(HttpResponse {
+    let timeout = i32::try_from(timeout_ms).unwrap_or(i32::MAX);
+    let result = match select(pin!(receive(built, what)), pin!(sleep(timeout))).await {
+        Either::Left((answer, _)) => answer,
+        Either::Right(_) => Err(AuthError::Network(format!(
+            "{what} (no answer within {timeout_ms} ms)"
+        ))),
+    };
+    // Whatever went wrong (too large, a redirect, the timeout), the transfer stops.
+    if let (Err(_), Some(controller)) = (&result, controller) {
+        controller.abort();
+    }
+    result
+}
+
+/// The answer to `built`, its body read up to `MAX_BODY_BYTES`.
+async fn receive(built: Request, what: &str) -> Result<HttpResponse, AuthError> {
+    let too_large = || AuthError::Network(format!("{what} (answer too large)"));
+    let response = built
+        .send()
+        .await
+        .map_err(|_| AuthError::Network(what.to_owned()))?;
+    refuse_redirect(&response, what)?;
+    let declared = response.headers().get("content-length");
+    if declared
+        .and_then(|length| length.parse::<usize>().ok())
+        .is_some_and(|length| length > MAX_BODY_BYTES)
+    {
+        return Err(too_large());
+    }
+    let status = response.status();
+    let dpop_nonce = response.headers().get("DPoP-Nonce");
+    match read_capped(response.body(), MAX_BODY_BYTES).await {
+        Body::Complete(body) => Ok(HttpResponse {
             status,
             body,
             dpop_nonce,
-        }))
-    };
-    let timeout = i32::try_from(timeout_ms).unwrap_or(i32::MAX);
-    match select(pin!(call), pin!(sleep(timeout))).await {
-        Either::Left((Some(answer), _)) => answer,
-        Either::Left((None, _)) => Err(AuthError::Network(what.to_owned())),
-        Either::Right(_) => {
-            if let Some(controller) = controller {
-                controller.abort();
-            }
-            Err(AuthError::Network(format!(
-                "{what} (no answer within {timeout_ms} ms)"
-            )))
-        }
+        }),
+        Body::TooLarge => Err(too_large()),
+        Body::Failed => Err(AuthError::Network(what.to_owned())),
     }
 }
 
-/// Sends an app-built request (a resource call) within the timeout; a
-/// request that times out is aborted, or the browser would hold the next
-/// identical request behind it.
+/// With `redirect: "manual"` a redirect arrives as an opaque answer, never
+/// followed: it is an error, never an answer to read.
+fn refuse_redirect(response: &Response, what: &str) -> Result<(), AuthError> {
+    if response.type_() == ResponseType::Opaqueredirect {
+        return Err(AuthError::Network(format!(
+            "{what} (answered with a redirect, which is not followed)"
+        )));
+    }
+    Ok(())
+}
+
+/// Sends an app-built request (a resource call) within the timeout, never
+/// following a redirect (the token and the proof stay with the allowed
+/// origin); a request that times out is aborted, or the browser would hold
+/// the next identical request behind it.
 pub(crate) async fn send_resource(
     request: Request,
     timeout_ms: u32,
-) -> Result<gloo_net::http::Response, AuthError> {
+) -> Result<Response, AuthError> {
     let controller = AbortController::new().ok();
-    let request = match &controller {
-        Some(controller) => with_signal(request, &controller.signal())?,
-        None => request,
-    };
+    let signal = controller.as_ref().map(AbortController::signal);
+    let request = unredirected(request, signal.as_ref())?;
     let timeout = i32::try_from(timeout_ms).unwrap_or(i32::MAX);
     match select(pin!(request.send()), pin!(sleep(timeout))).await {
-        Either::Left((Ok(response), _)) => Ok(response),
+        Either::Left((Ok(response), _)) => refuse_redirect(&response, "the API").map(|()| response),
         Either::Left((Err(_), _)) => Err(AuthError::Network("the API".into())),
         Either::Right(_) => {
             if let Some(controller) = controller {
@@ -155,10 +172,11 @@ pub(crate) async fn send_resource(
     }
 }
 
-/// The same request, abortable by `signal`.
-fn with_signal(request: Request, signal: &AbortSignal) -> Result<Request, AuthError> {
+/// The same request, with `redirect: "manual"`, abortable by `signal`.
+fn unredirected(request: Request, signal: Option<&AbortSignal>) -> Result<Request, AuthError> {
     let init = RequestInit::new();
-    init.set_signal(Some(signal));
+    init.set_redirect(RequestRedirect::Manual);
+    init.set_signal(signal);
     let inner: web_sys::Request = request.into();
     web_sys::Request::new_with_request_and_init(&inner, &init)
         .map(Request::from)

@@ -1,6 +1,7 @@
 //! The engine's ports in the browser: `fetch` with a timeout and a body
 //! cap, sessionStorage, WebCrypto, `location`/`history` and the clock.
 
+mod body;
 mod crypto;
 mod dpop;
 mod http;

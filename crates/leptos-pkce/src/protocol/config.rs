@@ -131,6 +131,14 @@ impl ClientConfig {
             return bad("scopes", "must be single words");
         }
         for origin in &self.resource_origins {
+            // `https://*` would be a wildcard in a CSP but matches nothing here: refused
+            // in both places (scripts/csp.mjs) rather than read two ways.
+            if origin.contains('*') {
+                return bad(
+                    "resource_origins",
+                    "must list exact origins: no wildcard (`*`)",
+                );
+            }
             let parsed = parse_http_url(origin)
                 .filter(|url| url.path.is_empty() && url.query.is_none() && !url.has_fragment);
             match parsed {
@@ -324,6 +332,22 @@ mod tests {
         assert_eq!(config.validate(ORIGIN), Ok(()));
         assert_eq!(config.scope_param(), "openid email");
         assert_eq!(config.callback_path(), "/cb");
+    }
+
+    #[test]
+    fn refuses_wildcard_resource_origins() {
+        let wildcards = [
+            "https://*",
+            "https://*.example.com",
+            "http://127.0.0.1:*",
+            "*",
+        ];
+        for origin in wildcards {
+            let overrides = format!(r#","resource_origins":["https://ok.example.com","{origin}"]"#);
+            let err = ClientConfig::from_json(&json(&overrides), ORIGIN).expect_err(origin);
+            let why = "`resource_origins` must list exact origins: no wildcard (`*`)";
+            assert_eq!(err, AuthError::ConfigInvalid(why.into()), "{origin}");
+        }
     }
 
     #[test]
