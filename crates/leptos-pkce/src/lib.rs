@@ -46,9 +46,10 @@ pub mod engine {
     //! `wasm32`), tests implement them in memory.
 
     pub use crate::session::{
-        CapturedCallback, Clock, DpopKeys, Endpoint, HttpRequest, HttpResponse, LockGuard,
-        Navigator, Platform, Randomness, ResourceAuth, ResourceResponse, Session, SessionOptions,
-        SignatureVerifier, TabStore, Tabs, TokenSet, Transport, load_config, tab_channel_name,
+        CapturedCallback, Clock, DpopKeys, Endpoint, HintStore, HttpRequest, HttpResponse,
+        LockGuard, Navigator, Platform, Randomness, ResourceAuth, ResourceResponse, Session,
+        SessionOptions, SignatureVerifier, TabStore, Tabs, TokenSet, Transport, load_config,
+        tab_channel_name,
     };
 
     #[cfg(target_arch = "wasm32")]
@@ -56,7 +57,7 @@ pub mod engine {
 }
 
 pub use protocol::{AccessToken, AuthError, ClientConfig, DpopMode};
-pub use session::{AuthStatus, AuthWarning, UserProfile};
+pub use session::{AuthStatus, AuthWarning, SilentRestore, UserProfile};
 
 #[cfg(target_arch = "wasm32")]
 pub use leptos::{

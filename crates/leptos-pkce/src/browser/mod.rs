@@ -13,8 +13,8 @@ pub(crate) mod window;
 
 use crate::protocol::{AuthError, DpopPublicKey, HashAlg, Jwk, SigningAlg};
 use crate::session::{
-    Clock, DpopKeys, HttpRequest, HttpResponse, LockGuard, Navigator, Randomness, ResourceResponse,
-    SignatureVerifier, TabStore, Tabs, Transport,
+    Clock, DpopKeys, HintStore, HttpRequest, HttpResponse, LockGuard, Navigator, Randomness,
+    ResourceResponse, SignatureVerifier, TabStore, Tabs, Transport,
 };
 
 /// The browser's implementation of every port of the session engine.
@@ -73,6 +73,18 @@ impl TabStore for Browser {
     }
     fn keys(&self) -> Vec<String> {
         storage::keys()
+    }
+}
+
+impl HintStore for Browser {
+    fn read_hint(&self, key: &str) -> Option<String> {
+        storage::read_shared(key)
+    }
+    fn write_hint(&self, key: &str, value: &str) {
+        storage::write_shared(key, value);
+    }
+    fn delete_hint(&self, key: &str) {
+        storage::delete_shared(key);
     }
 }
 

@@ -1,5 +1,6 @@
-//! sessionStorage: the tab's pending request and markers without secrets.
-//! No token is ever written to Web Storage.
+//! sessionStorage: the tab's pending request and markers without secrets;
+//! localStorage: the session hint (a time, nothing else). No token is ever
+//! written to Web Storage.
 
 use crate::protocol::AuthError;
 
@@ -30,4 +31,24 @@ pub(super) fn keys() -> Vec<String> {
     (0..storage.length().unwrap_or(0))
         .filter_map(|index| storage.key(index).ok().flatten())
         .collect()
+}
+
+fn local_storage() -> Option<web_sys::Storage> {
+    web_sys::window().and_then(|window| window.local_storage().ok().flatten())
+}
+
+pub(super) fn read_shared(key: &str) -> Option<String> {
+    local_storage()?.get_item(key).ok().flatten()
+}
+
+pub(super) fn write_shared(key: &str, value: &str) {
+    if let Some(storage) = local_storage() {
+        let _ = storage.set_item(key, value);
+    }
+}
+
+pub(super) fn delete_shared(key: &str) {
+    if let Some(storage) = local_storage() {
+        let _ = storage.remove_item(key);
+    }
 }

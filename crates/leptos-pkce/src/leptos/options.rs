@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::protocol::ClientConfig;
-use crate::session::SessionOptions;
+use crate::session::{SessionOptions, SilentRestore};
 
 /// Where the client configuration comes from.
 #[derive(Debug, Clone)]
@@ -27,10 +27,10 @@ impl Default for ConfigSource {
 ///
 /// ```
 /// # use std::time::Duration;
-/// # use leptos_pkce::{AuthOptions, ConfigSource};
+/// # use leptos_pkce::{AuthOptions, ConfigSource, SilentRestore};
 /// let options = AuthOptions::default()
 ///     .source(ConfigSource::Url("/auth.json".into()))
-///     .silent_restore(true)
+///     .silent_restore(SilentRestore::WhenHinted)
 ///     .refresh_margin(Duration::from_secs(30));
 /// # let _ = options;
 /// ```
@@ -50,11 +50,12 @@ impl AuthOptions {
         self
     }
 
-    /// Whether a page load without tokens, when no other tab has a
-    /// session, tries one `prompt=none` round trip (default: on).
+    /// When a page load without tokens, with no other tab to ask, tries
+    /// one `prompt=none` round trip (default: when the session hint says
+    /// this browser had a session, so first visits stay on the page).
     #[must_use]
-    pub fn silent_restore(mut self, on: bool) -> Self {
-        self.session = self.session.silent_restore(on);
+    pub fn silent_restore(mut self, when: SilentRestore) -> Self {
+        self.session = self.session.silent_restore(when);
         self
     }
 

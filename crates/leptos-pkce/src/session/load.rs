@@ -104,9 +104,8 @@ pub(crate) fn classify(
     silent_restore: bool,
 ) -> PageLoad {
     let logouts = take_markers(platform, LOGOUT_PREFIX);
-    let captured = captured.or_else(|| {
-        CapturedCallback::capture_on(platform, platform.now_ms(), Some(callback_path))
-    });
+    let captured = captured
+        .or_else(|| CapturedCallback::capture_on(platform, platform.now_ms(), Some(callback_path)));
     if let Some(captured) = captured.filter(|captured| captured.path == callback_path) {
         return PageLoad::Callback(Box::new(captured));
     }

@@ -16,6 +16,7 @@
 mod backoff;
 mod dpop;
 mod dpop_client;
+mod hint;
 mod load;
 mod options;
 mod phase;
@@ -46,10 +47,10 @@ use crate::protocol::{AuthError, ClientConfig, ProviderMetadata};
 
 pub use dpop::ResourceAuth;
 pub use load::CapturedCallback;
-pub use options::SessionOptions;
+pub use options::{SessionOptions, SilentRestore};
 pub use ports::{
-    Clock, DpopKeys, Endpoint, HttpRequest, HttpResponse, LockGuard, Navigator, Platform,
-    Randomness, SignatureVerifier, TabStore, Tabs, Transport,
+    Clock, DpopKeys, Endpoint, HintStore, HttpRequest, HttpResponse, LockGuard, Navigator,
+    Platform, Randomness, SignatureVerifier, TabStore, Tabs, Transport,
 };
 pub use resource::ResourceResponse;
 pub use start::load_config;
@@ -202,6 +203,9 @@ impl<P: Platform> Session<P> {
         if had_tokens && !has_tokens {
             self.epoch.set(self.epoch.get() + 1);
             self.refresher.reset();
+        }
+        if has_tokens {
+            self.set_hint();
         }
         if had_tokens || has_tokens {
             self.tabs.tokens_changed();

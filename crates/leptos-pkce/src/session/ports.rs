@@ -131,6 +131,19 @@ pub trait TabStore {
     fn keys(&self) -> Vec<String>;
 }
 
+/// Storage that the app's tabs share and that outlives them (localStorage
+/// in the browser), for one value without any secret: until when this
+/// browser is likely to have a session with the provider (the session
+/// hint). Never a token, never who signed in.
+pub trait HintStore {
+    /// The value under `key`.
+    fn read_hint(&self, key: &str) -> Option<String>;
+    /// Stores `value` under `key` (best effort).
+    fn write_hint(&self, key: &str, value: &str);
+    /// Removes `key`.
+    fn delete_hint(&self, key: &str);
+}
+
 /// Verifies signatures (WebCrypto in the browser).
 pub trait SignatureVerifier {
     /// Whether `signature` over `signing_input` verifies with `key` under
@@ -237,12 +250,28 @@ impl core::fmt::Debug for LockGuard {
 
 /// Everything the engine needs, in one bound.
 pub trait Platform:
-    Transport + TabStore + SignatureVerifier + Clock + Randomness + Navigator + Tabs + DpopKeys
+    Transport
+    + TabStore
+    + HintStore
+    + SignatureVerifier
+    + Clock
+    + Randomness
+    + Navigator
+    + Tabs
+    + DpopKeys
 {
 }
 
 impl<T> Platform for T where
-    T: Transport + TabStore + SignatureVerifier + Clock + Randomness + Navigator + Tabs + DpopKeys
+    T: Transport
+        + TabStore
+        + HintStore
+        + SignatureVerifier
+        + Clock
+        + Randomness
+        + Navigator
+        + Tabs
+        + DpopKeys
 {
 }
 

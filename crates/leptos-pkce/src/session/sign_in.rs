@@ -26,7 +26,7 @@ impl<P: Platform> Session<P> {
             &self.platform,
             captured,
             self.config.callback_path(),
-            self.options.silent_restore,
+            self.may_restore_silently(),
         );
         let silent_restore = matches!(page, PageLoad::SilentRestore);
         match page {
@@ -38,6 +38,7 @@ impl<P: Platform> Session<P> {
                     Ok(signed_in) => self.transition(signed_in, true),
                     Err(error) if silent && error.is_silent_sign_in_refusal() => {
                         load::set_marker(&self.platform, SILENT_SKIP_KEY);
+                        self.clear_hint();
                         self.transition(Phase::SignedOut, false);
                     }
                     Err(error) => self.transition(Phase::Failed(error), false),

@@ -13,6 +13,7 @@ impl<P: Platform> Session<P> {
     /// the provider's session where the provider offers these.
     pub async fn sign_out(&self) {
         load::set_marker(&self.platform, SILENT_SKIP_KEY);
+        self.clear_hint();
         let shown = self.status().profile().cloned();
         // Every tab drops its tokens before the provider round trip.
         let tokens = self

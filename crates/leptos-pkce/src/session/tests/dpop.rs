@@ -201,7 +201,7 @@ fn required_refuses_a_bearer_answer() {
 fn required_without_webcrypto_is_browser_unsupported() {
     let world = World::new();
     world.dpop_capable.set(false);
-    let options = SessionOptions::default().silent_restore(false);
+    let options = SessionOptions::default().silent_restore(SilentRestore::Never);
     let required = config().with_dpop(DpopMode::Required);
     let (page, session) = load_configured(&world, 0, "/", options, required);
     block_on(session.sign_in("/"));
@@ -250,7 +250,7 @@ fn dpop_bound_tokens_are_not_taken_without_their_key() {
     world.refused_keys.set(true);
     let (_, first) = signed_in(&world);
     world.provider.borrow_mut().signed_in = false;
-    let options = SessionOptions::default().silent_restore(false);
+    let options = SessionOptions::default().silent_restore(SilentRestore::Never);
     let (_, second) = load_in_tab(&world, 1, "/", options);
     assert_eq!(second.status(), AuthStatus::SignedOut);
     assert!(second.with_tokens(|tokens| tokens.is_none()));

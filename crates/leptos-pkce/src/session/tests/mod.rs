@@ -21,7 +21,10 @@ use std::rc::Rc;
 use futures::executor::{LocalPool, LocalSpawner};
 use futures::task::LocalSpawnExt as _;
 
-use super::{AuthStatus, CapturedCallback, Clock, Endpoint, ResourceAuth, Session, SessionOptions};
+use super::{
+    AuthStatus, CapturedCallback, Clock, Endpoint, ResourceAuth, Session, SessionOptions,
+    SilentRestore,
+};
 use crate::protocol::{AuthError, ClientConfig};
 pub(crate) use page::Page;
 use provider::{API, APP, CLIENT_ID, ISSUER, Provider};
@@ -53,6 +56,8 @@ pub(crate) struct World {
     pub(crate) provider: RefCell<Provider>,
     pub(crate) now_ms: Cell<f64>,
     pub(crate) storage: RefCell<BTreeMap<String, String>>,
+    /// localStorage, shared by every tab.
+    pub(crate) local: RefCell<BTreeMap<String, String>>,
     pub(crate) requests: RefCell<Vec<(Endpoint, String)>>,
     pub(crate) verifications: Cell<u32>,
     random: Cell<u8>,
@@ -115,6 +120,14 @@ impl World {
             .collect()
     }
 
+    /// The session hint, as a sign-in in an earlier visit left it.
+    pub(crate) fn hint(&self) {
+        let until = self.now_ms.get() + 86_400_000.0;
+        self.local
+            .borrow_mut()
+            .insert(hint_key(), format!("{until}"));
+    }
+
     /// Puts a marker in tab 0's sessionStorage, as an earlier page left it.
     pub(crate) fn mark(&self, key: &str) {
         self.storage.borrow_mut().insert(key.to_owned(), "1".into());
@@ -141,6 +154,10 @@ impl World {
     pub(crate) fn held_locks(&self) -> usize {
         self.locks.borrow().len()
     }
+}
+
+pub(crate) fn hint_key() -> String {
+    format!("oidc.hint:{ISSUER}:{CLIENT_ID}")
 }
 
 pub(crate) fn config() -> ClientConfig {
@@ -199,7 +216,7 @@ pub(crate) fn load_configured(
 
 /// Signs in with `config` from a signed-out page: the callback page load.
 pub(crate) fn sign_in_with(world: &Rc<World>, config: &ClientConfig) -> (Page, TestSession) {
-    let options = SessionOptions::default().silent_restore(false);
+    let options = SessionOptions::default().silent_restore(SilentRestore::Never);
     let (page, session) = load_configured(world, 0, "/", options, config.clone());
     block_on(session.sign_in("/"));
     let (url, _) = page.last_navigation().expect("redirect");
@@ -223,7 +240,7 @@ pub(crate) fn follow_to_callback(world: &Rc<World>, page: &Page) -> (Page, TestS
 
 /// A page load that settles signed out (no silent restore).
 pub(crate) fn signed_out(world: &Rc<World>) -> (Page, TestSession) {
-    let options = SessionOptions::default().silent_restore(false);
+    let options = SessionOptions::default().silent_restore(SilentRestore::Never);
     load_with(world, "/", options)
 }
 

@@ -10,8 +10,8 @@ use std::task::Poll;
 use super::World;
 use crate::protocol::{AuthError, DpopPublicKey, HashAlg, Jwk, SigningAlg};
 use crate::session::{
-    Clock, DpopKeys, Endpoint, HttpRequest, HttpResponse, LockGuard, Navigator, Randomness,
-    SignatureVerifier, TabStore, Tabs, Transport,
+    Clock, DpopKeys, Endpoint, HintStore, HttpRequest, HttpResponse, LockGuard, Navigator,
+    Randomness, SignatureVerifier, TabStore, Tabs, Transport,
 };
 
 /// Releases a fake Web Lock when dropped.
@@ -142,6 +142,22 @@ impl TabStore for Page {
     }
     fn keys(&self) -> Vec<String> {
         self.with_storage(|storage| storage.keys().cloned().collect())
+    }
+}
+
+impl HintStore for Page {
+    fn read_hint(&self, key: &str) -> Option<String> {
+        self.0.world.local.borrow().get(key).cloned()
+    }
+    fn write_hint(&self, key: &str, value: &str) {
+        self.0
+            .world
+            .local
+            .borrow_mut()
+            .insert(key.into(), value.into());
+    }
+    fn delete_hint(&self, key: &str) {
+        self.0.world.local.borrow_mut().remove(key);
     }
 }
 

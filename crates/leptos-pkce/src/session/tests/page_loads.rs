@@ -22,10 +22,12 @@ fn reload_restores_the_session_silently_with_replace() {
 #[test]
 fn login_required_on_a_silent_attempt_is_quiet_and_not_repeated() {
     let world = World::new();
+    world.hint();
     world.provider.borrow_mut().signed_in = false;
     let (page, session) = load(&world, "/");
     assert_eq!(session.status(), AuthStatus::SigningIn);
     let (back, after) = follow_to_callback(&world, &page);
+    assert!(world.local.borrow().is_empty(), "the hint is gone");
     assert_eq!(
         after.status(),
         AuthStatus::SignedOut,
@@ -111,7 +113,7 @@ fn expired_pending_requests_are_purged_on_load() {
         &world,
         "/",
         SessionOptions {
-            silent_restore: false,
+            silent_restore: SilentRestore::Never,
             ..Default::default()
         },
     );
@@ -132,12 +134,51 @@ fn a_page_restored_from_the_cache_is_not_stuck_signing_in() {
 #[test]
 fn an_apps_own_query_that_looks_like_a_callback_stays() {
     let world = World::new();
-    let options = SessionOptions::default().silent_restore(false);
+    let options = SessionOptions::default().silent_restore(SilentRestore::Never);
     let (page, session) = load_with(&world, "/?promo=1&code=SPRING25&state=NY", options);
     assert_eq!(page.url(), "/?promo=1&code=SPRING25&state=NY");
     assert_eq!(session.status(), AuthStatus::SignedOut);
     assert_eq!(world.count(Endpoint::Token), 0);
     let (callback, forged) = load_with(&world, "/callback?code=x&state=y", options);
     assert_eq!(forged.status(), AuthStatus::Error(AuthError::StateMismatch));
-    assert_eq!(callback.url(), "/", "a forged answer still leaves the address bar");
+    assert_eq!(
+        callback.url(),
+        "/",
+        "a forged answer still leaves the address bar"
+    );
+}
+
+#[test]
+fn a_first_visit_stays_on_the_page() {
+    let world = World::new();
+    let (page, session) = load(&world, "/");
+    assert_eq!(session.status(), AuthStatus::SignedOut);
+    assert!(
+        page.last_navigation().is_none(),
+        "no bounce through the provider"
+    );
+    assert_eq!(world.count(Endpoint::Token), 0);
+    let options = SessionOptions::default().silent_restore(SilentRestore::Always);
+    let (always, _) = load_with(&world, "/", options);
+    assert!(always.last_navigation().is_some(), "Always still bounces");
+}
+
+#[test]
+fn the_hint_comes_with_a_sign_in_and_goes_with_the_sign_out() {
+    let world = World::new();
+    let (_, session) = signed_in(&world);
+    let hint = world.local.borrow().get(&hint_key()).cloned();
+    let until: f64 = hint.expect("hinted").parse().expect("a time");
+    assert!(until > world.now_ms.get());
+    assert_eq!(world.local.borrow().len(), 1, "one value, no token");
+    drop(session);
+    let (page, reloaded) = load(&world, "/profile");
+    assert_eq!(
+        reloaded.status(),
+        AuthStatus::SigningIn,
+        "a reload restores"
+    );
+    let (_, restored) = follow_to_callback(&world, &page);
+    block_on(restored.sign_out());
+    assert!(world.local.borrow().is_empty());
 }

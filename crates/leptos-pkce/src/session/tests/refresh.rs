@@ -88,7 +88,7 @@ fn the_refresh_margin_is_an_option() {
     world.provider.borrow_mut().access_ttl_s = 3_600;
     world.provider.borrow_mut().signed_in = false;
     let options = SessionOptions::default()
-        .silent_restore(false)
+        .silent_restore(SilentRestore::Never)
         .refresh_margin(std::time::Duration::from_secs(120));
     let (page, session) = load_with(&world, "/", options);
     block_on(session.sign_in("/"));

@@ -26,6 +26,7 @@ fn a_new_tab_joins_the_session_without_the_provider() {
 #[test]
 fn without_another_tab_the_silent_restore_follows_the_wait() {
     let world = World::new();
+    world.hint();
     let (page, session) = new_tab(&world, 1);
     assert_eq!(session.status(), AuthStatus::SigningIn);
     let (_, replace) = page.last_navigation().expect("prompt=none");
@@ -48,7 +49,7 @@ fn a_reload_while_another_tab_lives_joins_it() {
 fn signing_in_in_one_tab_signs_in_every_tab() {
     let world = World::new();
     world.provider.borrow_mut().signed_in = false;
-    let options = SessionOptions::default().silent_restore(false);
+    let options = SessionOptions::default().silent_restore(SilentRestore::Never);
     let (_, other) = load_in_tab(&world, 1, "/", options);
     assert_eq!(other.status(), AuthStatus::SignedOut);
     let (_, here) = signed_in(&world);

@@ -1,0 +1,45 @@
+//! The session hint: a value without secrets in storage shared by the
+//! app's tabs (localStorage), saying until when this browser likely has a
+//! session with the provider. With [`SilentRestore::WhenHinted`] only a
+//! hinted page load tries the `prompt=none` round trip, so a first visit
+//! never bounces through the provider.
+//!
+//! [`SilentRestore::WhenHinted`]: super::SilentRestore::WhenHinted
+
+use super::Session;
+use super::options::SilentRestore;
+use super::ports::Platform;
+
+/// How long a sign-in keeps the hint (renewed with every new token).
+const HINT_LIFETIME_MS: f64 = 30.0 * 24.0 * 3_600_000.0;
+
+impl<P: Platform> Session<P> {
+    fn hint_key(&self) -> String {
+        format!("oidc.hint:{}:{}", self.config.issuer, self.config.client_id)
+    }
+
+    /// This browser has a session with the provider now.
+    pub(crate) fn set_hint(&self) {
+        let until = (self.now_ms() + HINT_LIFETIME_MS).round();
+        self.platform
+            .write_hint(&self.hint_key(), &format!("{until}"));
+    }
+
+    /// Signed out, or the provider said `login_required`.
+    pub(crate) fn clear_hint(&self) {
+        self.platform.delete_hint(&self.hint_key());
+    }
+
+    /// Whether this page load may try a silent restore.
+    pub(crate) fn may_restore_silently(&self) -> bool {
+        match self.options.silent_restore {
+            SilentRestore::Always => true,
+            SilentRestore::Never => false,
+            SilentRestore::WhenHinted => self
+                .platform
+                .read_hint(&self.hint_key())
+                .and_then(|until| until.parse::<f64>().ok())
+                .is_some_and(|until| until > self.now_ms()),
+        }
+    }
+}
