@@ -35,7 +35,6 @@ mod session;
 
 #[cfg(target_arch = "wasm32")]
 mod browser;
-#[cfg(target_arch = "wasm32")]
 #[path = "leptos/mod.rs"]
 mod leptos;
 
@@ -59,7 +58,7 @@ pub mod engine {
 pub use protocol::{AccessToken, AuthError, ClientConfig, DpopMode};
 pub use session::{AuthStatus, AuthWarning, SilentRestore, UserProfile};
 
-#[cfg(target_arch = "wasm32")]
 pub use leptos::{
-    Auth, AuthOptions, ConfigSource, provide_auth, provide_auth_with_options, use_auth,
+    Auth, AuthOptions, ConfigSource, RequireAuth, http, provide_auth, provide_auth_with_options,
+    use_auth,
 };

@@ -115,16 +115,26 @@ async fn receive(built: Request, what: &str) -> Result<HttpResponse, AuthError> 
         .await
         .map_err(|_| AuthError::Network(what.to_owned()))?;
     refuse_redirect(&response, what)?;
-    let declared = response.headers().get("content-length");
-    if declared
-        .and_then(|length| length.parse::<usize>().ok())
-        .is_some_and(|length| length > MAX_BODY_BYTES)
-    {
+    let declared = response
+        .headers()
+        .get("content-length")
+        .and_then(|length| length.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > MAX_BODY_BYTES) {
         return Err(too_large());
     }
     let status = response.status();
     let dpop_nonce = response.headers().get("DPoP-Nonce");
-    match read_capped(response.body(), MAX_BODY_BYTES).await {
+    let body = match declared {
+        // The length is known and within the cap, and the browser reads no
+        // more than it: read it whole.
+        Some(_) => match response.text().await {
+            Ok(text) => Body::Complete(text),
+            Err(_) => Body::Failed,
+        },
+        // Chunked: count as it streams in, and cancel at the cap.
+        None => read_capped(response.body(), MAX_BODY_BYTES).await,
+    };
+    match body {
         Body::Complete(body) => Ok(HttpResponse {
             status,
             body,

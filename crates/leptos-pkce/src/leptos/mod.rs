@@ -1,29 +1,44 @@
 //! The Leptos adapter: signals, tasks, one timer and the page's wake-up
 //! listeners around the session engine. It decides nothing.
+//!
+//! It compiles on every target, so the shared components of an SSR +
+//! hydrate app compile in both builds. Off the browser it is inert: the
+//! status stays `Starting` (the same first view the browser renders before
+//! start-up runs, so hydration matches), nothing runs, and the calls that
+//! need a browser answer [`AuthError::NotInBrowser`].
 
+// `#[component]` makes a `pub` props struct beside the component.
+#[allow(unreachable_pub)]
+mod guard;
 mod options;
+
+#[cfg(target_arch = "wasm32")]
+mod driver;
+#[cfg(not(target_arch = "wasm32"))]
+#[path = "inert.rs"]
+mod driver;
+#[cfg(target_arch = "wasm32")]
 mod wiring;
 
-use std::rc::Rc;
-
-use gloo_net::http::{Request, Response};
 use leptos::prelude::*;
 use serde::de::DeserializeOwned;
-use web_sys::BroadcastChannel;
 
+pub use guard::RequireAuth;
 pub use options::{AuthOptions, ConfigSource};
 
-use crate::browser::{Browser, perf, send_resource, tabs, window};
-use crate::protocol::{AccessToken, AuthError, DEFAULT_REQUEST_TIMEOUT_MS};
-use crate::session::{
-    AuthStatus, AuthWarning, CapturedCallback, Clock as _, DpopKeys as _, ResourceAuth, Session,
-    UserProfile, load_config, tab_channel_name,
-};
+use crate::protocol::{AccessToken, AuthError};
+use crate::session::{AuthStatus, AuthWarning, UserProfile};
 
-type BrowserSession = Session<Browser>;
+/// The HTTP types [`Auth::fetch`] takes: gloo-net's (0.7), re-exported so
+/// that an app need not depend on the same version itself.
+pub mod http {
+    pub use gloo_net::Error;
+    pub use gloo_net::http::{Request, RequestBuilder, Response};
+}
 
 /// A cheap, copyable handle to the client. Get it with [`use_auth`].
 #[derive(Clone, Copy)]
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 pub struct Auth {
     status: RwSignal<AuthStatus>,
     warning: RwSignal<Option<AuthWarning>>,
@@ -37,11 +52,7 @@ pub struct Auth {
     is_signed_in: Signal<bool>,
     user: Signal<Option<UserProfile>>,
     has_userinfo: RwSignal<bool>,
-    options: StoredValue<AuthOptions, LocalStorage>,
-    /// A sign-in asked for before start-up had settled: its return path.
-    sign_in_after_start: StoredValue<Option<String>, LocalStorage>,
-    session: StoredValue<Option<Rc<BrowserSession>>, LocalStorage>,
-    channel: StoredValue<Option<BroadcastChannel>, LocalStorage>,
+    runtime: StoredValue<driver::Runtime, LocalStorage>,
 }
 
 /// Starts the client from `source` and puts its handle in context.
@@ -50,8 +61,9 @@ pub fn provide_auth(source: ConfigSource) -> Auth {
 }
 
 /// Starts the client (configuration, discovery, then the callback if this
-/// page is one) and puts its handle in context. Call it above the router,
-/// so that every route sees the same handle.
+/// page is one) and puts its handle in context. Call it above the router
+/// (before `<Router>`), so that every route sees one handle and the
+/// callback's URL is settled before any route renders.
 pub fn provide_auth_with_options(options: AuthOptions) -> Auth {
     let status = RwSignal::new(AuthStatus::Starting);
     let (warning, signing_out) = (RwSignal::new(None), RwSignal::new(false));
@@ -65,92 +77,11 @@ pub fn provide_auth_with_options(options: AuthOptions) -> Auth {
         is_signed_in: Memo::new(move |_| status.with(AuthStatus::is_signed_in)).into(),
         user: Memo::new(move |_| status.with(|s| s.profile().cloned())).into(),
         has_userinfo: RwSignal::new(false),
-        options: StoredValue::new_local(options),
-        sign_in_after_start: StoredValue::new_local(None),
-        session: StoredValue::new_local(None),
-        channel: StoredValue::new_local(None),
+        runtime: StoredValue::new_local(driver::Runtime::new(options)),
     };
     provide_context(auth);
-    // Before anything is awaited: a callback's code leaves the URL now.
-    let probe = Browser::new(DEFAULT_REQUEST_TIMEOUT_MS);
-    let captured = CapturedCallback::capture(&probe, probe.now_ms());
-    wiring::watch_page(auth);
-    leptos::task::spawn_local(boot(auth, captured));
+    driver::start(auth);
     auth
-}
-
-/// Start-up: the configuration, discovery, then what this page load is
-/// for. A sign-in asked for meanwhile goes on to the provider after it.
-async fn boot(auth: Auth, captured: Option<CapturedCallback>) {
-    perf::mark("oidc:start");
-    let url_changed = captured.is_some();
-    match start(auth.options.get_value(), url_changed).await {
-        Ok((session, channel)) => {
-            perf::measure_from("oidc:ready", "oidc:start");
-            let session = Rc::new(session);
-            wiring::observe(auth, &session);
-            wiring::listen_to_tabs(channel.as_ref(), &session);
-            auth.channel.set_value(channel);
-            auth.session.set_value(Some(Rc::clone(&session)));
-            let before = window::current_path();
-            session.resume(captured).await;
-            if session.status().is_signed_in() && url_changed {
-                perf::measure_from("oidc:callback", "oidc:start");
-            }
-            // Routers follow the URL the client wrote, in one render.
-            if url_changed || before != window::current_path() {
-                window::announce_url_change();
-            }
-            match auth
-                .sign_in_after_start
-                .try_update_value(Option::take)
-                .flatten()
-            {
-                Some(return_to) if !session.status().is_signed_in() => {
-                    session.sign_in(&return_to).await;
-                }
-                _ => session.complete_profile().await,
-            }
-        }
-        Err(error) => {
-            auth.sign_in_after_start.set_value(None);
-            auth.status.set(AuthStatus::Error(error));
-            if url_changed {
-                window::announce_url_change();
-            }
-        }
-    }
-}
-
-/// Loads the configuration and starts the session. On a callback page
-/// (`callback`) the DPoP key the code exchange is proved with is made
-/// meanwhile: WebCrypto makes it off the main thread, and the exchange
-/// then need not wait for it (a key not used, with DPoP off, is dropped).
-async fn start(
-    options: AuthOptions,
-    callback: bool,
-) -> Result<(BrowserSession, Option<BroadcastChannel>), AuthError> {
-    let origin = window::origin();
-    let ports = Browser::new(DEFAULT_REQUEST_TIMEOUT_MS);
-    let load = async {
-        match options.source {
-            ConfigSource::Inline(config) => config.validate(&origin).map(|()| config),
-            ConfigSource::Url(url) => load_config(&ports, &url, &origin).await,
-        }
-    };
-    let early_key = async {
-        if callback {
-            let _ = ports.dpop_key().await;
-        }
-    };
-    let (config, ()) = futures::future::join(load, early_key).await;
-    let config = config?;
-    let channel = tabs::open(&tab_channel_name(&config));
-    let browser = ports
-        .with_request_timeout(config.request_timeout_ms())
-        .with_tab_channel(channel.clone());
-    let session = Session::start(browser, config, options.session).await?;
-    Ok((session, channel))
 }
 
 /// The handle provided by [`provide_auth`].
@@ -162,10 +93,6 @@ pub fn use_auth() -> Auth {
 }
 
 impl Auth {
-    fn session(&self) -> Option<Rc<BrowserSession>> {
-        self.session.try_get_value().flatten()
-    }
-
     /// Where the session stands.
     pub fn status(&self) -> Signal<AuthStatus> {
         self.status_read
@@ -200,7 +127,7 @@ impl Auth {
     /// token is refreshed).
     pub fn claims<T: DeserializeOwned>(&self) -> Option<Result<T, AuthError>> {
         self.user.track();
-        self.session()?.claims()
+        driver::claims(*self)
     }
 
     /// The userinfo answer as the app's own type, like
@@ -208,7 +135,7 @@ impl Auth {
     pub fn userinfo<T: DeserializeOwned>(&self) -> Option<Result<T, AuthError>> {
         self.user.track();
         self.has_userinfo.track();
-        self.session()?.userinfo()
+        driver::userinfo(*self)
     }
 
     /// A problem that does not end the session (a refresh is retried, or
@@ -222,35 +149,32 @@ impl Auth {
         self.signing_out_read
     }
 
+    /// For a route guard such as leptos_router's `ProtectedRoute`
+    /// (`condition=auth.route_condition()`): `None` while start-up decides
+    /// (the tab handover and the silent restore included), then whether
+    /// someone is signed in.
+    pub fn route_condition(&self) -> impl Fn() -> Option<bool> + Copy + Send + Sync + 'static {
+        let status = self.status_read;
+        move || match status.get() {
+            AuthStatus::Starting | AuthStatus::SigningIn => None,
+            status => Some(status.is_signed_in()),
+        }
+    }
+
     /// Sends the person to the provider. They come back to `return_to`
     /// (an in-app path; default: the current page). Called while start-up
     /// is still running, it waits for start-up (which may find a session:
     /// then nothing more happens); after a failed start-up, it starts
     /// again, then goes on to the provider. It never reloads the page.
     pub fn sign_in(&self, return_to: Option<String>) {
-        let return_to = return_to.unwrap_or_else(window::current_path);
-        match self.session() {
-            Some(session) => {
-                leptos::task::spawn_local(async move { session.sign_in(&return_to).await });
-            }
-            None => {
-                let starting = self.status.with_untracked(|s| *s == AuthStatus::Starting);
-                self.sign_in_after_start.set_value(Some(return_to));
-                if !starting {
-                    self.status.set(AuthStatus::Starting);
-                    leptos::task::spawn_local(boot(*self, None));
-                }
-            }
-        }
+        driver::sign_in(*self, return_to);
     }
 
     /// Signs out: forgets the tokens, revokes the refresh token (RFC 7009)
     /// and ends the provider session (RP-initiated logout) where the
     /// provider offers these.
     pub fn sign_out(&self) {
-        if let Some(session) = self.session() {
-            leptos::task::spawn_local(async move { session.sign_out().await });
-        }
+        driver::sign_out(*self);
     }
 
     /// The current access token, refreshed first when it is due: for a
@@ -259,42 +183,20 @@ impl Auth {
     /// useless without a proof from this page's key, which never leaves
     /// WebCrypto: call such APIs through [`Auth::fetch`].
     pub async fn access_token(&self) -> Result<AccessToken, AuthError> {
-        let session = self.session().ok_or(AuthError::NotSignedIn)?;
-        session.access_token().await
+        driver::access_token(*self).await
     }
 
     /// Calls a resource with the access token (`Authorization: Bearer`, or
     /// `DPoP` with a proof for DPoP-bound tokens).
-    /// `make` builds the request; it may be called twice (once more after
-    /// a refresh on a 401). Only origins listed in `resource_origins` get
-    /// the token; the token is refreshed first when it is due.
+    /// `make` builds the request ([`http::Request`]); it may be called
+    /// again (after a refresh on a 401, or for a DPoP nonce), and each
+    /// request it builds must go to the same URL. Only origins listed in
+    /// `resource_origins` get the token; the token is refreshed first when
+    /// it is due.
     pub async fn fetch(
         &self,
-        make: impl Fn() -> Result<Request, gloo_net::Error>,
-    ) -> Result<Response, AuthError> {
-        let session = self.session().ok_or(AuthError::NotSignedIn)?;
-        let unbuildable = || AuthError::Network("the request could not be built".into());
-        let probe = make().map_err(|_| unbuildable())?;
-        let (method, url) = (probe.method(), probe.url());
-        let timeout = session.platform().request_timeout_ms();
-        session
-            .authorized(method.as_str(), &url, |auth: ResourceAuth| {
-                let request = make();
-                let url = url.clone();
-                async move {
-                    let request = request.map_err(|_| unbuildable())?;
-                    // `make` may build another request the second time:
-                    // the token goes only where it was allowed to.
-                    if request.url() != url {
-                        return Err(AuthError::ResourceNotAllowed(request.url()));
-                    }
-                    request.headers().set("Authorization", &auth.authorization);
-                    if let Some(proof) = &auth.dpop {
-                        request.headers().set("DPoP", proof);
-                    }
-                    send_resource(request, timeout).await
-                }
-            })
-            .await
+        make: impl Fn() -> Result<http::Request, http::Error>,
+    ) -> Result<http::Response, AuthError> {
+        driver::fetch(*self, make).await
     }
 }

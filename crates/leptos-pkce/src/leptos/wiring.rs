@@ -11,7 +11,8 @@ use wasm_bindgen::JsCast as _;
 use wasm_bindgen::closure::Closure;
 use web_sys::{BroadcastChannel, MessageEvent};
 
-use super::{Auth, BrowserSession};
+use super::Auth;
+use super::driver::{BrowserSession, close_channel, session as session_of};
 use crate::browser::{tabs, window};
 use crate::session::Clock as _;
 
@@ -95,7 +96,7 @@ fn wake(session: Option<Rc<BrowserSession>>) {
 pub(super) fn watch_page(auth: Auth) {
     let on_wake = move |_| {
         if !window::is_hidden() {
-            wake(auth.session());
+            wake(session_of(auth));
         }
     };
     let handles = [
@@ -103,13 +104,13 @@ pub(super) fn watch_page(auth: Auth) {
         window_event_listener_untyped("focus", on_wake),
         window_event_listener_untyped("online", on_wake),
         window_event_listener_untyped("offline", move |_| {
-            if let Some(session) = auth.session() {
+            if let Some(session) = session_of(auth) {
                 session.on_offline();
             }
         }),
         window_event_listener(leptos::ev::pageshow, move |event| {
             if event.persisted()
-                && let Some(session) = auth.session()
+                && let Some(session) = session_of(auth)
             {
                 session.on_page_restored();
             }
@@ -117,8 +118,6 @@ pub(super) fn watch_page(auth: Auth) {
     ];
     on_cleanup(move || {
         handles.into_iter().for_each(|handle| handle.remove());
-        if let Some(channel) = auth.channel.try_get_value().flatten() {
-            channel.close();
-        }
+        close_channel(auth);
     });
 }

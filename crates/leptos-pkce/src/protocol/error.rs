@@ -65,6 +65,11 @@ pub enum AuthError {
     #[error("network error: {0}")]
     Network(String),
 
+    /// Called off the browser (the server half of an SSR app), where the
+    /// client is inert.
+    #[error("not in a browser")]
+    NotInBrowser,
+
     /// An API call needs a signed-in person.
     #[error("not signed in")]
     NotSignedIn,
@@ -103,6 +108,7 @@ impl AuthError {
             Self::UserinfoSubMismatch => "userinfo_sub_mismatch",
             Self::ServerError(_) => "server_error",
             Self::Network(_) => "network_error",
+            Self::NotInBrowser => "not_in_browser",
             Self::NotSignedIn => "not_signed_in",
             Self::SessionExpired => "session_expired",
             Self::BrowserUnsupported(_) => "browser_unsupported",
