@@ -55,7 +55,10 @@ pub mod engine {
     pub use crate::browser::Browser;
 }
 
-pub use protocol::{AccessToken, AuthError, ClientConfig, DpopMode};
+pub use protocol::{
+    AccessToken, AuthError, BrowserFeature, ClientConfig, ConfigProblem, DpopMode, IdTokenCheck,
+    TokenResponseProblem,
+};
 pub use session::{AuthStatus, AuthWarning, UserProfile};
 
 #[cfg(target_arch = "wasm32")]
