@@ -2,12 +2,17 @@
 //! what they mean for the person is the app's to say. What to do next is
 //! said beside them (the status panel's next step, the API panel's retry).
 
+use leptos_pkce::error::{BrowserFeature, ConfigProblem};
 use leptos_pkce::{AuthError, AuthWarning};
 
 /// What happened, in words a person understands.
 pub(crate) fn explain(error: &AuthError) -> String {
     let detail = || format!(" (Details: {error}.)");
     match error {
+        AuthError::ConfigInvalid(ConfigProblem::Field { field, .. }) => format!(
+            "This site's sign-in setting `{field}` is wrong.{}",
+            detail()
+        ),
         AuthError::ConfigInvalid(_) => {
             format!("This site's sign-in settings are missing or wrong.{}", detail())
         }
@@ -49,14 +54,23 @@ pub(crate) fn explain(error: &AuthError) -> String {
         AuthError::Network(_) => format!("A request did not get through.{}", detail()),
         AuthError::NotSignedIn => "You are not signed in.".into(),
         AuthError::SessionExpired => "Your session has ended.".into(),
-        AuthError::BrowserUnsupported(_) => format!(
-            "This browser cannot complete the sign-in (private mode or blocked storage?).{}",
+        AuthError::BrowserUnsupported(feature) => format!(
+            "This browser cannot complete the sign-in ({}).{}",
+            browser_hint(*feature),
             detail()
         ),
         AuthError::ResourceNotAllowed(origin) => format!(
             "This app is not allowed to send your access token to {origin}; add it to resource_origins in config.json if it should be."
         ),
         _ => format!("Something went wrong.{}", detail()),
+    }
+}
+
+/// What may be behind a missing browser feature.
+fn browser_hint(feature: BrowserFeature) -> &'static str {
+    match feature {
+        BrowserFeature::SessionStorage => "private mode or blocked storage?",
+        _ => "it needs a secure (https) page and a current browser",
     }
 }
 

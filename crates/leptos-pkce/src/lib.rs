@@ -55,6 +55,15 @@ pub mod engine {
     pub use crate::browser::Browser;
 }
 
+pub mod error {
+    //! What can go wrong: [`AuthError`] and the details some of its
+    //! variants carry, to match on which check failed.
+
+    pub use crate::protocol::{
+        AuthError, BrowserFeature, ConfigProblem, IdTokenCheck, TokenResponseProblem,
+    };
+}
+
 pub use protocol::{AccessToken, AuthError, ClientConfig, DpopMode};
 pub use session::{AuthStatus, AuthWarning, SilentRestore, UserProfile};
 

@@ -7,8 +7,8 @@ use wasm_bindgen::{JsCast as _, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::CryptoKey;
 
-use crate::protocol::AuthError;
 use crate::protocol::Jwk;
+use crate::protocol::{AuthError, BrowserFeature};
 use crate::protocol::{HashAlg, SigningAlg};
 
 /// A JS object from JSON text (WebCrypto's parameter dictionaries).
@@ -37,11 +37,11 @@ fn parameters(alg: SigningAlg) -> (&'static str, &'static str) {
 
 /// The `alg` hash of `data`, by `crypto.subtle.digest`.
 pub(super) async fn digest(alg: HashAlg, data: &[u8]) -> Result<Vec<u8>, AuthError> {
-    let failed = || AuthError::BrowserUnsupported("WebCrypto digest failed".into());
+    const FAILED: AuthError = AuthError::BrowserUnsupported(BrowserFeature::WebCrypto);
     let digesting = subtle()?
         .digest_with_str_and_u8_array(alg.name(), data)
-        .map_err(|_| failed())?;
-    let buffer = JsFuture::from(digesting).await.map_err(|_| failed())?;
+        .map_err(|_| FAILED)?;
+    let buffer = JsFuture::from(digesting).await.map_err(|_| FAILED)?;
     Ok(js_sys::Uint8Array::new(&buffer).to_vec())
 }
 
@@ -51,9 +51,7 @@ pub(super) fn subtle() -> Result<web_sys::SubtleCrypto, AuthError> {
     web_sys::window()
         .and_then(|window| window.crypto().ok())
         .map(|crypto| crypto.subtle())
-        .ok_or_else(|| {
-            AuthError::BrowserUnsupported("WebCrypto (crypto.subtle) is not available".into())
-        })
+        .ok_or(AuthError::BrowserUnsupported(BrowserFeature::WebCrypto))
 }
 
 /// Whether `signature` over `signing_input` verifies with `key` under `alg`.

@@ -12,7 +12,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{CryptoKey, CryptoKeyPair, SubtleCrypto};
 
 use super::crypto::{object, subtle};
-use crate::protocol::{AuthError, DpopPublicKey};
+use crate::protocol::{AuthError, BrowserFeature, DpopPublicKey};
 
 /// The key pair and its public coordinates.
 #[derive(Debug, Clone)]
@@ -71,18 +71,18 @@ pub(super) async fn key(slot: &DpopSlot) -> Option<DpopPublicKey> {
 
 /// The ES256 signature (`r‖s`) of `input`.
 pub(super) async fn sign(slot: &DpopSlot, input: &str) -> Result<Vec<u8>, AuthError> {
-    let unsupported = || AuthError::BrowserUnsupported("WebCrypto cannot sign DPoP proofs".into());
+    const UNSUPPORTED: AuthError = AuthError::BrowserUnsupported(BrowserFeature::DpopKey);
     let private: CryptoKey = slot
         .borrow()
         .as_ref()
         .map(|key| key.pair.get_private_key())
-        .ok_or_else(unsupported)?;
+        .ok_or(UNSUPPORTED)?;
     let subtle = subtle()?;
-    let params = object(r#"{"name":"ECDSA","hash":"SHA-256"}"#).ok_or_else(unsupported)?;
+    let params = object(r#"{"name":"ECDSA","hash":"SHA-256"}"#).ok_or(UNSUPPORTED)?;
     let signing = subtle
         .sign_with_object_and_u8_array(&params, &private, input.as_bytes())
-        .map_err(|_| unsupported())?;
-    let signature = JsFuture::from(signing).await.map_err(|_| unsupported())?;
+        .map_err(|_| UNSUPPORTED)?;
+    let signature = JsFuture::from(signing).await.map_err(|_| UNSUPPORTED)?;
     Ok(Uint8Array::new(&signature).to_vec())
 }
 

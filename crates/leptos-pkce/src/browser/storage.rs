@@ -2,7 +2,7 @@
 //! localStorage: the session hint (a time, nothing else). No token is ever
 //! written to Web Storage.
 
-use crate::protocol::AuthError;
+use crate::protocol::{AuthError, BrowserFeature};
 
 fn session_storage() -> Option<web_sys::Storage> {
     web_sys::window().and_then(|window| window.session_storage().ok().flatten())
@@ -15,7 +15,9 @@ pub(super) fn read(key: &str) -> Option<String> {
 pub(super) fn write(key: &str, value: &str) -> Result<(), AuthError> {
     session_storage()
         .and_then(|storage| storage.set_item(key, value).ok())
-        .ok_or_else(|| AuthError::BrowserUnsupported("sessionStorage is not available".into()))
+        .ok_or(AuthError::BrowserUnsupported(
+            BrowserFeature::SessionStorage,
+        ))
 }
 
 pub(super) fn delete(key: &str) {

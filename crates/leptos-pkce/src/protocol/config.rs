@@ -4,7 +4,7 @@
 use serde::{Deserialize, Deserializer};
 
 use super::codec::{JsonError, from_json, null_as_default};
-use super::error::AuthError;
+use super::error::{AuthError, ConfigProblem};
 use super::uri::parse_http_url;
 
 /// What the client needs to know about its registration at the provider.
@@ -66,6 +66,14 @@ fn scopes_or_default<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<S
     Ok(Option::deserialize(deserializer)?.unwrap_or_else(default_scopes))
 }
 
+/// Refuses the configuration: `field` is not what `problem` says it must be.
+fn bad(field: &'static str, problem: &str) -> Result<(), AuthError> {
+    Err(AuthError::ConfigInvalid(ConfigProblem::Field {
+        field,
+        problem: problem.to_owned(),
+    }))
+}
+
 impl ClientConfig {
     /// Parses and checks `config.json`. `app_origin` is the origin the app
     /// runs on: the redirect URIs must come back to it.
@@ -75,18 +83,15 @@ impl ClientConfig {
         Ok(config)
     }
 
-    fn read(text: &str) -> Result<Self, String> {
+    fn read(text: &str) -> Result<Self, ConfigProblem> {
         from_json(text).map_err(|error| match error {
-            JsonError::NotJson => "not valid JSON".to_owned(),
-            JsonError::Shape(why) => why,
+            JsonError::NotJson => ConfigProblem::NotJson,
+            JsonError::Shape(why) => ConfigProblem::Shape(why),
         })
     }
 
     /// Checks every field, naming the first bad one.
     pub fn validate(&self, app_origin: &str) -> Result<(), AuthError> {
-        let bad =
-            |field: &str, why: &str| Err(AuthError::ConfigInvalid(format!("`{field}` {why}")));
-
         let Some(issuer) = parse_http_url(&self.issuer) else {
             return bad("issuer", "must be an https URL");
         };
@@ -99,6 +104,29 @@ impl ClientConfig {
         if self.client_id.trim().is_empty() {
             return bad("client_id", "is empty");
         }
+        self.check_redirect_uris(app_origin)?;
+        if !self.scopes.iter().any(|scope| scope == "openid") {
+            return bad("scopes", "must include \"openid\"");
+        }
+        if self
+            .scopes
+            .iter()
+            .any(|scope| scope.is_empty() || scope.contains([' ', '"', '\\']))
+        {
+            return bad("scopes", "must be single words");
+        }
+        self.check_resource_origins()?;
+        if self
+            .request_timeout_ms
+            .is_some_and(|ms| !(100..=120_000).contains(&ms))
+        {
+            return bad("request_timeout_ms", "must be between 100 and 120000");
+        }
+        Ok(())
+    }
+
+    /// The redirect URIs come back to this app's origin, without a fragment.
+    fn check_redirect_uris(&self, app_origin: &str) -> Result<(), AuthError> {
         for (field, value) in [
             ("redirect_uri", Some(&self.redirect_uri)),
             (
@@ -120,16 +148,11 @@ impl ClientConfig {
                 );
             }
         }
-        if !self.scopes.iter().any(|scope| scope == "openid") {
-            return bad("scopes", "must include \"openid\"");
-        }
-        if self
-            .scopes
-            .iter()
-            .any(|scope| scope.is_empty() || scope.contains([' ', '"', '\\']))
-        {
-            return bad("scopes", "must be single words");
-        }
+        Ok(())
+    }
+
+    /// Each resource origin is a bare origin, https except on loopback.
+    fn check_resource_origins(&self) -> Result<(), AuthError> {
         for origin in &self.resource_origins {
             // `https://*` would be a wildcard in a CSP but matches nothing here: refused
             // in both places (scripts/csp.mjs) rather than read two ways.
@@ -156,12 +179,6 @@ impl ClientConfig {
                 }
                 Some(_) => {}
             }
-        }
-        if self
-            .request_timeout_ms
-            .is_some_and(|ms| !(100..=120_000).contains(&ms))
-        {
-            return bad("request_timeout_ms", "must be between 100 and 120000");
         }
         Ok(())
     }
@@ -247,159 +264,4 @@ impl ClientConfig {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const ORIGIN: &str = "http://localhost:8080";
-
-    fn json(overrides: &str) -> String {
-        format!(
-            r#"{{"issuer":"http://127.0.0.1:9000","client_id":"spa","redirect_uri":"http://localhost:8080/callback","scopes":["openid","profile"]{overrides}}}"#
-        )
-    }
-
-    #[test]
-    fn accepts_the_local_stack() {
-        let config = ClientConfig::from_json(&json(""), ORIGIN).expect("valid");
-        assert_eq!(config.callback_path(), "/callback");
-        assert_eq!(config.scope_param(), "openid profile");
-    }
-
-    #[test]
-    fn ignores_the_apps_own_settings() {
-        let config =
-            ClientConfig::from_json(&json(r#","api_url":"http://x","theme":{"a":1}"#), ORIGIN)
-                .expect("valid");
-        assert_eq!(config.client_id, "spa");
-    }
-
-    #[test]
-    fn resource_origins_are_an_exact_allow_list() {
-        let config = ClientConfig::from_json(
-            &json(r#","resource_origins":["https://api.example.com","http://127.0.0.1:9100"]"#),
-            ORIGIN,
-        )
-        .expect("valid");
-        assert!(config.allows_resource("https://api.example.com/v1/me?x=1"));
-        assert!(
-            config.allows_resource("https://API.example.com/"),
-            "hosts ignore case"
-        );
-        assert!(config.allows_resource("http://127.0.0.1:9100/api/hello"));
-        assert!(
-            !config.allows_resource("http://api.example.com/v1"),
-            "cleartext"
-        );
-        assert!(!config.allows_resource("https://api.example.com.evil.test/"));
-        assert!(!config.allows_resource("https://api.example.com:8443/"));
-        assert!(!config.allows_resource("https://user@api.example.com/"));
-        assert!(!config.allows_resource("/relative"));
-        let none = ClientConfig::from_json(&json(""), ORIGIN).expect("valid");
-        assert!(
-            !none.allows_resource("https://api.example.com/"),
-            "empty by default"
-        );
-    }
-
-    #[test]
-    fn dpop_and_par_are_read() {
-        let config = ClientConfig::from_json(&json(r#","dpop":"required","par":true"#), ORIGIN)
-            .expect("valid");
-        assert_eq!((config.dpop, config.par), (DpopMode::Required, true));
-        let default = ClientConfig::from_json(&json(""), ORIGIN).expect("valid");
-        assert_eq!((default.dpop, default.par), (DpopMode::Auto, false));
-        let nulls =
-            json(r#","dpop":null,"post_logout_redirect_uri":null,"request_timeout_ms":null"#)
-                .replace(r#""scopes":["openid","profile"]"#, r#""scopes":null"#);
-        let nulls = ClientConfig::from_json(&nulls, ORIGIN).expect("null is the default");
-        assert_eq!(
-            nulls,
-            ClientConfig::from_json(&json(""), ORIGIN).expect("valid")
-        );
-        let bad = ClientConfig::from_json(&json(r#","dpop":"sometimes""#), ORIGIN);
-        assert!(
-            bad.expect_err("unknown mode")
-                .to_string()
-                .contains("sometimes")
-        );
-    }
-
-    #[test]
-    fn builds_a_config_in_code() {
-        let config = ClientConfig::new("https://id.example.com", "spa", "http://localhost:8080/cb")
-            .with_scopes(["openid", "email"])
-            .with_resource_origin("https://api.example.com");
-        assert_eq!(config.validate(ORIGIN), Ok(()));
-        assert_eq!(config.scope_param(), "openid email");
-        assert_eq!(config.callback_path(), "/cb");
-    }
-
-    #[test]
-    fn refuses_wildcard_resource_origins() {
-        let wildcards = [
-            "https://*",
-            "https://*.example.com",
-            "http://127.0.0.1:*",
-            "*",
-        ];
-        for origin in wildcards {
-            let overrides = format!(r#","resource_origins":["https://ok.example.com","{origin}"]"#);
-            let err = ClientConfig::from_json(&json(&overrides), ORIGIN).expect_err(origin);
-            let why = "`resource_origins` must list exact origins: no wildcard (`*`)";
-            assert_eq!(err, AuthError::ConfigInvalid(why.into()), "{origin}");
-        }
-    }
-
-    #[test]
-    fn names_the_bad_field() {
-        let cases = [
-            (r#","resource_origins":["nope"]"#, "resource_origins"),
-            (
-                r#","resource_origins":["http://api.example.com"]"#,
-                "resource_origins",
-            ),
-            (
-                r#","resource_origins":["https://api.example.com/path"]"#,
-                "resource_origins",
-            ),
-            (
-                r#","post_logout_redirect_uri":"https://evil.example/""#,
-                "post_logout_redirect_uri",
-            ),
-        ];
-        for (overrides, expected) in cases {
-            let err = ClientConfig::from_json(&json(overrides), ORIGIN).expect_err(overrides);
-            assert_eq!(err.code(), "config_invalid");
-            assert!(err.to_string().contains(expected), "{err}");
-        }
-        let insecure = json("").replace("http://127.0.0.1:9000", "http://id.example.com");
-        let err = ClientConfig::from_json(&insecure, ORIGIN).expect_err("http off loopback");
-        assert_eq!(
-            err,
-            AuthError::ConfigInvalid("`issuer` must use https (http only for localhost)".into())
-        );
-        let no_openid = json("").replace(r#"["openid","profile"]"#, r#"["profile"]"#);
-        let err = ClientConfig::from_json(&no_openid, ORIGIN).expect_err("no openid");
-        assert_eq!(
-            err,
-            AuthError::ConfigInvalid("`scopes` must include \"openid\"".into())
-        );
-        let err = ClientConfig::from_json("<html>", ORIGIN).expect_err("not JSON");
-        assert!(matches!(err, AuthError::ConfigInvalid(why) if why.starts_with("not valid")));
-        for (text, why) in [
-            (
-                json("").replace(r#""client_id":"spa","#, ""),
-                "missing field `client_id`",
-            ),
-            (json(r#","par":"yes""#), "invalid type"),
-            (json(r#","request_timeout_ms":-1"#), "invalid value"),
-            (
-                json(r#","client_id":"other""#),
-                "duplicate field `client_id`",
-            ),
-        ] {
-            let err = ClientConfig::from_json(&text, ORIGIN).expect_err(&text);
-            assert!(err.to_string().contains(why), "{text}: {err}");
-        }
-    }
-}
+mod tests;

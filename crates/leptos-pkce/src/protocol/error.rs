@@ -1,10 +1,17 @@
 //! The one error type of the client. Each variant is something the person (or
 //! the developer wiring the app) can act on, and each has a stable snake_case
-//! [`code`](AuthError::code), the value of the `data-error` test hook.
+//! [`code`](AuthError::code), the value of the `data-error` test hook. Where
+//! an app may act on the detail, the variant says it as an enum to match on
+//! ([`IdTokenCheck`], [`ConfigProblem`], [`TokenResponseProblem`],
+//! [`BrowserFeature`]); the code stays the same whatever the detail.
 //!
 //! No variant ever carries a token, code, verifier or other secret.
 
 use thiserror::Error;
+
+mod detail;
+
+pub use detail::{BrowserFeature, ConfigProblem, IdTokenCheck, TokenResponseProblem};
 
 /// Everything that can go wrong while signing in, refreshing or calling an API.
 ///
@@ -15,7 +22,7 @@ use thiserror::Error;
 pub enum AuthError {
     /// The client configuration is missing, not JSON, or has an invalid field.
     #[error("invalid configuration: {0}")]
-    ConfigInvalid(String),
+    ConfigInvalid(ConfigProblem),
 
     /// The provider's OpenID discovery document could not be fetched or is unusable.
     #[error("discovery failed: {0}")]
@@ -47,11 +54,11 @@ pub enum AuthError {
 
     /// The token endpoint's answer is not a usable token response.
     #[error("invalid token response: {0}")]
-    TokenResponseInvalid(String),
+    TokenResponseInvalid(TokenResponseProblem),
 
-    /// The ID token failed validation; the reason says which check.
+    /// The ID token failed the check it names.
     #[error("invalid ID token: {0}")]
-    InvalidIdToken(String),
+    InvalidIdToken(IdTokenCheck),
 
     /// The userinfo endpoint describes another person than the ID token.
     #[error("userinfo names another subject")]
@@ -80,7 +87,7 @@ pub enum AuthError {
 
     /// The browser lacks something the client needs (sessionStorage, crypto).
     #[error("browser unsupported: {0}")]
-    BrowserUnsupported(String),
+    BrowserUnsupported(BrowserFeature),
 
     /// A token was to be sent to an origin outside `resource_origins`.
     #[error("resource not allowed: {0}")]
@@ -140,11 +147,6 @@ impl AuthError {
         Self::OAuth { code, description }
     }
 
-    /// An ID token that failed the check named by `why`.
-    pub fn invalid_id_token(why: &str) -> Self {
-        Self::InvalidIdToken(why.to_owned())
-    }
-
     /// `prompt=none` answers that only mean "not signed in at the provider"
     /// ([OIDC Core §3.1.2.6](https://openid.net/specs/openid-connect-core-1_0.html#AuthError)):
     /// a silent attempt that gets one ends quietly, signed out.
@@ -176,12 +178,30 @@ mod tests {
 
     #[test]
     fn codes_are_stable_snake_case() {
-        assert_eq!(AuthError::StateMismatch.code(), "state_mismatch");
-        assert_eq!(AuthError::Network("x".into()).code(), "network_error");
-        assert_eq!(
-            AuthError::oauth("access_denied", None).code(),
-            "access_denied"
-        );
+        for (error, code) in [
+            (AuthError::StateMismatch, "state_mismatch"),
+            (AuthError::Network("x".into()), "network_error"),
+            (AuthError::oauth("access_denied", None), "access_denied"),
+            // The detail never shows in the code.
+            (
+                AuthError::InvalidIdToken(IdTokenCheck::Nonce),
+                "invalid_id_token",
+            ),
+            (
+                AuthError::ConfigInvalid(ConfigProblem::NotJson),
+                "config_invalid",
+            ),
+            (
+                AuthError::TokenResponseInvalid(TokenResponseProblem::NoAccessToken),
+                "token_response_invalid",
+            ),
+            (
+                AuthError::BrowserUnsupported(BrowserFeature::WebCrypto),
+                "browser_unsupported",
+            ),
+        ] {
+            assert_eq!(error.code(), code, "{error:?}");
+        }
     }
 
     #[test]
@@ -209,6 +229,26 @@ mod tests {
             AuthError::ServerError(503).to_string(),
             "server error: HTTP 503"
         );
+        assert_eq!(
+            AuthError::InvalidIdToken(IdTokenCheck::Audience).to_string(),
+            "invalid ID token: audience"
+        );
+        let field = ConfigProblem::Field {
+            field: "redirect_uri",
+            problem: "must not have a fragment".into(),
+        };
+        assert_eq!(
+            AuthError::ConfigInvalid(field).to_string(),
+            "invalid configuration: `redirect_uri` must not have a fragment"
+        );
+        assert_eq!(
+            AuthError::TokenResponseInvalid(TokenResponseProblem::Status(404)).to_string(),
+            "invalid token response: HTTP 404 without an OAuth error"
+        );
+        assert_eq!(
+            AuthError::BrowserUnsupported(BrowserFeature::SessionStorage).to_string(),
+            "browser unsupported: sessionStorage is not available"
+        );
     }
 
     #[test]
@@ -217,7 +257,9 @@ mod tests {
         assert!(AuthError::ServerError(502).is_transient());
         assert!(AuthError::oauth("temporarily_unavailable", None).is_transient());
         assert!(!AuthError::oauth("invalid_grant", None).is_transient());
-        assert!(!AuthError::TokenResponseInvalid("x".into()).is_transient());
-        assert!(!AuthError::invalid_id_token("sig").is_transient());
+        assert!(
+            !AuthError::TokenResponseInvalid(TokenResponseProblem::NoAccessToken).is_transient()
+        );
+        assert!(!AuthError::InvalidIdToken(IdTokenCheck::Signature).is_transient());
     }
 }

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::codec::{from_json, null_as_default, to_json};
-use super::error::AuthError;
+use super::error::{AuthError, IdTokenCheck};
 use super::jws::SigningAlg;
 
 /// One public key. Unknown members are ignored; a key of a type this
@@ -43,8 +43,7 @@ pub struct JwkSet {
 impl JwkSet {
     /// Parses a `jwks_uri` document.
     pub fn from_json(text: &str) -> Result<Self, AuthError> {
-        from_json(text)
-            .map_err(|_| AuthError::invalid_id_token("the provider's signing keys are unreadable"))
+        from_json(text).map_err(|_| AuthError::InvalidIdToken(IdTokenCheck::UnreadableKeys))
     }
 
     /// The key that verifies a token signed with `alg` (and `kid`, if any).
@@ -193,9 +192,7 @@ mod tests {
         assert_eq!(set.choose(SigningAlg::Rs256, None), KeyChoice::Ambiguous);
         assert_eq!(
             JwkSet::from_json("nope"),
-            Err(AuthError::InvalidIdToken(
-                "the provider's signing keys are unreadable".into()
-            ))
+            Err(AuthError::InvalidIdToken(IdTokenCheck::UnreadableKeys))
         );
     }
 

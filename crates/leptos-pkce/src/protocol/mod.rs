@@ -28,7 +28,7 @@ pub use callback::{CallbackExpectations, CallbackParams, validate_callback};
 pub use config::{ClientConfig, DEFAULT_REQUEST_TIMEOUT_MS, DpopMode};
 pub use discovery::{ProviderMetadata, discovery_url};
 pub use dpop::{DpopPublicKey, ProofClaims, asks_for_nonce, htu, proof, proof_signing_input};
-pub use error::AuthError;
+pub use error::{AuthError, BrowserFeature, ConfigProblem, IdTokenCheck, TokenResponseProblem};
 pub(crate) use id_token::SignedIdToken;
 pub use id_token::{
     Audience, CLOCK_SKEW_SECONDS, IdTokenClaims, IdTokenExpectations, IdTokenJws, VerifiedIdToken,

@@ -5,15 +5,14 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use super::error::AuthError;
+use super::error::{AuthError, BrowserFeature};
 
 /// Number of random bytes behind every verifier, state and nonce (256 bits).
 pub(crate) const ENTROPY_BYTES: usize = 32;
 
 /// Fills `bytes` from the platform's CSPRNG (`crypto.getRandomValues`).
 pub(crate) fn fill_random(bytes: &mut [u8]) -> Result<(), AuthError> {
-    getrandom::fill(bytes)
-        .map_err(|_| AuthError::BrowserUnsupported("no secure random number generator".into()))
+    getrandom::fill(bytes).map_err(|_| AuthError::BrowserUnsupported(BrowserFeature::SecureRandom))
 }
 
 /// `N` bytes from the platform's CSPRNG.

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use super::codec::from_json;
 use super::config::ClientConfig;
 use super::discovery::ProviderMetadata;
-use super::error::AuthError;
+use super::error::{AuthError, TokenResponseProblem};
 use super::pending::PendingRequest;
 use super::pkce::CODE_CHALLENGE_METHOD;
 use super::random::{ENTROPY_BYTES, base64url};
@@ -171,7 +171,9 @@ pub fn parse_pushed_authorization_response(status: u16, body: &str) -> Result<St
         .ok()
         .map(|answer| answer.request_uri)
         .filter(|uri| !uri.is_empty())
-        .ok_or_else(|| AuthError::TokenResponseInvalid("no request_uri".into()))
+        .ok_or(AuthError::TokenResponseInvalid(
+            TokenResponseProblem::NoRequestUri,
+        ))
 }
 
 #[cfg(test)]
@@ -289,7 +291,9 @@ pub(crate) mod tests {
         );
         assert_eq!(
             parse_pushed_authorization_response(201, "{}"),
-            Err(AuthError::TokenResponseInvalid("no request_uri".into()))
+            Err(AuthError::TokenResponseInvalid(
+                TokenResponseProblem::NoRequestUri
+            ))
         );
     }
 

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde::de::{self, Visitor};
 
 use super::codec::from_json;
-use super::error::AuthError;
+use super::error::{AuthError, TokenResponseProblem};
 use super::secret::{AccessToken, AuthorizationCode, IdToken, PkceCodeVerifier, RefreshToken};
 use super::uri::form_encode;
 
@@ -134,23 +134,23 @@ impl TokenAnswer {
     /// Checks the answer: a non-empty `access_token`, `token_type` Bearer
     /// or DPoP and, if present, a positive `expires_in`.
     fn into_response(self) -> Result<TokenResponse, AuthError> {
-        let invalid = |why: &str| AuthError::TokenResponseInvalid(why.to_owned());
+        let invalid = AuthError::TokenResponseInvalid;
         let access_token = self
             .access_token
             .filter(|token| !token.secret().is_empty())
-            .ok_or_else(|| invalid("no access_token"))?;
+            .ok_or_else(|| invalid(TokenResponseProblem::NoAccessToken))?;
         let token_type = match self.token_type.as_deref() {
             // RFC 6749 §5.1: the type is case-insensitive.
             Some(kind) if kind.eq_ignore_ascii_case("bearer") => TokenType::Bearer,
             Some(kind) if kind.eq_ignore_ascii_case("dpop") => TokenType::Dpop,
-            Some(_) => return Err(invalid("token_type is neither Bearer nor DPoP")),
-            None => return Err(invalid("no token_type")),
+            _ => return Err(invalid(TokenResponseProblem::TokenType)),
         };
         let expires_in = match self.expires_in {
             None => None,
-            Some(Lifetime::Seconds(0)) => return Err(invalid("expires_in is zero")),
+            Some(Lifetime::Seconds(0) | Lifetime::Invalid) => {
+                return Err(invalid(TokenResponseProblem::ExpiresIn));
+            }
             Some(Lifetime::Seconds(seconds)) => Some(seconds),
-            Some(Lifetime::Invalid) => return Err(invalid("expires_in is not a whole number")),
         };
         Ok(TokenResponse {
             token_type,
@@ -181,7 +181,7 @@ pub(crate) fn error_response(status: u16, body: &str) -> AuthError {
     if status >= 500 {
         AuthError::ServerError(status)
     } else {
-        AuthError::TokenResponseInvalid(format!("HTTP {status} without an OAuth error"))
+        AuthError::TokenResponseInvalid(TokenResponseProblem::Status(status))
     }
 }
 
@@ -194,7 +194,7 @@ pub fn parse_token_response(status: u16, body: &str) -> Result<TokenResponse, Au
         return Err(error_response(status, body));
     }
     from_json::<TokenAnswer>(body)
-        .map_err(|_| AuthError::TokenResponseInvalid("not a valid JSON token response".into()))?
+        .map_err(|_| AuthError::TokenResponseInvalid(TokenResponseProblem::NotJson))?
         .into_response()
 }
 
@@ -245,7 +245,9 @@ mod tests {
         let body = r#"{"token_type":"Bearer","refresh_token":"rt2"}"#;
         assert_eq!(
             parse_token_response(200, body).map(|_| ()),
-            Err(AuthError::TokenResponseInvalid("no access_token".into()))
+            Err(AuthError::TokenResponseInvalid(
+                TokenResponseProblem::NoAccessToken
+            ))
         );
         assert_eq!(
             rotated_refresh_token(200, body).map(|t| t.secret().to_owned()),
@@ -270,12 +272,18 @@ mod tests {
                 expected
             );
         }
-        for lifetime in ["1.5", "true", "\"soon\"", "{}"] {
+        for (lifetime, problem) in [
+            ("1.5", TokenResponseProblem::ExpiresIn),
+            ("true", TokenResponseProblem::ExpiresIn),
+            ("\"soon\"", TokenResponseProblem::ExpiresIn),
+            ("{}", TokenResponseProblem::NotJson),
+        ] {
             let body =
                 format!(r#"{{"access_token":"at","token_type":"Bearer","expires_in":{lifetime}}}"#);
             assert_eq!(
-                parse_token_response(200, &body).expect_err(&body).code(),
-                "token_response_invalid"
+                parse_token_response(200, &body).map(|_| ()),
+                Err(AuthError::TokenResponseInvalid(problem)),
+                "{lifetime}"
             );
         }
         assert_eq!(response.refresh_token.expect("rt").secret(), "rt");
@@ -293,62 +301,67 @@ mod tests {
             assert_eq!(
                 parse_token_response(200, body).map(|_| ()),
                 Err(AuthError::TokenResponseInvalid(
-                    "not a valid JSON token response".into()
+                    TokenResponseProblem::NotJson
                 )),
                 "{body}"
             );
         }
         let error = r#"{"error":"invalid_grant","error":"access_denied"}"#;
         assert_eq!(
-            parse_token_response(400, error)
-                .map(|_| ())
-                .expect_err("twice")
-                .code(),
-            "token_response_invalid"
+            parse_token_response(400, error).map(|_| ()),
+            Err(AuthError::TokenResponseInvalid(
+                TokenResponseProblem::Status(400)
+            ))
         );
     }
 
     #[test]
     fn refuses_unusable_responses() {
+        let invalid = AuthError::TokenResponseInvalid;
         let cases = [
             (
                 200,
                 r#"{"token_type":"Bearer","expires_in":60}"#,
-                "token_response_invalid",
+                invalid(TokenResponseProblem::NoAccessToken),
             ),
             (
                 200,
                 r#"{"access_token":"at","token_type":"mac","expires_in":60}"#,
-                "token_response_invalid",
+                invalid(TokenResponseProblem::TokenType),
+            ),
+            (
+                200,
+                r#"{"access_token":"at","expires_in":60}"#,
+                invalid(TokenResponseProblem::TokenType),
             ),
             (
                 200,
                 r#"{"access_token":"at","token_type":"Bearer","expires_in":-5}"#,
-                "token_response_invalid",
+                invalid(TokenResponseProblem::ExpiresIn),
             ),
             (
                 200,
                 r#"{"access_token":"at","token_type":"Bearer","expires_in":0}"#,
-                "token_response_invalid",
+                invalid(TokenResponseProblem::ExpiresIn),
             ),
             (
                 200,
                 "<html><body>Welcome</body></html>",
-                "token_response_invalid",
+                invalid(TokenResponseProblem::NotJson),
             ),
-            (200, "[]", "token_response_invalid"),
+            (200, "[]", invalid(TokenResponseProblem::NotJson)),
             (
                 400,
                 r#"{"error":"invalid_grant","error_description":"grant request is invalid"}"#,
-                "invalid_grant",
+                AuthError::oauth("invalid_grant", Some("grant request is invalid")),
             ),
-            (500, "Internal Server Error", "server_error"),
-            (404, "Not found", "token_response_invalid"),
+            (500, "Internal Server Error", AuthError::ServerError(500)),
+            (404, "Not found", invalid(TokenResponseProblem::Status(404))),
         ];
-        for (status, body, code) in cases {
+        for (status, body, expected) in cases {
             let err = parse_token_response(status, body).expect_err(body);
-            assert_eq!(err.code(), code, "{status} {body}");
             assert!(!err.to_string().contains("\"at\""));
+            assert_eq!(err, expected, "{status} {body}");
         }
     }
 }

@@ -9,6 +9,7 @@ use crate::protocol::{
     AuthError, DpopMode, DpopPublicKey, ProofClaims, TokenType, asks_for_nonce, proof,
     proof_signing_input,
 };
+use crate::protocol::{BrowserFeature, TokenResponseProblem};
 
 impl<P: Platform> Session<P> {
     /// Whether this session asks for DPoP-bound tokens: always under
@@ -32,9 +33,9 @@ impl<P: Platform> Session<P> {
         }
         match self.platform.dpop_key().await {
             Some(key) => Ok(Some(key)),
-            None if self.config.dpop == DpopMode::Required => Err(AuthError::BrowserUnsupported(
-                "no WebCrypto ECDSA P-256 for DPoP".into(),
-            )),
+            None if self.config.dpop == DpopMode::Required => {
+                Err(AuthError::BrowserUnsupported(BrowserFeature::DpopKey))
+            }
             None => Ok(None),
         }
     }
@@ -110,10 +111,10 @@ impl<P: Platform> Session<P> {
     ) -> Result<(), AuthError> {
         match (token_type, proved) {
             (TokenType::Dpop, false) => Err(AuthError::TokenResponseInvalid(
-                "a DPoP token for a request without a proof".into(),
+                TokenResponseProblem::UnexpectedDpop,
             )),
             (TokenType::Bearer, true) if self.config.dpop == DpopMode::Required => Err(
-                AuthError::TokenResponseInvalid("a Bearer token where DPoP is required".into()),
+                AuthError::TokenResponseInvalid(TokenResponseProblem::DpopRequired),
             ),
             _ => Ok(()),
         }
@@ -139,10 +140,11 @@ impl<P: Platform> Session<P> {
             .ok_or(AuthError::NotSignedIn)?;
         let dpop = match token_type {
             TokenType::Dpop => {
-                let key =
-                    self.platform.dpop_key().await.ok_or_else(|| {
-                        AuthError::BrowserUnsupported("the DPoP key is gone".into())
-                    })?;
+                let key = self
+                    .platform
+                    .dpop_key()
+                    .await
+                    .ok_or(AuthError::BrowserUnsupported(BrowserFeature::DpopKey))?;
                 Some(self.make_proof(&key, method, url, Some(&token)).await?)
             }
             _ => None,

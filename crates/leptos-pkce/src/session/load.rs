@@ -6,6 +6,7 @@
 //! fails, no code stays in the URL, the history or sessionStorage.
 
 use super::ports::{Clock, Navigator, TabStore};
+use crate::protocol::BrowserFeature;
 use crate::protocol::{
     AuthError, CallbackParams, LOGOUT_PREFIX, PENDING_TTL_MS, PendingRequest, SILENT_SKIP_KEY,
     STORAGE_PREFIX, constant_time_eq,
@@ -138,7 +139,7 @@ pub(crate) fn save_pending(
             &PendingRequest::storage_key(pending.state.secret()),
             &pending.to_json(),
         )
-        .map_err(|_| AuthError::BrowserUnsupported("sessionStorage is not available".into()))
+        .map_err(|_| AuthError::BrowserUnsupported(BrowserFeature::SessionStorage))
 }
 
 /// Reads and removes the pending request stored under `state`.

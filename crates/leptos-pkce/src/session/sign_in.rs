@@ -10,6 +10,7 @@ use super::load::{self, CapturedCallback, LogoutReturn, PageLoad};
 use super::phase::Phase;
 use super::ports::{Endpoint, HttpRequest, Platform};
 use super::{Session, TokenSet, UserProfile};
+use crate::protocol::IdTokenCheck;
 use crate::protocol::{
     AccessToken, AuthError, AuthorizationRequest, CallbackExpectations, IdTokenExpectations,
     Prompt, RequestSecrets, SILENT_SKIP_KEY, TokenType, UserinfoClaims, authorization_code_form,
@@ -177,7 +178,7 @@ impl<P: Platform> Session<P> {
         let id_token = response
             .id_token
             .take()
-            .ok_or_else(|| AuthError::invalid_id_token("missing"))?;
+            .ok_or(AuthError::InvalidIdToken(IdTokenCheck::Missing))?;
         let expect = IdTokenExpectations {
             issuer: &self.config.issuer,
             client_id: &self.config.client_id,

@@ -7,6 +7,7 @@ use super::phase::Phase;
 use super::ports::{Endpoint, HttpRequest, Platform, Transport};
 use super::verify::KeyCache;
 use super::{DpopClient, Refresher, Session, SessionOptions, State, TabSync};
+use crate::protocol::ConfigProblem;
 use crate::protocol::{AuthError, ClientConfig, ProviderMetadata, discovery_url};
 
 /// Fetches and checks the configuration at `url` (normally `/config.json`
@@ -19,12 +20,12 @@ pub async fn load_config(
     let answer = transport
         .send(HttpRequest::new(Endpoint::Config, url, None))
         .await
-        .map_err(|_| AuthError::ConfigInvalid(format!("{url} could not be loaded")))?;
+        .map_err(|_| AuthError::ConfigInvalid(ConfigProblem::Unreachable { url: url.into() }))?;
     if answer.status != 200 {
-        return Err(AuthError::ConfigInvalid(format!(
-            "{url} answered HTTP {}",
-            answer.status
-        )));
+        return Err(AuthError::ConfigInvalid(ConfigProblem::Status {
+            url: url.into(),
+            status: answer.status,
+        }));
     }
     ClientConfig::from_json(&answer.body, app_origin)
 }

@@ -8,6 +8,7 @@ use std::rc::Rc;
 
 use super::Session;
 use super::ports::{Endpoint, HttpRequest, Platform};
+use crate::protocol::IdTokenCheck;
 use crate::protocol::{
     AuthError, IdToken, IdTokenExpectations, IdTokenJws, JwkSet, KeyChoice, SignedIdToken,
     VerifiedIdToken,
@@ -70,10 +71,12 @@ impl<P: Platform> Session<P> {
                         .await;
                 }
                 KeyChoice::Ambiguous => {
-                    return Err(AuthError::invalid_id_token("several keys and no kid"));
+                    return Err(AuthError::InvalidIdToken(IdTokenCheck::AmbiguousKey));
                 }
                 KeyChoice::UnknownKid if !refetched => refetched = true,
-                KeyChoice::UnknownKid => return Err(AuthError::invalid_id_token("unknown key")),
+                KeyChoice::UnknownKid => {
+                    return Err(AuthError::InvalidIdToken(IdTokenCheck::UnknownKey));
+                }
             }
         }
     }
@@ -100,7 +103,7 @@ impl<P: Platform> Session<P> {
             .metadata
             .jwks_uri
             .as_deref()
-            .ok_or_else(|| AuthError::invalid_id_token("the provider publishes no keys"))?;
+            .ok_or(AuthError::InvalidIdToken(IdTokenCheck::NoKeys))?;
         let answer = self
             .platform
             .send(HttpRequest::new(Endpoint::Keys, url, None))

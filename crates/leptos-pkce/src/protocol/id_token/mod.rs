@@ -19,7 +19,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::codec::{claims_as, from_json};
-use super::error::AuthError;
+use super::error::{AuthError, IdTokenCheck};
 use super::jws::{CompactJws, JwsHeader, SigningAlg};
 use super::random::base64url;
 use super::secret::{IdToken, constant_time_eq};
@@ -105,7 +105,7 @@ impl IdTokenJws {
         let jws = CompactJws::parse(raw.secret())?;
         let payload = jws.payload_json()?;
         let claims =
-            from_json(&payload).map_err(|_| AuthError::invalid_id_token("unreadable claims"))?;
+            from_json(&payload).map_err(|_| AuthError::InvalidIdToken(IdTokenCheck::Malformed))?;
         let (header, signing_input_len, signature) =
             (jws.header, jws.signing_input.len(), jws.signature);
         Ok(Self {
@@ -150,7 +150,7 @@ impl IdTokenJws {
         if verify(self.signing_input(), self.signature()).await? {
             Ok(SignedIdToken { jws: self, alg })
         } else {
-            Err(AuthError::invalid_id_token("signature"))
+            Err(AuthError::InvalidIdToken(IdTokenCheck::Signature))
         }
     }
 }
@@ -194,7 +194,7 @@ impl SignedIdToken {
         let claims = &self.jws.claims;
         claims.validate(expect)?;
         if expect.access_token.is_some() {
-            let hash = access_token_hash.ok_or_else(|| AuthError::invalid_id_token("at_hash"))?;
+            let hash = access_token_hash.ok_or(AuthError::InvalidIdToken(IdTokenCheck::AtHash))?;
             claims.check_at_hash(hash)?;
         }
         Ok(self.trusted())
@@ -270,21 +270,21 @@ impl IdTokenClaims {
     fn validate(&self, expect: &IdTokenExpectations<'_>) -> Result<(), AuthError> {
         self.check_audience(expect.issuer, expect.client_id)?;
         if self.exp.saturating_add(CLOCK_SKEW_SECONDS) <= expect.now_s {
-            return Err(AuthError::invalid_id_token("expired"));
+            return Err(AuthError::InvalidIdToken(IdTokenCheck::Expired));
         }
         if self
             .nbf
             .is_some_and(|nbf| nbf.saturating_sub(CLOCK_SKEW_SECONDS) > expect.now_s)
         {
-            return Err(AuthError::invalid_id_token("not yet valid"));
+            return Err(AuthError::InvalidIdToken(IdTokenCheck::NotYetValid));
         }
         if self.iat.saturating_sub(CLOCK_SKEW_SECONDS) > expect.now_s {
-            return Err(AuthError::invalid_id_token("issued in the future"));
+            return Err(AuthError::InvalidIdToken(IdTokenCheck::IssuedInFuture));
         }
         if let Some(expected) = expect.nonce {
             match &self.nonce {
                 Some(nonce) if constant_time_eq(nonce, expected) => {}
-                _ => return Err(AuthError::invalid_id_token("nonce")),
+                _ => return Err(AuthError::InvalidIdToken(IdTokenCheck::Nonce)),
             }
         }
         match expect.previous {
@@ -297,14 +297,14 @@ impl IdTokenClaims {
     /// client when there are several audiences (or when it is present).
     fn check_audience(&self, issuer: &str, client_id: &str) -> Result<(), AuthError> {
         if self.iss != issuer {
-            return Err(AuthError::invalid_id_token("issuer"));
+            return Err(AuthError::InvalidIdToken(IdTokenCheck::Issuer));
         }
         if !self.aud.contains(client_id) {
-            return Err(AuthError::invalid_id_token("audience"));
+            return Err(AuthError::InvalidIdToken(IdTokenCheck::Audience));
         }
         let azp_required = self.aud.is_multiple();
         if (azp_required || self.azp.is_some()) && self.azp.as_deref() != Some(client_id) {
-            return Err(AuthError::invalid_id_token("authorized party"));
+            return Err(AuthError::InvalidIdToken(IdTokenCheck::AuthorizedParty));
         }
         Ok(())
     }
@@ -314,26 +314,18 @@ impl IdTokenClaims {
     /// original `nonce` if it carries one.
     fn continues(&self, previous: &Self) -> Result<(), AuthError> {
         if self.iss != previous.iss || self.sub != previous.sub {
-            return Err(AuthError::invalid_id_token(
-                "refreshed ID token names another person",
-            ));
+            return Err(AuthError::InvalidIdToken(IdTokenCheck::SubjectChanged));
         }
         if self.aud != previous.aud || self.azp != previous.azp {
-            return Err(AuthError::invalid_id_token(
-                "refreshed ID token has another audience",
-            ));
+            return Err(AuthError::InvalidIdToken(IdTokenCheck::AudienceChanged));
         }
         if previous.auth_time.is_some() && self.auth_time != previous.auth_time {
-            return Err(AuthError::invalid_id_token(
-                "refreshed ID token changes auth_time",
-            ));
+            return Err(AuthError::InvalidIdToken(IdTokenCheck::AuthTimeChanged));
         }
         if let Some(nonce) = &self.nonce
             && previous.nonce.as_deref() != Some(nonce.as_str())
         {
-            return Err(AuthError::invalid_id_token(
-                "refreshed ID token changes the nonce",
-            ));
+            return Err(AuthError::InvalidIdToken(IdTokenCheck::NonceChanged));
         }
         Ok(())
     }
@@ -347,7 +339,7 @@ impl IdTokenClaims {
         if constant_time_eq(&at_hash(access_token_hash), claimed) {
             Ok(())
         } else {
-            Err(AuthError::invalid_id_token("at_hash"))
+            Err(AuthError::InvalidIdToken(IdTokenCheck::AtHash))
         }
     }
 

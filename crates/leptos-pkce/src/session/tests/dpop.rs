@@ -2,7 +2,7 @@
 
 use super::provider::{API, Fault};
 use super::*;
-use crate::protocol::{DpopMode, TokenType};
+use crate::protocol::{BrowserFeature, DpopMode, TokenResponseProblem, TokenType};
 use crate::session::{DpopKeys as _, ResourceResponse};
 
 fn dpop_world() -> Rc<World> {
@@ -192,8 +192,10 @@ fn required_refuses_a_bearer_answer() {
     world.provider.borrow_mut().signed_in = false;
     let (_, session) = sign_in_with(&world, &config().with_dpop(DpopMode::Required));
     assert_eq!(
-        session.status().error_code(),
-        Some("token_response_invalid")
+        session.status(),
+        AuthStatus::Error(AuthError::TokenResponseInvalid(
+            TokenResponseProblem::DpopRequired
+        ))
     );
 }
 
@@ -205,7 +207,10 @@ fn required_without_webcrypto_is_browser_unsupported() {
     let required = config().with_dpop(DpopMode::Required);
     let (page, session) = load_configured(&world, 0, "/", options, required);
     block_on(session.sign_in("/"));
-    assert_eq!(session.status().error_code(), Some("browser_unsupported"));
+    assert_eq!(
+        session.status(),
+        AuthStatus::Error(AuthError::BrowserUnsupported(BrowserFeature::DpopKey))
+    );
     assert!(page.last_navigation().is_none(), "it fails before leaving");
 }
 

@@ -2,7 +2,7 @@
 
 use super::provider::{APP, ISSUER};
 use super::*;
-use crate::protocol::STORAGE_PREFIX;
+use crate::protocol::{IdTokenCheck, STORAGE_PREFIX};
 
 #[test]
 fn sign_in_sends_pkce_state_and_nonce_and_keeps_only_the_pending_request() {
@@ -166,7 +166,7 @@ fn an_unknown_key_after_the_refetch_fails_the_sign_in() {
     let (_, callback) = follow_to_callback(&world, &page);
     assert_eq!(
         callback.status(),
-        AuthStatus::Error(AuthError::invalid_id_token("unknown key"))
+        AuthStatus::Error(AuthError::InvalidIdToken(IdTokenCheck::UnknownKey))
     );
     assert_eq!(world.count(Endpoint::Keys), 2);
     assert_eq!(world.verifications.get(), 0, "no key, no verification");
@@ -186,7 +186,7 @@ fn a_bad_signature_with_a_published_kid_fails_at_verification() {
     let (_, callback) = follow_to_callback(&world, &page);
     assert_eq!(
         callback.status(),
-        AuthStatus::Error(AuthError::invalid_id_token("signature"))
+        AuthStatus::Error(AuthError::InvalidIdToken(IdTokenCheck::Signature))
     );
     assert_eq!(
         world.verifications.get(),

@@ -8,7 +8,7 @@ use std::rc::Rc;
 use std::task::Poll;
 
 use super::World;
-use crate::protocol::{AuthError, DpopPublicKey, HashAlg, Jwk, SigningAlg};
+use crate::protocol::{AuthError, BrowserFeature, DpopPublicKey, HashAlg, Jwk, SigningAlg};
 use crate::session::{
     Clock, DpopKeys, Endpoint, HintStore, HttpRequest, HttpResponse, LockGuard, Navigator,
     Randomness, SignatureVerifier, TabStore, Tabs, Transport,
@@ -261,7 +261,7 @@ impl DpopKeys for Page {
         let key = self
             .dpop_key()
             .await
-            .ok_or(AuthError::BrowserUnsupported("no key".into()))?;
+            .ok_or(AuthError::BrowserUnsupported(BrowserFeature::DpopKey))?;
         Ok(format!("dpop-sig:{}", key.x).into_bytes())
     }
 }
