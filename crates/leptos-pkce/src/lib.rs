@@ -64,7 +64,7 @@ pub mod error {
     };
 }
 
-pub use protocol::{AccessToken, AuthError, ClientConfig, DpopMode};
+pub use protocol::{AccessToken, AuthError, ClientConfig, DpopMode, SignInOptions};
 pub use session::{AuthStatus, AuthWarning, SilentRestore, UserProfile};
 
 pub use leptos::{

@@ -9,7 +9,7 @@ use web_sys::BroadcastChannel;
 
 use super::{Auth, AuthOptions, ConfigSource, http, wiring};
 use crate::browser::{Browser, perf, send_resource, tabs, window};
-use crate::protocol::{AccessToken, AuthError, DEFAULT_REQUEST_TIMEOUT_MS};
+use crate::protocol::{AccessToken, AuthError, DEFAULT_REQUEST_TIMEOUT_MS, SignInOptions};
 use crate::session::{
     AuthStatus, CapturedCallback, Clock as _, DpopKeys as _, ResourceAuth, Session, load_config,
     tab_channel_name,
@@ -20,8 +20,8 @@ pub(super) type BrowserSession = Session<Browser>;
 /// What the handle keeps beside its signals.
 pub(crate) struct Runtime {
     options: AuthOptions,
-    /// A sign-in asked for before start-up had settled: its return path.
-    sign_in_after_start: Option<String>,
+    /// A sign-in asked for before start-up had settled.
+    sign_in_after_start: Option<SignInOptions>,
     session: Option<Rc<BrowserSession>>,
     channel: Option<BroadcastChannel>,
 }
@@ -94,8 +94,8 @@ async fn boot(auth: Auth, captured: Option<CapturedCallback>) {
                 .try_update_value(|runtime| runtime.sign_in_after_start.take())
                 .flatten();
             match asked {
-                Some(return_to) if !session.status().is_signed_in() => {
-                    session.sign_in(&return_to).await;
+                Some(options) if !session.status().is_signed_in() => {
+                    let _ = session.sign_in_with(options).await;
                 }
                 _ => session.complete_profile().await,
             }
@@ -150,15 +150,20 @@ pub(super) fn userinfo<T: DeserializeOwned>(auth: Auth) -> Option<Result<T, Auth
     session(auth)?.userinfo()
 }
 
-pub(super) fn sign_in(auth: Auth, return_to: Option<String>) {
-    let return_to = return_to.unwrap_or_else(window::current_path);
+pub(super) fn sign_in(auth: Auth, options: SignInOptions) {
+    let options = match options.return_to {
+        Some(_) => options,
+        None => options.return_to(window::current_path()),
+    };
     if let Some(session) = session(auth) {
-        leptos::task::spawn_local(async move { session.sign_in(&return_to).await });
+        leptos::task::spawn_local(async move {
+            let _ = session.sign_in_with(options).await;
+        });
         return;
     }
     let starting = auth.status.with_untracked(|s| *s == AuthStatus::Starting);
     auth.runtime
-        .update_value(|runtime| runtime.sign_in_after_start = Some(return_to));
+        .update_value(|runtime| runtime.sign_in_after_start = Some(options));
     if !starting {
         // Start-up failed (the provider was down): start again.
         auth.status.set(AuthStatus::Starting);

@@ -5,7 +5,7 @@
 use serde::de::DeserializeOwned;
 
 use super::{Auth, AuthOptions, http};
-use crate::protocol::{AccessToken, AuthError};
+use crate::protocol::{AccessToken, AuthError, SignInOptions};
 
 /// Nothing to keep off the browser.
 pub(crate) struct Runtime;
@@ -26,7 +26,7 @@ pub(super) fn userinfo<T: DeserializeOwned>(_auth: Auth) -> Option<Result<T, Aut
     None
 }
 
-pub(super) fn sign_in(_auth: Auth, _return_to: Option<String>) {}
+pub(super) fn sign_in(_auth: Auth, _options: SignInOptions) {}
 
 pub(super) fn sign_out(_auth: Auth) {}
 

@@ -26,7 +26,7 @@ use serde::de::DeserializeOwned;
 pub use guard::RequireAuth;
 pub use options::{AuthOptions, ConfigSource};
 
-use crate::protocol::{AccessToken, AuthError};
+use crate::protocol::{AccessToken, AuthError, SignInOptions};
 use crate::session::{AuthStatus, AuthWarning, UserProfile};
 
 /// The HTTP types [`Auth::fetch`] takes: gloo-net's (0.7), re-exported so
@@ -167,7 +167,19 @@ impl Auth {
     /// then nothing more happens); after a failed start-up, it starts
     /// again, then goes on to the provider. It never reloads the page.
     pub fn sign_in(&self, return_to: Option<String>) {
-        driver::sign_in(*self, return_to);
+        let options = SignInOptions::default();
+        self.sign_in_with(match return_to {
+            Some(path) => options.return_to(path),
+            None => options,
+        });
+    }
+
+    /// [`sign_in`](Self::sign_in) with options: `login_hint`, `prompt`,
+    /// `max_age`, `acr_values`, `ui_locales`, the provider's own parameters.
+    /// Signed in, it is a step-up: the session stays in every tab until the
+    /// new tokens are verified, and they must name the same person.
+    pub fn sign_in_with(&self, options: SignInOptions) {
+        driver::sign_in(*self, options);
     }
 
     /// Signs out: forgets the tokens, revokes the refresh token (RFC 7009)

@@ -139,6 +139,9 @@ mod tests {
             return_to: "/".into(),
             created_at_ms: 1_000.0,
             silent: false,
+            max_age_s: None,
+            acr_required: Vec::new(),
+            step_up_sub: None,
         }
     }
 

@@ -1,6 +1,8 @@
 //! Runtime client configuration, normally `config.json` from the app's own
 //! origin, so one build can point at any OpenID provider.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Deserializer};
 
 use super::codec::{JsonError, from_json, null_as_default};
@@ -38,6 +40,11 @@ pub struct ClientConfig {
     /// even when the provider does not require it.
     #[serde(default)]
     pub par: bool,
+    /// Parameters every authorization request carries besides the
+    /// protocol's (Auth0's `audience`, …); a sign-in's own
+    /// [`SignInOptions::param`](super::SignInOptions::param) wins.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub extra_authorize_params: BTreeMap<String, String>,
 }
 
 /// When to bind tokens to this page's DPoP key.
@@ -116,6 +123,9 @@ impl ClientConfig {
             return bad("scopes", "must be single words");
         }
         self.check_resource_origins()?;
+        for name in self.extra_authorize_params.keys() {
+            super::check_param_name("extra_authorize_params", name)?;
+        }
         if self
             .request_timeout_ms
             .is_some_and(|ms| !(100..=120_000).contains(&ms))
@@ -196,6 +206,7 @@ impl ClientConfig {
             request_timeout_ms: None,
             dpop: DpopMode::Auto,
             par: false,
+            extra_authorize_params: BTreeMap::new(),
         }
     }
 

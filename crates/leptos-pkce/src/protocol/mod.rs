@@ -20,6 +20,7 @@ pub(crate) mod random;
 mod request;
 mod return_to;
 mod secret;
+mod sign_in_options;
 mod token;
 pub(crate) mod uri;
 mod userinfo;
@@ -47,6 +48,8 @@ pub use return_to::sanitize_return_path;
 pub use secret::{
     AccessToken, AuthorizationCode, CsrfState, IdToken, Nonce, PkceCodeVerifier, RefreshToken,
 };
+pub use sign_in_options::SignInOptions;
+pub(crate) use sign_in_options::check_param_name;
 pub use token::{
     TokenResponse, TokenType, authorization_code_form, parse_token_response, refresh_form,
     rotated_refresh_token,

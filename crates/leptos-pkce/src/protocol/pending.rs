@@ -47,6 +47,15 @@ pub struct PendingRequest {
     /// Whether this was a `prompt=none` attempt (its failures are quiet).
     #[serde(default)]
     pub silent: bool,
+    /// The `max_age` asked for: the ID token must then carry `auth_time`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_age_s: Option<u64>,
+    /// The `acr` values one of which the ID token must carry (empty: any).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub acr_required: Vec<String>,
+    /// A step-up from a session of this `sub`: the new one must be it too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step_up_sub: Option<String>,
 }
 
 impl PendingRequest {
@@ -97,6 +106,9 @@ mod tests {
             return_to: "/profile".into(),
             created_at_ms,
             silent: false,
+            max_age_s: None,
+            acr_required: Vec::new(),
+            step_up_sub: None,
         }
     }
 

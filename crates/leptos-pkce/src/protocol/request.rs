@@ -13,6 +13,7 @@ use super::pkce::CODE_CHALLENGE_METHOD;
 use super::random::{ENTROPY_BYTES, base64url};
 use super::return_to::sanitize_return_path;
 use super::secret::{CsrfState, Nonce, PkceCodeVerifier};
+use super::sign_in_options::SignInOptions;
 use super::uri::{append_query, form_encode};
 
 /// The URL to send the person to, and what this tab must remember until the callback.
@@ -27,8 +28,9 @@ pub struct AuthorizationRequest {
     pub pending: PendingRequest,
 }
 
-/// How the provider should treat an existing session.
+/// How the provider should treat an existing session (`prompt`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Prompt {
     /// Ask the person as usual (no `prompt` parameter).
     Default,
@@ -36,6 +38,23 @@ pub enum Prompt {
     None,
     /// `prompt=login`: always ask for credentials.
     Login,
+    /// `prompt=consent`: ask for consent again.
+    Consent,
+    /// `prompt=select_account`: let the person choose an account.
+    SelectAccount,
+}
+
+impl Prompt {
+    /// The parameter's value, if one is sent.
+    pub(crate) fn value(self) -> Option<&'static str> {
+        match self {
+            Self::Default => None,
+            Self::None => Some("none"),
+            Self::Login => Some("login"),
+            Self::Consent => Some("consent"),
+            Self::SelectAccount => Some("select_account"),
+        }
+    }
 }
 
 /// The one-time values of a request. Split out so tests can fix them.
@@ -77,18 +96,10 @@ impl AuthorizationRequest {
     pub fn new(
         config: &ClientConfig,
         metadata: &ProviderMetadata,
-        return_to: &str,
-        prompt: Prompt,
+        options: &SignInOptions,
         now_ms: f64,
     ) -> Result<Self, AuthError> {
-        Ok(Self::with_secrets(
-            config,
-            metadata,
-            return_to,
-            prompt,
-            now_ms,
-            RequestSecrets::random()?,
-        ))
+        Self::with_secrets(config, metadata, options, now_ms, RequestSecrets::random()?)
     }
 
     /// Binds the code to a DPoP key: `dpop_jkt` is its thumbprint
@@ -101,17 +112,20 @@ impl AuthorizationRequest {
         self
     }
 
-    /// Builds the request with the given secrets.
+    /// Builds the request with the given secrets: the protocol's
+    /// parameters, then `options`' and the configuration's extra ones (none
+    /// of which may override the protocol's).
     pub fn with_secrets(
         config: &ClientConfig,
         metadata: &ProviderMetadata,
-        return_to: &str,
-        prompt: Prompt,
+        options: &SignInOptions,
         now_ms: f64,
         secrets: RequestSecrets,
-    ) -> Self {
+    ) -> Result<Self, AuthError> {
+        options.check()?;
         let challenge = secrets.code_verifier.challenge();
         let scope = config.scope_param();
+        let extra = options.request_params();
         let mut params = vec![
             ("response_type", "code"),
             ("client_id", config.client_id.as_str()),
@@ -122,11 +136,14 @@ impl AuthorizationRequest {
             ("code_challenge_method", CODE_CHALLENGE_METHOD),
             ("nonce", secrets.nonce.secret()),
         ];
-        match prompt {
-            Prompt::Default => {}
-            Prompt::None => params.push(("prompt", "none")),
-            Prompt::Login => params.push(("prompt", "login")),
-        }
+        params.extend(extra.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        params.extend(
+            config
+                .extra_authorize_params
+                .iter()
+                .filter(|(name, _)| !extra.iter().any(|(set, _)| set == *name))
+                .map(|(k, v)| (k.as_str(), v.as_str())),
+        );
         let url = append_query(&metadata.authorization_endpoint, &params);
         let form = form_encode(&params);
         let pending = PendingRequest {
@@ -135,11 +152,21 @@ impl AuthorizationRequest {
             nonce: secrets.nonce,
             issuer: config.issuer.clone(),
             redirect_uri: config.redirect_uri.clone(),
-            return_to: sanitize_return_path(return_to, config.callback_path()),
+            return_to: sanitize_return_path(
+                options.return_to.as_deref().unwrap_or("/"),
+                config.callback_path(),
+            ),
             created_at_ms: now_ms,
-            silent: prompt == Prompt::None,
+            silent: options.prompt == Some(Prompt::None),
+            max_age_s: options.max_age_s(),
+            acr_required: if options.require_acr {
+                options.acr_values.clone()
+            } else {
+                Vec::new()
+            },
+            step_up_sub: None,
         };
-        Self { url, form, pending }
+        Ok(Self { url, form, pending })
     }
 }
 
@@ -192,6 +219,8 @@ pub(crate) mod tests {
             request_timeout_ms: None,
             dpop: DpopMode::Auto,
             par: false,
+            extra_authorize_params: [("audience".to_owned(), "https://api.example.com".to_owned())]
+                .into(),
         }
     }
 
@@ -215,8 +244,7 @@ pub(crate) mod tests {
         let request = AuthorizationRequest::with_secrets(
             &config(),
             &metadata(),
-            "/profile?tab=1",
-            Prompt::Default,
+            &SignInOptions::default().return_to("/profile?tab=1"),
             5.0,
             RequestSecrets {
                 state: CsrfState::new("STATE".into()),
@@ -225,7 +253,8 @@ pub(crate) mod tests {
                 ),
                 nonce: Nonce::new("NONCE".into()),
             },
-        );
+        )
+        .expect("request");
         assert!(request.url.starts_with("http://127.0.0.1:9000/auth?"));
         let expected: Vec<(String, String)> = [
             ("response_type", "code"),
@@ -239,6 +268,7 @@ pub(crate) mod tests {
             ),
             ("code_challenge_method", "S256"),
             ("nonce", "NONCE"),
+            ("audience", "https://api.example.com"),
         ]
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -253,8 +283,48 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn sign_in_options_add_their_parameters_and_win_over_the_configuration() {
+        let options = SignInOptions::default()
+            .login_hint("alice@example.com")
+            .prompt(Prompt::Login)
+            .max_age(std::time::Duration::from_secs(60))
+            .acr_values(["urn:mfa"])
+            .require_acr(true)
+            .param("audience", "https://orders.example.com");
+        let request =
+            AuthorizationRequest::new(&config(), &metadata(), &options, 0.0).expect("request");
+        let params = query(&request.url);
+        let value = |name: &str| {
+            let values: Vec<&str> = params
+                .iter()
+                .filter(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+                .collect();
+            values.join(",")
+        };
+        assert_eq!(value("login_hint"), "alice@example.com");
+        assert_eq!(value("prompt"), "login");
+        assert_eq!(value("max_age"), "60");
+        assert_eq!(value("acr_values"), "urn:mfa");
+        assert_eq!(
+            value("audience"),
+            "https://orders.example.com",
+            "once, the sign-in's"
+        );
+        assert_eq!(request.pending.max_age_s, Some(60));
+        assert_eq!(request.pending.acr_required, ["urn:mfa"]);
+        let overriding = SignInOptions::default().param("state", "mine");
+        let refused = AuthorizationRequest::new(&config(), &metadata(), &overriding, 0.0);
+        assert_eq!(
+            refused.err().map(|e| e.code().to_owned()),
+            Some("config_invalid".into())
+        );
+    }
+
+    #[test]
     fn a_dpop_bound_request_names_the_key_in_url_and_form() {
-        let request = AuthorizationRequest::new(&config(), &metadata(), "/", Prompt::Default, 0.0)
+        let options = SignInOptions::default();
+        let request = AuthorizationRequest::new(&config(), &metadata(), &options, 0.0)
             .expect("request")
             .bound_to("0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I");
         let jkt = (
@@ -299,14 +369,11 @@ pub(crate) mod tests {
 
     #[test]
     fn silent_requests_say_prompt_none_and_outside_urls_become_root() {
-        let request = AuthorizationRequest::new(
-            &config(),
-            &metadata(),
-            "https://evil.example/",
-            Prompt::None,
-            0.0,
-        )
-        .expect("request");
+        let options = SignInOptions::default()
+            .return_to("https://evil.example/")
+            .prompt(Prompt::None);
+        let request =
+            AuthorizationRequest::new(&config(), &metadata(), &options, 0.0).expect("request");
         assert!(query(&request.url).contains(&("prompt".into(), "none".into())));
         assert!(request.pending.silent);
         assert_eq!(request.pending.return_to, "/");

@@ -14,6 +14,7 @@
 //! authorized call and its 401 replay), `tabs`, `sign_out`.
 
 mod backoff;
+mod callback;
 mod dpop;
 mod dpop_client;
 mod hint;

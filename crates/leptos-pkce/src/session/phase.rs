@@ -107,6 +107,8 @@ mod tests {
             sub: "alice".into(),
             name: "Alice".into(),
             email: None,
+            acr: None,
+            amr: Vec::new(),
         };
         let phase = Phase::SigningOut(Some(profile.clone()));
         assert_eq!(phase.status(), AuthStatus::SignedIn(profile));

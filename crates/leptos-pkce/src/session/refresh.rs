@@ -175,6 +175,8 @@ impl<P: Platform + 'static> Session<P> {
                     now_s: self.now_s(),
                     access_token: Some(response.access_token.secret()),
                     previous: previous.as_ref(),
+                    max_age_s: None,
+                    acr_required: &[],
                 };
                 Some(self.verify_id_token(id_token, &expect).await?)
             }

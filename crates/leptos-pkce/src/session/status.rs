@@ -79,6 +79,10 @@ pub struct UserProfile {
     pub name: String,
     /// Email, if shared.
     pub email: Option<String>,
+    /// How strongly the person authenticated (`acr`), as verified.
+    pub acr: Option<String>,
+    /// How the person authenticated (`amr`: `pwd`, `otp`, …), as verified.
+    pub amr: Vec<String>,
 }
 
 impl UserProfile {
@@ -104,6 +108,8 @@ impl From<&IdTokenClaims> for UserProfile {
             sub: claims.sub.clone(),
             name: claims.display_name().to_owned(),
             email: claims.email.clone(),
+            acr: claims.acr.clone(),
+            amr: claims.amr.clone().unwrap_or_default(),
         }
     }
 }

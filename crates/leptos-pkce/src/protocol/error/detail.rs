@@ -54,6 +54,12 @@ pub enum IdTokenCheck {
     AuthTimeChanged,
     /// A refreshed ID token carries a `nonce` other than the original one.
     NonceChanged,
+    /// `max_age` was asked for, and `auth_time` is missing or too old.
+    AuthTime,
+    /// The `acr` is not one of the values the sign-in required.
+    Acr,
+    /// A step-up came back for another person than the one signed in.
+    StepUpSubject,
 }
 
 impl fmt::Display for IdTokenCheck {
@@ -80,6 +86,9 @@ impl fmt::Display for IdTokenCheck {
             Self::AudienceChanged => "refreshed ID token has another audience",
             Self::AuthTimeChanged => "refreshed ID token changes auth_time",
             Self::NonceChanged => "refreshed ID token changes the nonce",
+            Self::AuthTime => "auth_time missing or older than max_age",
+            Self::Acr => "acr not among those required",
+            Self::StepUpSubject => "step-up signed in another person",
         })
     }
 }

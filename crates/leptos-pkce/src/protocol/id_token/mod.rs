@@ -65,6 +65,11 @@ pub struct IdTokenClaims {
     pub preferred_username: Option<String>,
     /// Email address.
     pub email: Option<String>,
+    /// Authentication context class reference: how strongly the person
+    /// authenticated.
+    pub acr: Option<String>,
+    /// Authentication methods references (`pwd`, `otp`, `hwk`, …).
+    pub amr: Option<Vec<String>>,
 }
 
 /// What an ID token must match.
@@ -83,6 +88,11 @@ pub struct IdTokenExpectations<'a> {
     /// On refresh: the claims of the session's ID token, which the new one
     /// must continue ([OIDC Core §12.2](https://openid.net/specs/openid-connect-core-1_0.html#RefreshTokenResponse)).
     pub previous: Option<&'a IdTokenClaims>,
+    /// The `max_age` the sign-in asked for: `auth_time` is then required,
+    /// and must be at most that old (OIDC Core §3.1.2.1).
+    pub max_age_s: Option<u64>,
+    /// The `acr` values one of which the sign-in required (empty: any).
+    pub acr_required: &'a [String],
 }
 
 /// An ID token as received, parsed once (header, claims, signature) and
@@ -281,6 +291,7 @@ impl IdTokenClaims {
         if self.iat.saturating_sub(CLOCK_SKEW_SECONDS) > expect.now_s {
             return Err(AuthError::InvalidIdToken(IdTokenCheck::IssuedInFuture));
         }
+        self.check_authentication(expect)?;
         if let Some(expected) = expect.nonce {
             match &self.nonce {
                 Some(nonce) if constant_time_eq(nonce, expected) => {}
@@ -290,6 +301,32 @@ impl IdTokenClaims {
         match expect.previous {
             Some(previous) => self.continues(previous),
             None => Ok(()),
+        }
+    }
+
+    /// `auth_time` within `max_age` (with the clock skew), and `acr` among
+    /// those required.
+    fn check_authentication(&self, expect: &IdTokenExpectations<'_>) -> Result<(), AuthError> {
+        if let Some(max_age) = expect.max_age_s {
+            let max_age = i64::try_from(max_age).unwrap_or(i64::MAX);
+            let fresh = self.auth_time.is_some_and(|at| {
+                at.saturating_add(max_age)
+                    .saturating_add(CLOCK_SKEW_SECONDS)
+                    >= expect.now_s
+            });
+            if !fresh {
+                return Err(AuthError::InvalidIdToken(IdTokenCheck::AuthTime));
+            }
+        }
+        let acr_ok = expect.acr_required.is_empty()
+            || self
+                .acr
+                .as_ref()
+                .is_some_and(|acr| expect.acr_required.contains(acr));
+        if acr_ok {
+            Ok(())
+        } else {
+            Err(AuthError::InvalidIdToken(IdTokenCheck::Acr))
         }
     }
 

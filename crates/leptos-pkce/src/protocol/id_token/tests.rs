@@ -33,6 +33,8 @@ const EXPECT: IdTokenExpectations<'static> = IdTokenExpectations {
     now_s: 1_500,
     access_token: None,
     previous: None,
+    max_age_s: None,
+    acr_required: &[],
 };
 
 fn verify_with(
@@ -338,4 +340,54 @@ fn an_app_claim_given_twice_is_refused() {
     let verified = verify_jwt(jwt_of_text(payload), true, None, &EXPECT).expect("valid");
     let err = verified.claims_as::<AppClaims>().expect_err("twice");
     assert!(err.to_string().contains("duplicate field `roles`"), "{err}");
+}
+
+#[test]
+fn max_age_makes_auth_time_required_and_checked() {
+    let expect = IdTokenExpectations {
+        max_age_s: Some(300),
+        ..EXPECT
+    };
+    let check = |claims| match verify_with(base(claims), true, &expect) {
+        Ok(_) => None,
+        Err(AuthError::InvalidIdToken(check)) => Some(check),
+        Err(other) => panic!("{other}"),
+    };
+    assert_eq!(check(json!({})), Some(IdTokenCheck::AuthTime), "missing");
+    assert_eq!(
+        check(json!({"auth_time": 1_000})),
+        Some(IdTokenCheck::AuthTime),
+        "too old"
+    );
+    assert_eq!(check(json!({"auth_time": 1_300})), None);
+    assert_eq!(
+        check(json!({"auth_time": 1_081})),
+        None,
+        "300 s plus the clock skew"
+    );
+    assert_eq!(reason(json!({})), None, "without max_age, none is needed");
+}
+
+#[test]
+fn a_required_acr_must_be_one_of_those_asked() {
+    let required = ["urn:mfa".to_owned(), "urn:hwk".to_owned()];
+    let expect = IdTokenExpectations {
+        acr_required: &required,
+        ..EXPECT
+    };
+    let verified = verify_with(
+        base(json!({"acr": "urn:hwk", "amr": ["hwk"]})),
+        true,
+        &expect,
+    )
+    .expect("strong enough");
+    assert_eq!(verified.claims().acr.as_deref(), Some("urn:hwk"));
+    assert_eq!(
+        verified.claims().amr.as_deref(),
+        Some(&["hwk".to_owned()][..])
+    );
+    for weaker in [json!({"acr": "urn:pwd"}), json!({})] {
+        let refused = verify_with(base(weaker), true, &expect).err();
+        assert_eq!(refused, Some(AuthError::InvalidIdToken(IdTokenCheck::Acr)));
+    }
 }

@@ -363,3 +363,38 @@ fn the_app_reads_its_own_claims_once_they_are_verified() {
     let (_, joined) = load_in_tab(&world, 1, "/", SessionOptions::default());
     assert_eq!(joined.claims::<Roles>().and_then(Result::ok), Some(roles));
 }
+
+#[test]
+fn a_step_up_keeps_the_session_and_must_bring_back_the_same_person() {
+    let world = World::new();
+    let (page, session) = signed_in(&world);
+    let (_, other_tab) = load_in_tab(&world, 1, "/", SessionOptions::default());
+    let before = access_token(&other_tab);
+    let step_up = crate::protocol::SignInOptions::default()
+        .return_to("/payments")
+        .prompt(crate::protocol::Prompt::Login)
+        .login_hint("alice");
+    block_on(session.sign_in_with(step_up)).expect("on its way");
+    assert!(
+        session.status().is_signed_in(),
+        "kept while the provider asks"
+    );
+    let (url, _) = page.last_navigation().expect("to the provider");
+    let params = query_of(&url);
+    assert_eq!(params.get("prompt").map(String::as_str), Some("login"));
+    assert_eq!(params.get("login_hint").map(String::as_str), Some("alice"));
+    world.provider.borrow_mut().person = Some("bob".into());
+    let (_, callback) = follow_to_callback(&world, &page);
+    assert_eq!(
+        callback.status(),
+        AuthStatus::Error(AuthError::InvalidIdToken(
+            crate::protocol::IdTokenCheck::StepUpSubject
+        ))
+    );
+    assert_eq!(
+        access_token(&other_tab),
+        before,
+        "the other tab keeps alice's session"
+    );
+    assert!(matches!(other_tab.status(), AuthStatus::SignedIn(ref p) if p.sub == "alice"));
+}

@@ -54,6 +54,8 @@ pub(crate) struct Provider {
     pub(crate) refresh_id_tokens: bool,
     pub(crate) faults: VecDeque<Fault>,
     pub(crate) userinfo_sub: Option<String>,
+    /// Who signs in at the login form (default alice).
+    pub(crate) person: Option<String>,
     /// Whether ID tokens carry a `name` (some providers keep profile
     /// claims to userinfo).
     pub(crate) id_token_names: bool,
@@ -97,6 +99,7 @@ impl Default for Provider {
             refresh_id_tokens: true,
             faults: VecDeque::new(),
             userinfo_sub: None,
+            person: None,
             id_token_names: true,
             codes: BTreeMap::new(),
             live_refresh: None,
@@ -295,7 +298,8 @@ impl Provider {
                 {
                     return Some(oauth_error("invalid_grant"));
                 }
-                self.tokens(Some(&authz.nonce), "alice", corrupt)
+                let person = self.person.clone().unwrap_or_else(|| "alice".into());
+                self.tokens(Some(&authz.nonce), &person, corrupt)
             }
             Some("refresh_token") => {
                 let presented = params.get("refresh_token").cloned().unwrap_or_default();
