@@ -62,7 +62,7 @@ pub enum DpopMode {
 }
 
 /// The default for [`ClientConfig::request_timeout_ms`].
-pub const DEFAULT_REQUEST_TIMEOUT_MS: u32 = 15_000;
+pub(crate) const DEFAULT_REQUEST_TIMEOUT_MS: u32 = 15_000;
 
 fn default_scopes() -> Vec<String> {
     vec!["openid".into(), "profile".into()]

@@ -26,20 +26,22 @@ pub(crate) mod uri;
 mod userinfo;
 
 pub use callback::{CallbackExpectations, CallbackParams, validate_callback};
-pub use config::{ClientConfig, DEFAULT_REQUEST_TIMEOUT_MS, DpopMode};
+#[cfg_attr(not(target_arch = "wasm32"), allow(unused_imports))]
+pub(crate) use config::DEFAULT_REQUEST_TIMEOUT_MS;
+pub use config::{ClientConfig, DpopMode};
 pub use discovery::{ProviderMetadata, discovery_url};
 pub use dpop::{DpopPublicKey, ProofClaims, asks_for_nonce, htu, proof, proof_signing_input};
 pub use error::{AuthError, BrowserFeature, ConfigProblem, IdTokenCheck, TokenResponseProblem};
 pub(crate) use id_token::SignedIdToken;
 pub use id_token::{
-    Audience, CLOCK_SKEW_SECONDS, IdTokenClaims, IdTokenExpectations, IdTokenJws, VerifiedIdToken,
-    at_hash,
+    Audience, IdTokenClaims, IdTokenExpectations, IdTokenJws, VerifiedIdToken, at_hash,
 };
 pub use jwk::{Jwk, JwkSet, KeyChoice};
 pub use jws::{CompactJws, HashAlg, JwsHeader, SigningAlg};
 pub use logout::{end_session_url, revocation_form};
-pub use pending::{LOGOUT_PREFIX, PENDING_TTL_MS, PendingRequest, SILENT_SKIP_KEY, STORAGE_PREFIX};
-pub use pkce::{CODE_CHALLENGE_METHOD, PkceCodeChallenge, is_valid_verifier};
+pub use pending::PendingRequest;
+pub(crate) use pending::{LOGOUT_PREFIX, PENDING_TTL_MS, SILENT_SKIP_KEY, STORAGE_PREFIX};
+pub use pkce::{PkceCodeChallenge, is_valid_verifier};
 pub use request::{
     AuthorizationRequest, Prompt, RequestSecrets, parse_pushed_authorization_response,
     pushed_authorization_url,

@@ -11,19 +11,19 @@ use super::secret::{CsrfState, Nonce, PkceCodeVerifier};
 /// Prefix of the sessionStorage keys. The full key ends with the request's
 /// `state`, so a second sign-in (say, in a duplicated tab, which copies
 /// sessionStorage) neither overwrites nor consumes this one.
-pub const STORAGE_PREFIX: &str = "oidc.pending.";
+pub(crate) const STORAGE_PREFIX: &str = "oidc.pending.";
 
 /// Set (in sessionStorage) when this tab should not try a silent
 /// `prompt=none` sign-in on load: after one came back `login_required`, or
 /// after the person signed out. Removed by the next successful sign-in.
-pub const SILENT_SKIP_KEY: &str = "oidc.silent.skip";
+pub(crate) const SILENT_SKIP_KEY: &str = "oidc.silent.skip";
 
 /// Prefix of the key that remembers the `state` of a pending RP-initiated
 /// logout, to validate the return.
-pub const LOGOUT_PREFIX: &str = "oidc.logout.";
+pub(crate) const LOGOUT_PREFIX: &str = "oidc.logout.";
 
 /// A pending request older than this is ignored and purged.
-pub const PENDING_TTL_MS: f64 = 10.0 * 60.0 * 1000.0;
+pub(crate) const PENDING_TTL_MS: f64 = 10.0 * 60.0 * 1000.0;
 
 /// What the callback needs to finish the flow this tab started.
 #[derive(Debug, Deserialize, Serialize)]

@@ -8,7 +8,7 @@ use super::random::{ENTROPY_BYTES, base64url, random_bytes};
 use super::secret::PkceCodeVerifier;
 
 /// The only `code_challenge_method` this client sends.
-pub const CODE_CHALLENGE_METHOD: &str = "S256";
+pub(crate) const CODE_CHALLENGE_METHOD: &str = "S256";
 
 /// `BASE64URL(SHA256(code_verifier))`, safe to put in a URL.
 #[derive(Debug, Clone, PartialEq, Eq)]

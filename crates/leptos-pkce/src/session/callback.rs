@@ -10,8 +10,8 @@ use super::ports::{Endpoint, HttpRequest, Platform};
 use super::{Session, TokenSet, UserProfile};
 use crate::protocol::{
     AccessToken, AuthError, CallbackExpectations, IdTokenCheck, IdTokenExpectations,
-    SILENT_SKIP_KEY, TokenType, UserinfoClaims, authorization_code_form, parse_token_response,
-    parse_userinfo, validate_callback,
+    SILENT_SKIP_KEY, TokenResponse, TokenType, UserinfoClaims, VerifiedIdToken,
+    authorization_code_form, parse_token_response, parse_userinfo, validate_callback,
 };
 
 impl<P: Platform> Session<P> {
@@ -69,6 +69,16 @@ impl<P: Platform> Session<P> {
         {
             return Err(AuthError::InvalidIdToken(IdTokenCheck::StepUpSubject));
         }
+        self.signed_in_with(response, verified).await
+    }
+
+    /// The signed-in phase from a verified sign-in: the profile from the ID
+    /// token, and from userinfo at once when the ID token names nobody.
+    async fn signed_in_with(
+        &self,
+        response: TokenResponse,
+        verified: VerifiedIdToken,
+    ) -> Result<Phase, AuthError> {
         let mut profile = UserProfile::from(verified.claims());
         let userinfo_due = verified.claims().names_the_person();
         let userinfo = if userinfo_due {

@@ -37,15 +37,8 @@ impl<P: Platform + 'static> Session<P> {
     }
 
     async fn refresh_once(self: &Rc<Self>) -> Result<(), AuthError> {
-        if self.tabs.is_stale() {
-            // Messages were missed: another tab may have spent this tab's
-            // refresh token. Its answer brings the newer tokens.
-            self.tabs.set_stale(false);
-            let before = self.refresh_token_now();
-            self.join_other_tabs().await;
-            if self.refresh_token_now() != before {
-                return Ok(());
-            }
+        if self.caught_up_with_other_tabs().await {
+            return Ok(());
         }
         let Some(guard) = self.take_refresh_turn().await? else {
             // Another tab refreshed meanwhile; its tokens are adopted.
@@ -87,6 +80,26 @@ impl<P: Platform + 'static> Session<P> {
             // it again. (Unrotated, the lock is released for the retry.)
             self.refresher.hold(guard);
         }
+        self.settle_refresh(result)
+    }
+
+    /// After messages were missed (the page sat in the back/forward cache),
+    /// asks the other tabs first: true when one of them had newer tokens
+    /// (it may have spent this tab's refresh token).
+    async fn caught_up_with_other_tabs(&self) -> bool {
+        if !self.tabs.is_stale() {
+            return false;
+        }
+        self.tabs.set_stale(false);
+        let before = self.refresh_token_now();
+        self.join_other_tabs().await;
+        self.refresh_token_now() != before
+    }
+
+    /// The outcome of a refresh: the other tabs hear of new tokens; a
+    /// transient failure is retried with backoff; anything else ends the
+    /// session.
+    fn settle_refresh(&self, result: Result<(), AuthError>) -> Result<(), AuthError> {
         match result {
             Ok(()) => {
                 self.refresher.succeeded();

@@ -9,6 +9,7 @@ mod page_loads;
 mod provider;
 mod provider_dpop;
 mod refresh;
+mod refresh_failures;
 mod resource;
 mod sign_out;
 mod tab_attacks;
@@ -285,6 +286,14 @@ pub(crate) async fn api_call(
             async move { Ok(status) }
         })
         .await
+}
+
+/// The refresh token a refresh request presented.
+pub(crate) fn sent_token(form: &str) -> String {
+    form_urlencoded::parse(form.as_bytes())
+        .find(|(k, _)| k == "refresh_token")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
 }
 
 /// The query parameters of `url`.
