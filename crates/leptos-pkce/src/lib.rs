@@ -33,6 +33,10 @@
 pub mod protocol;
 mod session;
 
+// The engine tests marked for wasm run in headless Chromium too.
+#[cfg(all(test, target_arch = "wasm32"))]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
 #[cfg(target_arch = "wasm32")]
 mod browser;
 #[path = "leptos/mod.rs"]

@@ -342,7 +342,9 @@ struct Groups {
     groups: Vec<String>,
 }
 
-#[test]
+// The same engine path natively and, in the wasm test run, in the browser.
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn the_app_reads_its_own_claims_once_they_are_verified() {
     let world = World::new();
     let (_, signed_out_page) = signed_out(&world);
