@@ -7,6 +7,7 @@ mod config;
 mod discovery;
 mod dpop;
 mod error;
+mod http_date;
 mod id_token;
 // Leaving: only session/{tabs,tokens,status}.rs still use it (see its doc).
 #[allow(unreachable_pub, dead_code, unused_imports)]
@@ -27,8 +28,11 @@ mod userinfo;
 pub use callback::{CallbackExpectations, CallbackParams, validate_callback};
 pub use config::{ClientConfig, DEFAULT_REQUEST_TIMEOUT_MS, DpopMode};
 pub use discovery::{ProviderMetadata, discovery_url};
-pub use dpop::{DpopPublicKey, ProofClaims, asks_for_nonce, htu, proof, proof_signing_input};
+pub use dpop::{
+    DpopPublicKey, ProofClaims, asks_for_nonce, htu, proof, proof_signing_input, refuses_proof,
+};
 pub use error::AuthError;
+pub(crate) use http_date::parse_http_date;
 pub(crate) use id_token::SignedIdToken;
 pub use id_token::{
     Audience, CLOCK_SKEW_SECONDS, IdTokenClaims, IdTokenExpectations, IdTokenJws, VerifiedIdToken,
