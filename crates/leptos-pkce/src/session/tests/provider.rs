@@ -54,6 +54,8 @@ pub(crate) struct Provider {
     pub(crate) refresh_id_tokens: bool,
     pub(crate) faults: VecDeque<Fault>,
     pub(crate) userinfo_sub: Option<String>,
+    /// Userinfo answers this (status, body) instead.
+    pub(crate) userinfo_answer: Option<(u16, &'static str)>,
     /// Whether ID tokens carry a `name` (some providers keep profile
     /// claims to userinfo).
     pub(crate) id_token_names: bool,
@@ -97,6 +99,7 @@ impl Default for Provider {
             refresh_id_tokens: true,
             faults: VecDeque::new(),
             userinfo_sub: None,
+            userinfo_answer: None,
             id_token_names: true,
             codes: BTreeMap::new(),
             live_refresh: None,
@@ -357,6 +360,9 @@ impl Provider {
             if !matches!(checked, Ok(Some(_))) {
                 return answer(401, json!({ "error": "invalid_token" }));
             }
+        }
+        if let Some((status, body)) = self.userinfo_answer {
+            return HttpResponse::new(status, body.to_owned());
         }
         let sub = self.userinfo_sub.clone().unwrap_or_else(|| "alice".into());
         answer(
