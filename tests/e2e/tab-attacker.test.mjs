@@ -140,6 +140,10 @@ describe('Leptos SPA: a same-origin attacker page on the tabs\' channel (browser
       assert.equal(status, 200, `${label}: API call`);
       assert.ok(fresh.has(token), `${label} called the API with a token from before the genuine refresh (or a forged one)`);
     }
+    // A tab that had taken the far-ahead copy would number its own next refresh after it.
+    const generations = (await genuine(attacker, 'Updated')).filter((u) => u.at > attackedAt)
+      .map((u) => JSON.parse(u.m).Updated.session.tokens.generation);
+    assert.ok(generations.every((g) => g < tokens.generation + 1000), `genuine refreshes numbered ${generations} after the forged ${tokens.generation + 1000}`);
     t.diagnostic(`generation ${tokens.generation} forged to +1 and +1000; a genuine refresh ${after.at - attackedAt} ms after the attack reached all 3 tabs`);
 
     // 6. Signed out in tab 1: the replayed session revives no tab, old or new.
