@@ -208,7 +208,7 @@ function setCors(req, res) {
   const origin = req.headers.origin;
   if (origin !== APP_ORIGIN) return false;
   res.setHeader('Access-Control-Allow-Origin', APP_ORIGIN);
-  res.setHeader('Access-Control-Expose-Headers', 'WWW-Authenticate, DPoP-Nonce');
+  res.setHeader('Access-Control-Expose-Headers', 'WWW-Authenticate, DPoP-Nonce, Date');
   return true;
 }
 

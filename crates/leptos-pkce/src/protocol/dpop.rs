@@ -125,6 +125,16 @@ pub fn asks_for_nonce(www_authenticate: &str) -> bool {
         .any(|window| window == b"use_dpop_nonce")
 }
 
+/// Whether a resource server's `WWW-Authenticate` refuses the DPoP proof
+/// itself (`invalid_dpop_proof`, RFC 9449 §7.1): a new access token
+/// cannot fix that, a proof dated by the server's clock may.
+pub fn refuses_proof(www_authenticate: &str) -> bool {
+    www_authenticate
+        .as_bytes()
+        .windows(18)
+        .any(|window| window == b"invalid_dpop_proof")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -213,5 +223,9 @@ mod tests {
             r#"DPoP error="use_dpop_nonce", error_description="x""#
         ));
         assert!(!asks_for_nonce(r#"DPoP error="invalid_token""#));
+        assert!(refuses_proof(
+            r#"DPoP error="invalid_dpop_proof", algs="ES256""#
+        ));
+        assert!(!refuses_proof(r#"DPoP error="invalid_token""#));
     }
 }

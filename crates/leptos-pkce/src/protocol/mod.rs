@@ -7,6 +7,7 @@ mod config;
 mod discovery;
 mod dpop;
 mod error;
+mod http_date;
 mod id_token;
 // Leaving: only session/{tabs,tokens,status}.rs still use it (see its doc).
 #[allow(unreachable_pub, dead_code, unused_imports)]
@@ -30,8 +31,11 @@ pub use callback::{CallbackExpectations, CallbackParams, validate_callback};
 pub(crate) use config::DEFAULT_REQUEST_TIMEOUT_MS;
 pub use config::{ClientConfig, DpopMode};
 pub use discovery::{ProviderMetadata, discovery_url};
-pub use dpop::{DpopPublicKey, ProofClaims, asks_for_nonce, htu, proof, proof_signing_input};
+pub use dpop::{
+    DpopPublicKey, ProofClaims, asks_for_nonce, htu, proof, proof_signing_input, refuses_proof,
+};
 pub use error::{AuthError, BrowserFeature, ConfigProblem, IdTokenCheck, TokenResponseProblem};
+pub(crate) use http_date::parse_http_date;
 pub(crate) use id_token::SignedIdToken;
 pub use id_token::{
     Audience, IdTokenClaims, IdTokenExpectations, IdTokenJws, VerifiedIdToken, at_hash,

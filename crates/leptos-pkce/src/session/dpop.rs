@@ -1,13 +1,14 @@
 //! DPoP in the flow: which requests carry a proof, the server nonces
 //! (remembered per origin; one retry when a server asks for a new one, a
-//! second refusal is an error, not a loop) and which token types are
-//! acceptable.
+//! second refusal is an error, not a loop), a resource server's clock
+//! (one retry dated by its `Date` when it refuses a proof) and which token
+//! types are acceptable.
 
-use super::Session;
 use super::ports::{Endpoint, HttpRequest, HttpResponse, Platform};
+use super::{ResourceResponse, Session};
 use crate::protocol::{
-    AuthError, DpopMode, DpopPublicKey, ProofClaims, TokenType, asks_for_nonce, proof,
-    proof_signing_input,
+    AuthError, DpopMode, DpopPublicKey, ProofClaims, TokenType, asks_for_nonce, parse_http_date,
+    proof, proof_signing_input, refuses_proof,
 };
 use crate::protocol::{BrowserFeature, TokenResponseProblem};
 
@@ -56,7 +57,7 @@ impl<P: Platform> Session<P> {
                 jti: &jti,
                 method,
                 url,
-                iat: self.now_s(),
+                iat: self.now_s().saturating_add(self.dpop.clock_offset(url)),
                 access_token,
                 nonce: nonce.as_deref(),
             },
@@ -156,17 +157,43 @@ impl<P: Platform> Session<P> {
         Ok((auth, generation))
     }
 
-    /// Takes a resource server's nonce challenge into account: true when it
-    /// asked for a new nonce (the call is then sent once more).
-    pub(crate) fn resource_nonce_challenge(
+    /// Reads a resource server's answer to a proved request: its
+    /// `DPoP-Nonce` is remembered whatever the status (RFC 9449 §9). True
+    /// when the call is worth sending once more: the server asked for a
+    /// nonce it had not given yet, or it refused the proof and its `Date`
+    /// shows a clock that this tab's proofs did not follow (their `iat`
+    /// follows it from now on). Each reason counts once per call.
+    pub(crate) fn resend_proved(
         &self,
         url: &str,
-        www_authenticate: Option<String>,
-        nonce: Option<String>,
+        response: &impl ResourceResponse,
+        resent: &mut ProofResends,
     ) -> bool {
-        let asked = www_authenticate.is_some_and(|value| crate::protocol::asks_for_nonce(&value));
-        asked && self.dpop.remember(url, nonce.as_ref())
+        let new_nonce = self
+            .dpop
+            .remember(url, response.header("DPoP-Nonce").as_ref());
+        if response.status() != 401 {
+            return false;
+        }
+        let challenge = response.header("WWW-Authenticate").unwrap_or_default();
+        if asks_for_nonce(&challenge) {
+            return new_nonce && !core::mem::replace(&mut resent.nonce, true);
+        }
+        if !refuses_proof(&challenge) {
+            return false;
+        }
+        let server_s = response.header("Date").as_deref().and_then(parse_http_date);
+        let moved =
+            server_s.is_some_and(|server_s| self.dpop.learn_clock(url, server_s, self.now_s()));
+        moved && !core::mem::replace(&mut resent.clock, true)
     }
+}
+
+/// Which reasons to send a resource call again were used.
+#[derive(Debug, Default)]
+pub(crate) struct ProofResends {
+    nonce: bool,
+    clock: bool,
 }
 
 /// The headers of an authorized resource request.

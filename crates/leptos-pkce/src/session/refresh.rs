@@ -1,6 +1,7 @@
 //! Refreshing: one flight at a time (concurrent callers share it), the
 //! rotated refresh token kept the moment a 2xx carries it, transient
-//! failures retried with backoff, anything else ending the session.
+//! failures (and a second DPoP nonce refusal) retried with backoff,
+//! anything else ending the session.
 
 use std::rc::Rc;
 
@@ -107,7 +108,7 @@ impl<P: Platform + 'static> Session<P> {
                 self.broadcast_tokens();
                 Ok(())
             }
-            Err(error) if error.is_transient() => {
+            Err(error) if retried_later(&error) => {
                 let retry_at_ms = self.refresher.failed(self.now_ms(), self.random_unit());
                 self.update(|state| {
                     state.warning = Some(AuthWarning::RefreshRetrying {
@@ -261,4 +262,14 @@ impl<P: Platform + 'static> Session<P> {
             self.update(|state| state.warning = None);
         }
     }
+}
+
+/// Whether a failed refresh keeps the session and is tried again with the
+/// backoff: a transient failure, or a token endpoint that asked for a DPoP
+/// nonce again right after one was answered (nonces rotating under a
+/// concurrent request): a refresh token that was refused, not spent, may
+/// pass with the latest nonce later.
+pub(crate) fn retried_later(error: &AuthError) -> bool {
+    error.is_transient()
+        || matches!(error, AuthError::OAuth { code, .. } if code == "use_dpop_nonce")
 }

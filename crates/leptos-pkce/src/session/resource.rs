@@ -1,12 +1,15 @@
 //! Calls to protected resources: only to allowed origins, refreshed first
-//! when the token is due, and replayed once after one refresh on a 401.
+//! when the token is due, and replayed once after one refresh on a 401
+//! (not when the 401 refuses the DPoP proof: see `dpop`).
 
 use core::future::Future;
 use std::rc::Rc;
 
+use super::dpop::ProofResends;
+use super::refresh::retried_later;
 use super::{Platform, ResourceAuth, Session};
 use crate::protocol::uri::parse_http_url;
-use crate::protocol::{AccessToken, AuthError};
+use crate::protocol::{AccessToken, AuthError, refuses_proof};
 
 /// A resource server's answer, as far as the engine needs it.
 pub trait ResourceResponse {
@@ -28,7 +31,9 @@ impl<P: Platform + 'static> Session<P> {
     /// Calls the resource `method url` with the access token: `send` gets
     /// the `Authorization` (and, for DPoP-bound tokens, `DPoP`) headers and
     /// sends the request. It may be called again: once after a refresh on a
-    /// 401, once when a DPoP server asks for a nonce. URLs outside
+    /// 401, once when a DPoP server asks for a nonce, once when it refuses
+    /// the proof and its `Date` shows another clock (a 401 that refuses the
+    /// proof never leads to a refresh). URLs outside
     /// [`resource_origins`](crate::ClientConfig::resource_origins) are
     /// refused before anything is sent.
     pub async fn authorized<R, F, Fut>(
@@ -49,7 +54,9 @@ impl<P: Platform + 'static> Session<P> {
         }
         self.refresh_if_due().await?;
         let (response, generation) = self.send_with_token(method, url, &send).await?;
-        if response.status() != 401 {
+        if response.status() != 401 || refused_the_proof(&response) {
+            // A refused proof is not the token's fault: a refresh cannot
+            // fix it (and one per call would soon hit the refresh cap).
             return Ok(response);
         }
         // One refresh (unless another call already replaced the refused
@@ -108,7 +115,7 @@ impl<P: Platform + 'static> Session<P> {
         }
         let error = match self.refresh().await {
             Ok(()) => return Ok(()),
-            Err(error) if !error.is_transient() => return Err(error),
+            Err(error) if !retried_later(&error) => return Err(error),
             Err(error) => error,
         };
         let still_valid =
@@ -127,7 +134,8 @@ impl<P: Platform + 'static> Session<P> {
     }
 
     /// Sends with the current token; once more if a DPoP server asks for
-    /// a new nonce.
+    /// a new nonce, once more if it refused the proof by its own clock
+    /// (see [`resend_proved`](Self::resend_proved)).
     async fn send_with_token<R, F, Fut>(
         &self,
         method: &str,
@@ -139,20 +147,21 @@ impl<P: Platform + 'static> Session<P> {
         F: Fn(ResourceAuth) -> Fut,
         Fut: Future<Output = Result<R, AuthError>>,
     {
-        let (auth, generation) = self.resource_headers(method, url).await?;
-        let proved = auth.dpop.is_some();
-        let response = send(auth).await?;
-        let challenged = proved
-            && response.status() == 401
-            && self.resource_nonce_challenge(
-                url,
-                response.header("WWW-Authenticate"),
-                response.header("DPoP-Nonce"),
-            );
-        if !challenged {
-            return Ok((response, generation));
+        let mut resent = ProofResends::default();
+        loop {
+            let (auth, generation) = self.resource_headers(method, url).await?;
+            let proved = auth.dpop.is_some();
+            let response = send(auth).await?;
+            if !proved || !self.resend_proved(url, &response, &mut resent) {
+                return Ok((response, generation));
+            }
         }
-        let (auth, generation) = self.resource_headers(method, url).await?;
-        Ok((send(auth).await?, generation))
     }
+}
+
+/// Whether a resource server refused the DPoP proof (not the token).
+fn refused_the_proof(response: &impl ResourceResponse) -> bool {
+    response
+        .header("WWW-Authenticate")
+        .is_some_and(|challenge| refuses_proof(&challenge))
 }

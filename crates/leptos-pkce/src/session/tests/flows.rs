@@ -262,6 +262,26 @@ fn userinfo_comes_after_signed_in_when_the_id_token_names_the_person() {
     assert_eq!(world.count(Endpoint::Userinfo), 1, "asked once");
 }
 
+/// A userinfo answer that fails or cannot be read adds nothing: the
+/// verified ID token's name stays, the session too.
+#[test]
+fn a_failed_or_unreadable_userinfo_leaves_the_id_tokens_name() {
+    for broken in [
+        (500, "{}"),
+        (200, "not json"),
+        (200, r#"{"name":"Mallory"}"#),
+    ] {
+        let world = World::new();
+        world.provider.borrow_mut().signed_in = false;
+        world.provider.borrow_mut().userinfo_answer = Some(broken);
+        let (_, session) = callback_before_userinfo(&world);
+        block_on(session.complete_profile());
+        assert_eq!(world.count(Endpoint::Userinfo), 1);
+        assert_eq!(shown_profile(&session).name, "Alice Liddell", "{broken:?}");
+        assert!(!session.has_userinfo());
+    }
+}
+
 /// An ID token without a name to show waits for userinfo, as before.
 #[test]
 fn userinfo_comes_first_when_the_id_token_names_nobody() {

@@ -3,6 +3,7 @@
 //! page that records where it navigates.
 
 mod dpop;
+mod dpop_details;
 mod flows;
 mod page;
 mod page_loads;

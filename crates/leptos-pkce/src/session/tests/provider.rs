@@ -56,6 +56,8 @@ pub(crate) struct Provider {
     pub(crate) userinfo_sub: Option<String>,
     /// Who signs in at the login form (default alice).
     pub(crate) person: Option<String>,
+    /// Userinfo answers this (status, body) instead.
+    pub(crate) userinfo_answer: Option<(u16, &'static str)>,
     /// Whether ID tokens carry a `name` (some providers keep profile
     /// claims to userinfo).
     pub(crate) id_token_names: bool,
@@ -100,6 +102,7 @@ impl Default for Provider {
             faults: VecDeque::new(),
             userinfo_sub: None,
             person: None,
+            userinfo_answer: None,
             id_token_names: true,
             codes: BTreeMap::new(),
             live_refresh: None,
@@ -361,6 +364,9 @@ impl Provider {
             if !matches!(checked, Ok(Some(_))) {
                 return answer(401, json!({ "error": "invalid_token" }));
             }
+        }
+        if let Some((status, body)) = self.userinfo_answer {
+            return HttpResponse::new(status, body.to_owned());
         }
         let sub = self.userinfo_sub.clone().unwrap_or_else(|| "alice".into());
         answer(
