@@ -69,6 +69,7 @@ impl<P: Platform> Session<P> {
     pub(crate) fn broadcast_signed_out(&self, ended: &IdToken) {
         let ended = identity_hash(ended);
         self.tabs.end(ended.clone());
+        self.remember_ended(&ended);
         let _ = self.post(&TabMessage::SignedOut { ended });
     }
 
@@ -143,7 +144,7 @@ impl<P: Platform> Session<P> {
         asked: bool,
     ) -> bool {
         let identity = identity_hash(&carried.tokens.identity);
-        if self.signing_out() || self.tabs.was_ended(&identity) {
+        if self.signing_out() || self.was_ended(&identity) {
             return false;
         }
         if self.holds_identity(&identity) {
@@ -155,7 +156,7 @@ impl<P: Platform> Session<P> {
             return false;
         };
         // Whatever happened while the signature was checked counts.
-        if self.epoch.get() != epoch || self.signing_out() || self.tabs.was_ended(&identity) {
+        if self.epoch.get() != epoch || self.signing_out() || self.was_ended(&identity) {
             return false;
         }
         if self.holds_identity(&identity) {

@@ -153,3 +153,24 @@ fn a_refresh_answer_does_not_write_over_tokens_adopted_while_it_was_in_flight() 
         Some("rt-from-another-tab")
     );
 }
+
+#[test]
+fn a_tab_that_did_not_hear_the_sign_out_does_not_take_that_session_either() {
+    let world = World::new();
+    let (first, _second) = two_tabs(&world);
+    block_on(first.refresh()).expect("refresh");
+    let replay = captured(&world, "Updated");
+    block_on(first.sign_out());
+    let options = SessionOptions::default().silent_restore(SilentRestore::Never);
+    let (_, later) = load_in_tab(&world, 2, "/", options);
+    assert_eq!(later.status(), AuthStatus::SignedOut);
+    assert!(!post(&later, &replay), "a tab opened after the sign-out");
+    assert_eq!(later.status(), AuthStatus::SignedOut);
+    let stored: Vec<String> = world.local.borrow().values().cloned().collect();
+    assert!(
+        stored
+            .iter()
+            .all(|value| !value.contains("at-") && !value.contains("rt-")),
+        "a hash, never a token: {stored:?}"
+    );
+}
