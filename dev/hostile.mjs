@@ -72,6 +72,9 @@ function send(res, status, body, headers = {}) {
   res.writeHead(status, {
     'Content-Type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json',
     'Cache-Control': 'no-store',
+    // A length, as providers send: the client streams (and the test recorder cannot read) only
+    // chunked answers, which the endless scenarios send on purpose.
+    'Content-Length': Buffer.byteLength(text),
     ...headers,
   });
   res.end(text);

@@ -410,7 +410,7 @@ describe('DPoP server nonces (DPOP_NONCE=1, API_DPOP_NONCE=1)', { timeout: 60000
     assert.equal(foreign.res.status, 401);
     assert.match(foreign.challenge, /^DPoP realm="demo-api", error="use_dpop_nonce", error_description="[^"]+", algs="ES256 Ed25519 EdDSA"$/);
     assert.match(foreign.res.headers.get('dpop-nonce'), /^[A-Za-z0-9_-]{32}$/);
-    assert.equal(foreign.res.headers.get('access-control-expose-headers'), 'WWW-Authenticate, DPoP-Nonce');
+    assert.equal(foreign.res.headers.get('access-control-expose-headers'), 'WWW-Authenticate, DPoP-Nonce, Date');
 
     const r = await apiDpop(client, tokens.access_token);
     assert.equal(r.res.status, 200);

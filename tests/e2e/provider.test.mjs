@@ -239,7 +239,7 @@ describe('dev provider + API (no browser)', { timeout: 60000 }, () => {
         assert.equal(res.status, 401);
         assert.equal(body.error, 'invalid_token');
         assert.match(res.headers.get('www-authenticate'), /^Bearer realm="demo-api", error="invalid_token", error_description=".+"$/);
-        assert.equal(res.headers.get('access-control-expose-headers'), 'WWW-Authenticate, DPoP-Nonce');
+        assert.equal(res.headers.get('access-control-expose-headers'), 'WWW-Authenticate, DPoP-Nonce, Date');
       }
     });
 
