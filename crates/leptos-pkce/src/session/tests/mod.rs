@@ -12,6 +12,7 @@ mod provider_dpop;
 mod refresh;
 mod refresh_failures;
 mod resource;
+mod sign_in_options;
 mod sign_out;
 mod tab_attacks;
 mod tabs;

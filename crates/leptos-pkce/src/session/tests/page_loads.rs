@@ -180,5 +180,10 @@ fn the_hint_comes_with_a_sign_in_and_goes_with_the_sign_out() {
     );
     let (_, restored) = follow_to_callback(&world, &page);
     block_on(restored.sign_out());
-    assert!(world.local.borrow().is_empty());
+    let local = world.local.borrow();
+    assert!(!local.contains_key(&hint_key()), "the hint went");
+    assert!(
+        local.keys().all(|key| key.starts_with("oidc.ended:")),
+        "only the ended session's hash stays: {local:?}"
+    );
 }
