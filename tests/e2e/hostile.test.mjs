@@ -19,6 +19,7 @@ import {
   APP, HOSTILE, assertNoTokenLeak, expectState, newSession, sel, setupSuite, skipReason, waitForQuiet,
   waitUntil,
 } from './harness.mjs';
+import { leaveHint } from './hint.mjs';
 import { hostileStats, useScenario } from './hostile-control.mjs';
 
 const skip = skipReason();
@@ -154,12 +155,11 @@ describe('Leptos SPA against a hostile OpenID provider (browser)', { skip, timeo
       sessions.push(session);
       const { page } = session;
 
-      // First load: a quiet prompt=none round trip, which the provider answers with
-      // login_required; the app settles signed out.
+      // First visit: no session hint, so no prompt=none round trip; the app settles signed out.
       await page.goto('/');
       await expectState(page, 'signed-out');
       const before = await hostileStats();
-      assert.equal(before.silent, 1, 'one quiet prompt=none check on first load');
+      assert.equal(before.silent, 0, 'a first visit stays on the page');
       assert.equal(before.token, 0);
 
       await page.locator(sel.signIn).first().click();
@@ -183,7 +183,7 @@ describe('Leptos SPA against a hostile OpenID provider (browser)', { skip, timeo
       const context = `app shows ${JSON.stringify(got)}; provider refused: ${s.refusals.join('; ') || 'nothing'}`;
       t.diagnostic(`app: ${got.state}${got.error ? ` / ${got.error}` : ''}${got.message ? ` / ${got.message}` : ''}`);
 
-      assert.equal(s.authorize, 2, 'the silent check and the sign-in reached /authorize');
+      assert.equal(s.authorize, 1, 'the sign-in reached /authorize');
       assert.equal(s.issued.codes.length, 1, 'one code was issued');
       if (expected.state === 'signed-in') {
         assert.equal(got.state, 'signed-in', context);
@@ -300,7 +300,11 @@ describe('Leptos SPA against a hostile OpenID provider (browser)', { skip, timeo
         return { authorize: s.authorize, silent: s.silent, token: s.token, browser: silent.length };
       };
 
+      // A browser that had a session (the hint a sign-in leaves): one quiet prompt=none attempt.
       await page.goto('/');
+      await expectState(page, 'signed-out');
+      await leaveHint(page, HOSTILE);
+      await page.reload();
       const status = await expectState(page, 'signed-out');
       assert.equal(await status.getAttribute('data-error'), null, 'no error');
       assert.equal(await page.locator('[data-testid=error-message]').count(), 0);

@@ -27,6 +27,7 @@ import {
   expectState, newSession, resetStats, sel, setFault, setupSuite, signIn, signOut, skipReason,
   stats, waitForQuiet, waitUntil,
 } from './harness.mjs';
+import { leaveHint, readHint } from './hint.mjs';
 
 const skip = skipReason();
 
@@ -153,21 +154,30 @@ describe('Leptos SPA resilience (browser)', { skip, timeout: 600000 }, () => {
     return { browser: session.authorizeRequests.length, provider: op.total, providerNone: op.prompt_none, forms: session.loginForms.length };
   };
 
-  it('2a. a visitor without a provider session is quietly signed out: one silent attempt in the tab, none on later loads', { timeout: 60000 }, async () => {
+  it('2a. a first visit makes no authorization request; a hinted visitor without a provider session is quietly signed out: one silent attempt in the tab, none on later loads', { timeout: 60000 }, async () => {
     await resetStats();
     const session = await open('visitor');
     const { page, authorizeRequests, loginForms } = session;
 
     await page.goto('/');
+    await expectState(page, 'signed-out');
+    const none = await waitForQuiet(authCounters(session), { page });
+    assert.deepEqual(none, { browser: 0, provider: 0, providerNone: 0, forms: 0 }, 'a first visit stays on the page');
+
+    // This browser had a session with the provider once (the hint a sign-in leaves), and the
+    // provider's session has ended since.
+    await leaveHint(page);
+    await page.reload();
     const status = await expectState(page, 'signed-out');
     assert.equal(await status.getAttribute('data-error'), null, 'no error shown');
     assert.equal(page.url(), `${APP}/`, 'back on the page, without the error response in the URL');
     // A loop would keep adding authorization requests: wait until the counts stop moving.
     const first = await waitForQuiet(authCounters(session), { page });
-    assert.deepEqual(first, { browser: 1, provider: 1, providerNone: 1, forms: 0 }, 'first load: exactly one silent (prompt=none) attempt');
+    assert.deepEqual(first, { browser: 1, provider: 1, providerNone: 1, forms: 0 }, 'hinted load: exactly one silent (prompt=none) attempt');
     assert.equal(await statusText(page), 'data-state=signed-out data-error=');
     assert.deepEqual(authorizeRequests, ['none']);
     assert.equal((await stats()).authorizations.error, 1, 'the provider answered login_required once');
+    assert.equal(await readHint(page), null, 'login_required removed the hint');
 
     for (let load = 2; load <= 3; load += 1) {
       await page.reload();
@@ -272,6 +282,20 @@ describe('Leptos SPA resilience (browser)', { skip, timeout: 600000 }, () => {
       // Bearer, or DPoP (the default with the local provider): the scheme is kept.
       const [scheme, token = ''] = (req.headers().authorization ?? '').split(' ');
       if (req.method() !== 'GET' || !(refuseAll || refused.has(token))) return route.continue();
+      if (scheme === 'DPoP') {
+        // A corrupted DPoP-bound token would no longer match its proof's `ath`, and the API would
+        // blame the proof (which no refresh can fix): answer as the API does for a token it no
+        // longer accepts.
+        return route.fulfill({
+          status: 401,
+          headers: {
+            'WWW-Authenticate': 'DPoP error="invalid_token", error_description="the access token is no longer accepted"',
+            'Access-Control-Allow-Origin': APP,
+            'Access-Control-Expose-Headers': 'WWW-Authenticate, DPoP-Nonce, Date',
+          },
+          body: '',
+        });
+      }
       const corrupted = `${token.slice(0, -6)}${token.endsWith('AAAAAA') ? 'BBBBBB' : 'AAAAAA'}`;
       const response = await route.fetch({ headers: { ...(await req.allHeaders()), authorization: `${scheme} ${corrupted}` } });
       return route.fulfill({ response });
