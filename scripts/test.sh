@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Command 2: install what is missing, then run every test: lints, native
-# unit tests, wasm tests in headless Chromium, and the end-to-end suite
-# (real Chromium, real oidc-provider, real API, the release build).
+# unit tests (also on the library's MSRV), wasm tests in headless Chromium,
+# and the end-to-end suite (real Chromium, real oidc-provider, real API, the
+# release build of scripts/release.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --browser
@@ -17,11 +18,14 @@ RUSTDOCFLAGS="-D warnings" cargo doc -p leptos-pkce --no-deps --quiet
 step "native tests (protocol core and session engine)"
 cargo test --workspace
 
+step "native library tests on its MSRV (Rust $MSRV_TOOLCHAIN)"
+cargo +"$MSRV_TOOLCHAIN" test -p leptos-pkce --target-dir target/msrv
+
 step "wasm tests in headless Chromium"
 cargo test -p leptos-pkce --target wasm32-unknown-unknown --lib --tests
 
-step "release build"
-trunk build --release --offline
+step "release build (scripts/release.sh: $RELEASE_TOOLCHAIN, build-std)"
+scripts/release.sh dist
 
 step "end-to-end tests"
 E2E_REQUIRE_APP=1 node --test --test-concurrency=1 tests/e2e/
