@@ -259,10 +259,11 @@ function report({ date, load, files, runs, failures, env, nativePkce, reference 
   if (budgets.some((b) => b[3].includes('MISS')) && existsSync(notes)) {
     out(readFileSync(notes, 'utf8').trim(), '');
   }
-  // The size work's record, step by step (hand-kept, like the notes).
-  const steps = path.join(ROOT, 'bench', 'size-steps.md');
-  if (existsSync(steps)) {
-    out(readFileSync(steps, 'utf8').trim(), '');
+  // The size work's record, step by step, and the release build against stable (hand-kept,
+  // like the notes).
+  for (const name of ['size-steps.md', 'release-build.md']) {
+    const file = path.join(ROOT, 'bench', name);
+    if (existsSync(file)) out(readFileSync(file, 'utf8').trim(), '');
   }
   out('## Machine and versions', '',
     table(['', ''], [
