@@ -7,7 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --browser
 source scripts/env.sh
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+# Each step header says how long the run has taken so far (BENCHMARKS.md "Release build"
+# quotes the steps' seconds).
+step() { printf '\n\033[1m== %s\033[0m (at %d s)\n' "$*" "$SECONDS"; }
 
 step "format and lints"
 cargo fmt --all -- --check
@@ -29,3 +31,4 @@ scripts/release.sh dist
 
 step "end-to-end tests"
 E2E_REQUIRE_APP=1 node --test --test-concurrency=1 tests/e2e/
+step "all tests passed"
