@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # One command for the benchmark (issue 5): install what is missing, build the
-# release app into dist/ and the oidc-client-ts reference page (bench/reference/)
-# into target/bench/reference/, run the native PKCE micro-benchmark if there is one,
-# then bench/run.mjs (headless Chromium against the local stack), which writes
-# BENCHMARKS.md and prints a summary.
+# release app into dist/ (scripts/release.sh) and the oidc-client-ts reference
+# page (bench/reference/) into target/bench/reference/, run the native PKCE
+# micro-benchmark if there is one, then bench/run.mjs (headless Chromium against
+# the local stack), which writes BENCHMARKS.md and prints a summary.
 #
 #   BENCH_RUNS=20               timed browser runs (after one warm-up run)
 #   BENCH_COMPARE_PAIRS=2×RUNS  app / oidc-client-ts reference sign-in pairs (issue 13)
@@ -18,8 +18,8 @@ scripts/setup.sh --browser
 source scripts/env.sh
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-step "release build"
-trunk build --release --offline
+step "release build (scripts/release.sh)"
+scripts/release.sh dist
 
 # The plain oidc-client-ts page that bench/reference.mjs compares the app's callback with
 # (issue 13): one minified ES module, like a production bundle, named after its content like

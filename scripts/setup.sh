@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Installs whatever is missing, and nothing that is already there at the
-# right version: the wasm target, the wasm-bindgen CLI (exactly the version in
-# Cargo.lock), trunk, the npm packages (oidc-provider, binaryen's wasm-opt,
-# playwright-core) and, with --browser, Debian's chromium + chromium-driver.
+# right version: the wasm target, the release build's dated nightly with rust-src
+# and the MSRV toolchain (both named in scripts/env.sh), the wasm-bindgen CLI
+# (exactly the version in Cargo.lock), trunk, the npm packages (oidc-provider,
+# binaryen's wasm-opt, playwright-core) and, with --browser, Debian's chromium +
+# chromium-driver.
 # See ../shared/TOOLCHAIN.md for why each pin is what it is.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 TRUNK_VERSION=0.21.14
-export PATH="$HOME/.cargo/bin:$PATH"
+source scripts/env.sh
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
 want_browser=false
@@ -17,6 +19,20 @@ want_browser=false
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   say "adding the wasm32-unknown-unknown target"
   rustup target add wasm32-unknown-unknown
+fi
+
+# scripts/release.sh builds std itself with the dated nightly (rust-src); scripts/test.sh
+# tests the library on its MSRV. Minimal profiles: no docs, clippy or rustfmt.
+have_toolchain() { rustup toolchain list | grep -q "^$1-"; }
+if ! have_toolchain "$RELEASE_TOOLCHAIN" \
+  || ! rustup component list --installed --toolchain "$RELEASE_TOOLCHAIN" | grep -qx rust-src; then
+  say "installing Rust $RELEASE_TOOLCHAIN with rust-src (the release build; about 20 s)"
+  rustup toolchain install "$RELEASE_TOOLCHAIN" --profile minimal --no-self-update \
+    --target wasm32-unknown-unknown --component rust-src
+fi
+if ! have_toolchain "$MSRV_TOOLCHAIN"; then
+  say "installing Rust $MSRV_TOOLCHAIN (the library's MSRV; about 15 s)"
+  rustup toolchain install "$MSRV_TOOLCHAIN" --profile minimal --no-self-update
 fi
 
 # The CLI must match the wasm-bindgen crate exactly (pinned with = in Cargo.toml).
