@@ -17,6 +17,11 @@ RUSTDOCFLAGS="-D warnings" cargo doc -p leptos-pkce --no-deps --quiet
 step "native tests (protocol core and session engine)"
 cargo test --workspace
 
+step "examples: router-app (wasm32), ssr-shared (ssr natively, hydrate for wasm32)"
+cargo build -p router-app --target wasm32-unknown-unknown
+cargo check -p ssr-shared --features ssr
+cargo check -p ssr-shared --features hydrate --target wasm32-unknown-unknown
+
 step "wasm tests in headless Chromium"
 cargo test -p leptos-pkce --target wasm32-unknown-unknown --lib --tests
 
