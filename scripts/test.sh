@@ -23,6 +23,11 @@ cargo test --workspace
 step "native library tests on its MSRV (Rust $MSRV_TOOLCHAIN)"
 cargo +"$MSRV_TOOLCHAIN" test -p leptos-pkce --target-dir target/msrv
 
+step "examples: router-app (wasm32), ssr-shared (ssr natively, hydrate for wasm32)"
+cargo build -p router-app --target wasm32-unknown-unknown
+cargo check -p ssr-shared --features ssr
+cargo check -p ssr-shared --features hydrate --target wasm32-unknown-unknown
+
 step "wasm tests in headless Chromium"
 cargo test -p leptos-pkce --target wasm32-unknown-unknown --lib --tests
 

@@ -17,65 +17,97 @@
 
 mod api;
 mod messages;
-mod router;
 mod status;
 
-use leptos::either::{Either, EitherOf3};
 use leptos::prelude::*;
-use leptos_pkce::{AuthStatus, ConfigSource, provide_auth};
-
-use router::{Link, provide_route};
+use leptos_pkce::{ConfigSource, RequireAuth, provide_auth, use_auth};
+use leptos_router::components::{A, Route, Router, Routes};
+use leptos_router::path;
 
 /// The whole app.
 #[component]
 pub(crate) fn App() -> impl IntoView {
+    // Above the router: a callback's code leaves the URL before the router
+    // first reads it, and every route shares one handle.
     provide_auth(ConfigSource::Url("/config.json".into()));
-    let route = provide_route();
 
     view! {
-        <header class="topbar">
-            <span class="brand">{"Leptos PKCE"}</span>
-            <nav aria-label="Main">
-                <Link href="/" label="Home"/>
-                <Link href="/profile" label="Profile"/>
-            </nav>
-        </header>
-        <main id="main">
-            <status::StatusPanel/>
-            {move || match route.path().as_str() {
-                "/" => EitherOf3::A(view! { <api::ApiPanel/> }),
-                "/profile" => EitherOf3::B(view! { <Profile/> }),
-                _ => EitherOf3::C(view! {
-                    <section class="card">
-                        <h1>{"Page not found"}</h1>
-                        <p>"There is nothing at this address. "<Link href="/" label="Go home"/></p>
-                    </section>
-                }),
-            }}
-        </main>
-        <footer class="footer">
-            <p>{"Authorization code flow with PKCE, as a public client. Tokens live in memory only."}</p>
-        </footer>
+        <Router>
+            <header class="topbar">
+                <span class="brand">{"Leptos PKCE"}</span>
+                <nav aria-label="Main">
+                    // `<A>` sets `aria-current="page"` on the current page's link.
+                    <A href="/" exact=true>"Home"</A>
+                    <A href="/profile" exact=true>"Profile"</A>
+                </nav>
+            </header>
+            <main id="main">
+                // On every route, `/callback` included: the library takes the
+                // code off the URL at once, replaces it with the return path
+                // and fires `popstate`, which the router follows.
+                <status::StatusPanel/>
+                <Routes fallback=NotFound>
+                    <Route path=path!("/") view=api::ApiPanel/>
+                    <Route path=path!("/callback") view=|| ()/>
+                    <Route path=path!("/profile") view=Profile/>
+                </Routes>
+            </main>
+            <footer class="footer">
+                <p>{"Authorization code flow with PKCE, as a public client. Tokens live in memory only."}</p>
+            </footer>
+        </Router>
     }
 }
 
 #[component]
+fn NotFound() -> impl IntoView {
+    view! {
+        <section class="card">
+            <h1>{"Page not found"}</h1>
+            <p>"There is nothing at this address. "<A href="/">"Go home"</A></p>
+        </section>
+    }
+}
+
+/// Signed-in only: [`RequireAuth`] starts one sign-in for a signed-out
+/// visitor and comes back here; after a failed sign-in it explains instead.
+#[component]
 fn Profile() -> impl IntoView {
-    let auth = leptos_pkce::use_auth();
     view! {
         <section class="card">
             <h1>{"Profile"}</h1>
-            {move || match auth.status().get() {
-                AuthStatus::SignedIn(profile) => Either::Left(view! {
-                    <dl class="claims">
-                        <dt>{"Name"}</dt><dd>{profile.name}</dd>
-                        <dt>{"Email"}</dt><dd>{profile.email.unwrap_or_else(|| "not shared".into())}</dd>
-                        <dt>{"Subject"}</dt><dd><code>{profile.sub}</code></dd>
-                    </dl>
-                }),
-                _ => Either::Right(view! { <p>"Sign in to see who the identity provider says you are."</p> }),
-            }}
+            <RequireAuth
+                fallback=|| view! { <Busy label="Checking your sign-in…"/> }
+                signed_out=ProfileSignedOut
+            >
+                <Claims/>
+            </RequireAuth>
         </section>
+    }
+}
+
+#[component]
+fn Claims() -> impl IntoView {
+    let auth = use_auth();
+    move || {
+        auth.user().get().map(|profile| {
+            view! {
+                <dl class="claims">
+                    <dt>{"Name"}</dt><dd>{profile.name}</dd>
+                    <dt>{"Email"}</dt><dd>{profile.email.unwrap_or_else(|| "not shared".into())}</dd>
+                    <dt>{"Subject"}</dt><dd><code>{profile.sub}</code></dd>
+                </dl>
+            }
+        })
+    }
+}
+
+#[component]
+fn ProfileSignedOut() -> impl IntoView {
+    let auth = use_auth();
+    view! {
+        <p>"This page shows who the identity provider says you are, so it needs you signed in."</p>
+        <button on:click=move |_| auth.sign_in(None)>"Sign in to see your profile"</button>
     }
 }
 

@@ -25,7 +25,7 @@ import {
 import {
   API, APP, ISSUER, LOG_DIR, TOKEN_ENDPOINT, apiStats, assertNoTokenLeak, clearFault,
   expectState, newSession, resetStats, sel, setFault, setupSuite, signIn, signOut, skipReason,
-  stats, waitForQuiet, waitUntil,
+  stats, submitLogin, waitForQuiet, waitUntil,
 } from './harness.mjs';
 import { leaveHint, readHint } from './hint.mjs';
 
@@ -93,8 +93,15 @@ describe('Leptos SPA resilience (browser)', { skip, timeout: 600000 }, () => {
   const signedIn = async (name, at = '/', options = {}) => {
     const session = await open(name, options);
     await session.page.goto(at);
-    await expectState(session.page, 'signed-out');
-    await signIn(session.page);
+    if (new URL(at, APP).pathname === '/profile') {
+      // A signed-in-only page: its guard takes the person to the provider's form by itself.
+      await session.page.locator('#login').waitFor({ timeout: 20000 });
+      await submitLogin(session.page);
+      await expectState(session.page, 'signed-in', 20000);
+    } else {
+      await expectState(session.page, 'signed-out');
+      await signIn(session.page);
+    }
     await session.recorder.settled();
     const exchanges = session.recorder.byGrant('authorization_code');
     assert.equal(exchanges.length, 1, 'one code exchange');

@@ -15,7 +15,7 @@ import {
 import {
   ACCESS_TOKEN_TTL, API, APP, ISSUER, apiStats, assertNoTokenLeak, confirmSignOut, expectState,
   newSession, resetStats, sel, settledState, setupSuite, signIn, signOut, skipReason, sleep,
-  startSignOut, stats, waitForQuiet,
+  startSignOut, stats, submitLogin, waitForQuiet,
 } from './harness.mjs';
 
 const skip = skipReason();
@@ -69,8 +69,10 @@ describe('Leptos SPA sign-in (browser)', { skip, timeout: 300000 }, () => {
     page.on('framenavigated', (frame) => { if (frame === page.mainFrame()) visited.push(frame.url()); });
 
     await page.goto('/profile?tab=1');
-    await expectState(page, 'signed-out');
-    await signIn(page);
+    // A signed-in-only page: its guard takes the person to the provider's form by itself.
+    await page.locator('#login').waitFor({ timeout: 20000 });
+    await submitLogin(page);
+    await expectState(page, 'signed-in', 20000);
 
     assert.equal(page.url(), `${APP}/profile?tab=1`, 'back on the page the sign-in started from, without code/state');
     assert.equal((await page.locator(sel.userName).textContent()).trim(), 'Alice Liddell');
