@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 
 import { CookieJar, decodeJwt, pkcePair } from './node-client.mjs';
 import {
-  APP, REDIRECT_URI, form, t, useStack, authParams, authorize, code, exchangeFields, refreshFields,
+  APP, REDIRECT_URI, t, useStack, authParams, authorize, code, exchangeFields, refreshFields,
   token, api, apiDpop, dpopClient,
 } from './dpop-stack.mjs';
 

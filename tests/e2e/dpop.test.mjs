@@ -11,8 +11,8 @@ import { SignJWT } from 'jose';
 import { DpopKey, ath } from './dpop-client.mjs';
 import { CookieJar, decodeJwt, pkcePair } from './node-client.mjs';
 import {
-  APP, REDIRECT_URI, CLIENT_ID, PAR_URN, form, t, useStack, authParams, authorize, code,
-  pushRequest, exchangeFields, refreshFields, token, api, apiDpop, apiStats, dpopClient,
+  APP, REDIRECT_URI, CLIENT_ID, PAR_URN, t, useStack, authParams, authorize, code, pushRequest,
+  exchangeFields, refreshFields, token, api, apiDpop, apiStats, dpopClient,
 } from './dpop-stack.mjs';
 
 // ---------------------------------------------------------------------------
