@@ -55,8 +55,9 @@ export const allTokens = new Set();
 // A browser session whose authorization requests, login forms and API calls are tracked.
 // `clock`: Playwright's clock is installed before the app loads (time flows normally until a
 // test pauses it or runs the page's timers ahead).
-export async function openSession(suite, name, { clock = false } = {}) {
+export async function openSession(suite, sessions, name, { clock = false } = {}) {
   const session = await newSession(suite.browser, name);
+  sessions.push(session); // closed after the test, whatever happens next
   const { page } = session;
   if (clock) await page.clock.install();
   session.authorizeRequests = [];
@@ -78,11 +79,7 @@ export async function openSession(suite, name, { clock = false } = {}) {
 export function useResilienceSuite() {
   let suite;
   const sessions = [];
-  const open = async (name, options) => {
-    const session = await openSession(suite, name, options);
-    sessions.push(session);
-    return session;
-  };
+  const open = (name, options) => openSession(suite, sessions, name, options);
   // A new person at `path`: the app first tries a silent sign-in (no provider session: quietly
   // signed out), then signs in with the form. Returns the session and the sign-in's tokens.
   const signedIn = async (name, at = '/', options = {}) => {
