@@ -66,6 +66,9 @@ function pageProbe(appOrigin) {
   addEventListener('pagehide', () => sessionStorage.setItem(`bench.left.${performance.timeOrigin}`, JSON.stringify(snapshot())));
 }
 
+// The app's network measures (crates/leptos-pkce/src/browser/perf.rs).
+export const NETWORK_MEASURES = ['oidc:config-request', 'oidc:discovery-request', 'oidc:token-request',
+  'oidc:jwks-request', 'oidc:userinfo-request'];
 export const measure = (snap, name) => snap?.measures.find((m) => m.name === name)?.duration;
 export const markAt = (snap, name) => snap?.marks.find((m) => m.name === name)?.start;
 

@@ -173,13 +173,15 @@ export function referenceBudgets(pairs, verdict) {
 
 /** The report section: the comparison, where the time goes, long tasks, the reference's size. */
 export function referenceSection({ pairs, files, appFiles }) {
+  return [...comparisonLines(pairs), ...detailLines(pairs, files, appFiles)];
+}
+
+/** The comparison of the pairs' wall-clock times, and where the time goes on both callback pages. */
+function comparisonLines(pairs) {
   const { app, reference, ratio, pairRatios } = compare(pairs);
-  const total = (list) => list.filter((f) => f.status === 200).reduce((t, f) => t + f.gzip, 0);
   const phaseLabels = [...new Set(pairs.flatMap((p) => (p.app.phases ?? []).map(([label]) => label)))];
   const phaseOf = (run, label) => run.phases?.find(([l]) => l === label)?.[1];
-  const appRuns = pairs.map((p) => p.app);
-  const measureOf = (run, name) => run.measures?.find((m) => m.name === name)?.duration;
-  const lines = [
+  return [
     '## 4. Callback → signed-in: the app vs a plain oidc-client-ts page (issue 13, target 2)', '',
     'The reference is `bench/reference/`: oidc-client-ts\' `UserManager` without a framework, code + PKCE,',
     'Bearer tokens, the user in memory (`InMemoryWebStorage`), the same DOM hooks, one esbuild-minified',
@@ -209,6 +211,15 @@ export function referenceSection({ pairs, files, appFiles }) {
       const r = medianOf(pairs.map((p) => phaseOf(p.reference, label)));
       return [label, fmt(a), fmt(r), a !== undefined && r !== undefined ? fmt(a - r) : '–'];
     })), '',
+  ];
+}
+
+/** The provider requests, the app's own measures and long tasks in the pairs, the reference's size. */
+function detailLines(pairs, files, appFiles) {
+  const total = (list) => list.filter((f) => f.status === 200).reduce((t, f) => t + f.gzip, 0);
+  const appRuns = pairs.map((p) => p.app);
+  const measureOf = (run, name) => run.measures?.find((m) => m.name === name)?.duration;
+  return [
     'The provider requests on the callback page, each from its start to its response end:', '',
     requestTable(pairs), '',
     'The app\'s callback page in these pairs by its own measures, and when the browser painted first',
@@ -237,7 +248,6 @@ export function referenceSection({ pairs, files, appFiles }) {
     ]), '',
     `The app's first load is ${kb(total(appFiles))} gzip, ${(total(appFiles) / total(files)).toFixed(1)}× the reference's.`, '',
   ];
-  return lines;
 }
 
 /** Median start and duration of each provider request of the callback page, both apps. */

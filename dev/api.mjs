@@ -222,100 +222,109 @@ function send(res, status, body, headers = {}) {
   res.end(data);
 }
 
+// The /__test/* routes. Only for the test runner (node): deliberately no CORS headers,
+// loopback Host and JSON POSTs only.
+async function testHook(req, res, pathname) {
+  if (!isLoopbackHost(req.headers.host)) return send(res, 403, HOST_REFUSAL);
+  if (req.method === 'POST' && !isJson(req)) {
+    return send(res, 415, { error: 'invalid_request', error_description: 'test hooks take Content-Type: application/json only' });
+  }
+  if (pathname === '/__test/stats' && req.method === 'GET') return send(res, 200, { ...stats, replay_cache: replayCache.size });
+  if (pathname === '/__test/reset' && req.method === 'POST') {
+    stats = newStats();
+    fault = null;
+    return send(res, 204);
+  }
+  if (pathname === '/__test/expire-nonces' && req.method === 'POST') {
+    // Every DPoP nonce handed out so far is refused from now on (use_dpop_nonce).
+    rotateNonce();
+    rotateNonce();
+    return send(res, 204);
+  }
+  if (pathname === '/__test/fault' && req.method === 'GET') return send(res, 200, { fault });
+  if (pathname === '/__test/fault' && req.method === 'POST') {
+    try {
+      armFault(JSON.parse((await readBody(req)) || '{}'));
+    } catch (err) {
+      return send(res, 400, { error: 'invalid_request', error_description: err.message });
+    }
+    console.log(fault ? `fault armed: ${JSON.stringify(fault)}` : 'fault cleared');
+    return send(res, 200, { fault });
+  }
+  return send(res, 404, { error: 'not_found' });
+}
+
+// Answers GET /api/hello with the armed fault: a redirect, or no answer at all.
+async function serveFault(req, res) {
+  const active = fault;
+  if (active.remaining !== null) {
+    active.remaining -= 1;
+    if (active.remaining <= 0 && fault === active) fault = null;
+  }
+  stats.faults_served += 1;
+  console.log(`api fault mode=${active.mode}`);
+  if (active.mode === 'redirect') return send(res, 302, undefined, { Location: active.location });
+  // No answer: wait until the client gives up and closes the connection (counted: a
+  // client that stops waiting without aborting leaves it open).
+  if (!req.socket.destroyed) await new Promise((resolve) => { req.socket.once('close', resolve); });
+  stats.faults_abandoned += 1;
+  return undefined;
+}
+
+// The refusal of a request to /api/hello: counted, with its challenge (RFC 6750 / RFC 9449).
+function sendRefusal(res, err) {
+  if (err.status === 401) stats.unauthorized += 1;
+  if (err.status === 403) stats.forbidden += 1;
+  if (err.scheme === 'DPoP' && err.error in stats.dpop) stats.dpop[err.error] += 1;
+  res.locals = { reason: err.description };
+  const params = [`realm=${quote(REALM)}`];
+  if (err.challengeError && err.status !== 503) {
+    params.push(`error=${quote(err.error)}`, `error_description=${quote(err.description)}`);
+    if (err.scope) params.push(`scope=${quote(err.scope)}`);
+  }
+  if (err.scheme === 'DPoP') params.push(`algs=${quote(DPOP_ALGS.join(' '))}`);
+  const headers = err.status === 503 ? { 'Retry-After': '1' } : { 'WWW-Authenticate': `${err.scheme} ${params.join(', ')}` };
+  if (err.error === 'use_dpop_nonce') headers['DPoP-Nonce'] = currentNonce();
+  return send(res, err.status, { error: err.error, error_description: err.description }, headers);
+}
+
+async function hello(req, res, corsAllowed) {
+  if (req.method === 'OPTIONS') {
+    if (corsAllowed && req.headers['access-control-request-method']) {
+      res.setHeader('Access-Control-Allow-Methods', 'GET');
+      res.setHeader('Access-Control-Allow-Headers', 'Authorization, DPoP');
+      res.setHeader('Access-Control-Max-Age', '600');
+    }
+    return send(res, 204);
+  }
+  if (req.method !== 'GET') return send(res, 405, { error: 'method_not_allowed' }, { Allow: 'GET, OPTIONS' });
+
+  stats.requests += 1;
+  if (TEST_HOOKS && fault) return serveFault(req, res);
+  try {
+    const { claims, proof } = await authenticate(req);
+    stats.ok += 1;
+    if (proof) stats.dpop.ok += 1;
+    // A proof signed with the previous nonce works; hand out the newest one with the answer.
+    const fresh = API_DPOP_NONCE && proof && proof.nonce !== currentNonce() ? { 'DPoP-Nonce': currentNonce() } : {};
+    return send(res, 200, {
+      message: `Hello, ${claims.sub}! The API verified your access token.`,
+      sub: claims.sub,
+      scope: claims.scope,
+      expires_at: claims.exp,
+    }, fresh);
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err;
+    return sendRefusal(res, err);
+  }
+}
+
 async function handle(req, res) {
   const { pathname } = new URL(req.url, 'http://api.invalid');
   res.setHeader('Vary', 'Origin');
-
-  if (TEST_HOOKS && pathname.startsWith('/__test/')) {
-    // Only for the test runner (node); deliberately no CORS headers, loopback Host and JSON POSTs only.
-    if (!isLoopbackHost(req.headers.host)) return send(res, 403, HOST_REFUSAL);
-    if (req.method === 'POST' && !isJson(req)) {
-      return send(res, 415, { error: 'invalid_request', error_description: 'test hooks take Content-Type: application/json only' });
-    }
-    if (pathname === '/__test/stats' && req.method === 'GET') return send(res, 200, { ...stats, replay_cache: replayCache.size });
-    if (pathname === '/__test/reset' && req.method === 'POST') {
-      stats = newStats();
-      fault = null;
-      return send(res, 204);
-    }
-    if (pathname === '/__test/expire-nonces' && req.method === 'POST') {
-      // Every DPoP nonce handed out so far is refused from now on (use_dpop_nonce).
-      rotateNonce();
-      rotateNonce();
-      return send(res, 204);
-    }
-    if (pathname === '/__test/fault' && req.method === 'GET') return send(res, 200, { fault });
-    if (pathname === '/__test/fault' && req.method === 'POST') {
-      try {
-        armFault(JSON.parse((await readBody(req)) || '{}'));
-      } catch (err) {
-        return send(res, 400, { error: 'invalid_request', error_description: err.message });
-      }
-      console.log(fault ? `fault armed: ${JSON.stringify(fault)}` : 'fault cleared');
-      return send(res, 200, { fault });
-    }
-    return send(res, 404, { error: 'not_found' });
-  }
-
+  if (TEST_HOOKS && pathname.startsWith('/__test/')) return testHook(req, res, pathname);
   const corsAllowed = setCors(req, res);
-
-  if (pathname === '/api/hello') {
-    if (req.method === 'OPTIONS') {
-      if (corsAllowed && req.headers['access-control-request-method']) {
-        res.setHeader('Access-Control-Allow-Methods', 'GET');
-        res.setHeader('Access-Control-Allow-Headers', 'Authorization, DPoP');
-        res.setHeader('Access-Control-Max-Age', '600');
-      }
-      return send(res, 204);
-    }
-    if (req.method !== 'GET') return send(res, 405, { error: 'method_not_allowed' }, { Allow: 'GET, OPTIONS' });
-
-    stats.requests += 1;
-    if (TEST_HOOKS && fault) {
-      const active = fault;
-      if (active.remaining !== null) {
-        active.remaining -= 1;
-        if (active.remaining <= 0 && fault === active) fault = null;
-      }
-      stats.faults_served += 1;
-      console.log(`api fault mode=${active.mode}`);
-      if (active.mode === 'redirect') return send(res, 302, undefined, { Location: active.location });
-      // No answer: wait until the client gives up and closes the connection (counted: a
-      // client that stops waiting without aborting leaves it open).
-      if (!req.socket.destroyed) await new Promise((resolve) => { req.socket.once('close', resolve); });
-      stats.faults_abandoned += 1;
-      return undefined;
-    }
-    try {
-      const { claims, proof } = await authenticate(req);
-      stats.ok += 1;
-      if (proof) stats.dpop.ok += 1;
-      // A proof signed with the previous nonce works; hand out the newest one with the answer.
-      const fresh = API_DPOP_NONCE && proof && proof.nonce !== currentNonce() ? { 'DPoP-Nonce': currentNonce() } : {};
-      return send(res, 200, {
-        message: `Hello, ${claims.sub}! The API verified your access token.`,
-        sub: claims.sub,
-        scope: claims.scope,
-        expires_at: claims.exp,
-      }, fresh);
-    } catch (err) {
-      if (!(err instanceof ApiError)) throw err;
-      if (err.status === 401) stats.unauthorized += 1;
-      if (err.status === 403) stats.forbidden += 1;
-      if (err.scheme === 'DPoP' && err.error in stats.dpop) stats.dpop[err.error] += 1;
-      res.locals = { reason: err.description };
-      const params = [`realm=${quote(REALM)}`];
-      if (err.challengeError && err.status !== 503) {
-        params.push(`error=${quote(err.error)}`, `error_description=${quote(err.description)}`);
-        if (err.scope) params.push(`scope=${quote(err.scope)}`);
-      }
-      if (err.scheme === 'DPoP') params.push(`algs=${quote(DPOP_ALGS.join(' '))}`);
-      const headers = err.status === 503 ? { 'Retry-After': '1' } : { 'WWW-Authenticate': `${err.scheme} ${params.join(', ')}` };
-      if (err.error === 'use_dpop_nonce') headers['DPoP-Nonce'] = currentNonce();
-      return send(res, err.status, { error: err.error, error_description: err.description }, headers);
-    }
-  }
-
+  if (pathname === '/api/hello') return hello(req, res, corsAllowed);
   if (pathname === '/' && req.method === 'GET') {
     return send(res, 200, { service: 'demo-api', issuer: ISSUER, audience: API_AUDIENCE });
   }
