@@ -20,7 +20,8 @@ mod messages;
 mod status;
 
 use leptos::prelude::*;
-use leptos_pkce::{ConfigSource, RequireAuth, provide_auth, use_auth};
+use leptos_pkce::protocol::Prompt;
+use leptos_pkce::{ConfigSource, RequireAuth, SignInOptions, provide_auth, use_auth};
 use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::path;
 
@@ -95,10 +96,30 @@ fn Claims() -> impl IntoView {
                 <dl class="claims">
                     <dt>{"Name"}</dt><dd>{profile.name}</dd>
                     <dt>{"Email"}</dt><dd>{profile.email.unwrap_or_else(|| "not shared".into())}</dd>
-                    <dt>{"Subject"}</dt><dd><code>{profile.sub}</code></dd>
+                    <dt>{"Subject"}</dt><dd><code>{profile.sub.clone()}</code></dd>
                 </dl>
+                <ConfirmIdentity sub=profile.sub/>
             }
         })
+    }
+}
+
+/// Asks the provider to check the person again (`prompt=login`, the
+/// account named by `login_hint`): a step-up that keeps this session until
+/// the new tokens are verified and name the same person.
+#[component]
+fn ConfirmIdentity(sub: String) -> impl IntoView {
+    let auth = use_auth();
+    let confirm = move |_| {
+        auth.sign_in_with(
+            SignInOptions::default()
+                .prompt(Prompt::Login)
+                .login_hint(sub.clone())
+                .return_to("/profile"),
+        );
+    };
+    view! {
+        <button data-testid="reauthenticate" on:click=confirm>{"Confirm it's you"}</button>
     }
 }
 
