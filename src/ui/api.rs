@@ -3,10 +3,10 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use gloo_net::http::Request;
 use leptos::either::{Either, EitherOf4};
 use leptos::prelude::*;
-use leptos_pkce::{AuthStatus, use_auth};
+use leptos_pkce::http::Request;
+use leptos_pkce::{Auth, AuthStatus, use_auth};
 use wasm_bindgen::JsValue;
 
 use super::{Busy, messages};
@@ -49,51 +49,9 @@ pub(crate) fn ApiPanel() -> impl IntoView {
     let call = RwSignal::new(ApiCall::Idle);
     let signed_in = Memo::new(move |_| matches!(auth.status().get(), AuthStatus::SignedIn(_)));
 
-    let call_api = move |_| {
-        call.set(ApiCall::Calling);
-        leptos::task::spawn_local(async move {
-            let Some(url) = api_url().await else {
-                call.set(ApiCall::Failed("No api_url is set in config.json.".into()));
-                return;
-            };
-            let outcome = match auth.fetch(|| Request::get(&url).build()).await {
-                Ok(response) => {
-                    let status = response.status();
-                    let body = response.text().await.unwrap_or_default();
-                    ApiCall::Answered {
-                        status,
-                        text: summarize(&body),
-                    }
-                }
-                Err(error) => ApiCall::Failed(messages::explain(&error)),
-            };
-            call.set(outcome);
-        });
-    };
-
+    let call_api = move |_| call_once(auth, call);
     let burst = RwSignal::new(None::<(usize, usize)>);
-    let call_burst = move |_| {
-        burst.set(None);
-        leptos::task::spawn_local(async move {
-            let Some(url) = api_url().await else {
-                return;
-            };
-            // Every call is its own task; the last to finish shows the count.
-            let tally = Rc::new(Cell::new((0, 0)));
-            for _ in 0..BURST {
-                let (url, tally) = (url.clone(), Rc::clone(&tally));
-                leptos::task::spawn_local(async move {
-                    let response = auth.fetch(|| Request::get(&url).build()).await;
-                    let (ok, done) = tally.get();
-                    let ok = ok + usize::from(response.is_ok_and(|response| response.ok()));
-                    tally.set((ok, done + 1));
-                    if done + 1 == BURST {
-                        burst.set(Some((ok, BURST)));
-                    }
-                });
-            }
-        });
-    };
+    let call_burst = move |_| call_many(auth, burst);
 
     view! {
         <section class="card">
@@ -115,28 +73,82 @@ pub(crate) fn ApiPanel() -> impl IntoView {
                 <button data-testid="call-api-burst" on:click=call_burst>
                     {"Call it 20 times at once"}
                 </button>
-                // Answers appear in a live region that is there before them.
-                <div class="api-output" aria-live="polite">
-                    {move || burst.get().map(|(ok, total)| view! {
-                        <p data-testid="api-burst-result" data-ok=ok.to_string() data-total=total.to_string()>
-                            {format!("{ok} of {total} calls succeeded (sharing one token refresh).")}
-                        </p>
-                    })}
-                    {move || match call.get() {
-                        ApiCall::Idle => EitherOf4::A(()),
-                        ApiCall::Calling => EitherOf4::B(view! { <Busy label="Calling…"/> }),
-                        ApiCall::Answered { status, text } => EitherOf4::C(view! {
-                            <p class="api-status">"HTTP " {status}</p>
-                            <pre data-testid="api-result" data-status=status.to_string()>{text}</pre>
-                        }),
-                        ApiCall::Failed(message) => EitherOf4::D(view! {
-                            <p class="error" data-testid="api-result" data-status="0">{message}</p>
-                        }),
-                    }}
-                </div>
+                <ApiOutput call burst/>
             }) }}
         </section>
     }
+}
+
+/// The answers, in a live region that is there before them.
+#[component]
+fn ApiOutput(call: RwSignal<ApiCall>, burst: RwSignal<Option<(usize, usize)>>) -> impl IntoView {
+    view! {
+        <div class="api-output" aria-live="polite">
+            {move || burst.get().map(|(ok, total)| view! {
+                <p data-testid="api-burst-result" data-ok=ok.to_string() data-total=total.to_string()>
+                    {format!("{ok} of {total} calls succeeded (sharing one token refresh).")}
+                </p>
+            })}
+            {move || match call.get() {
+                ApiCall::Idle => EitherOf4::A(()),
+                ApiCall::Calling => EitherOf4::B(view! { <Busy label="Calling…"/> }),
+                ApiCall::Answered { status, text } => EitherOf4::C(view! {
+                    <p class="api-status">"HTTP " {status}</p>
+                    <pre data-testid="api-result" data-status=status.to_string()>{text}</pre>
+                }),
+                ApiCall::Failed(message) => EitherOf4::D(view! {
+                    <p class="error" data-testid="api-result" data-status="0">{message}</p>
+                }),
+            }}
+        </div>
+    }
+}
+
+/// One call to the API; its outcome goes to `call`.
+fn call_once(auth: Auth, call: RwSignal<ApiCall>) {
+    call.set(ApiCall::Calling);
+    leptos::task::spawn_local(async move {
+        let Some(url) = api_url().await else {
+            call.set(ApiCall::Failed("No api_url is set in config.json.".into()));
+            return;
+        };
+        let outcome = match auth.fetch(|| Request::get(&url).build()).await {
+            Ok(response) => {
+                let status = response.status();
+                let body = response.text().await.unwrap_or_default();
+                ApiCall::Answered {
+                    status,
+                    text: summarize(&body),
+                }
+            }
+            Err(error) => ApiCall::Failed(messages::explain(&error)),
+        };
+        call.set(outcome);
+    });
+}
+
+/// [`BURST`] concurrent calls, each its own task; the last to finish shows
+/// how many succeeded in `burst`.
+fn call_many(auth: Auth, burst: RwSignal<Option<(usize, usize)>>) {
+    burst.set(None);
+    leptos::task::spawn_local(async move {
+        let Some(url) = api_url().await else {
+            return;
+        };
+        let tally = Rc::new(Cell::new((0, 0)));
+        for _ in 0..BURST {
+            let (url, tally) = (url.clone(), Rc::clone(&tally));
+            leptos::task::spawn_local(async move {
+                let response = auth.fetch(|| Request::get(&url).build()).await;
+                let (ok, done) = tally.get();
+                let ok = ok + usize::from(response.is_ok_and(|response| response.ok()));
+                tally.set((ok, done + 1));
+                if done + 1 == BURST {
+                    burst.set(Some((ok, BURST)));
+                }
+            });
+        }
+    });
 }
 
 /// The API's `message` (or error description) if it answered JSON, else the text.

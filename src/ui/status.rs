@@ -2,7 +2,7 @@
 
 use leptos::either::{Either, EitherOf4};
 use leptos::prelude::*;
-use leptos_pkce::{AuthStatus, use_auth};
+use leptos_pkce::{AuthError, AuthStatus, use_auth};
 
 use super::{Busy, messages};
 
@@ -13,6 +13,28 @@ use super::{Busy, messages};
 /// announce each change: start-up done, signing in, signed in, an error, a
 /// background warning. A region inserted together with its content is not
 /// announced.
+/// What went wrong, what to do next, and (unless the configuration is at
+/// fault) a button to sign in again.
+#[component]
+fn ErrorDetails(error: AuthError) -> impl IntoView {
+    let auth = use_auth();
+    let code = error.code().to_owned();
+    let can_retry = code != "config_invalid";
+    view! {
+        <div class="error">
+            <p class="error-title">{title(&code)}</p>
+            <p data-testid="error-message">{messages::explain(&error)}</p>
+            <p class="error-next">{next_step(&code)}</p>
+            <p class="error-code">"Error code, if you ask for help: " <code>{code}</code></p>
+        </div>
+        {can_retry.then(|| view! {
+            <button class="primary" data-testid="sign-in" on:click=move |_| auth.sign_in(None)>
+                "Sign in again"
+            </button>
+        })}
+    }
+}
+
 #[component]
 pub(crate) fn StatusPanel() -> impl IntoView {
     let auth = use_auth();
@@ -48,23 +70,7 @@ pub(crate) fn StatusPanel() -> impl IntoView {
                                 {move || if auth.signing_out().get() { "Signing out…" } else { "Sign out" }}
                             </button>
                         }),
-                        AuthStatus::Error(error) => {
-                            let code = error.code().to_owned();
-                            let can_retry = code != "config_invalid";
-                            EitherOf4::C(view! {
-                                <div class="error">
-                                    <p class="error-title">{title(&code)}</p>
-                                    <p data-testid="error-message">{messages::explain(&error)}</p>
-                                    <p class="error-next">{next_step(&code)}</p>
-                                    <p class="error-code">"Error code, if you ask for help: " <code>{code}</code></p>
-                                </div>
-                                {can_retry.then(|| view! {
-                                    <button class="primary" data-testid="sign-in" on:click=move |_| auth.sign_in(None)>
-                                        "Sign in again"
-                                    </button>
-                                })}
-                            })
-                        }
+                        AuthStatus::Error(error) => EitherOf4::C(view! { <ErrorDetails error/> }),
                         _ => EitherOf4::D(view! {
                             <p>{"You are signed out."}</p>
                             <button class="primary" data-testid="sign-in" on:click=move |_| auth.sign_in(None)>
