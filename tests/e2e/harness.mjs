@@ -29,6 +29,9 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 import { startStack } from '../../dev/stack.mjs';
+import { recordTraffic } from './recorder.mjs';
+
+export { sleep, waitForQuiet, waitUntil } from './waiting.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const DIST = path.resolve(ROOT, process.env.E2E_DIST || 'dist');
@@ -238,57 +241,9 @@ async function wireSession(context, name) {
   return { context, page, recorder };
 }
 
-/**
- * Records every POST to the token endpoint (of the local or the hostile provider): the request form (grant_type, code,
- * refresh_token, ...), when it was sent (`at`), the status and the JSON answer.
- * `revocations` lists the POSTs to the revocation endpoint the same way.
- * `tokens()` lists every token value seen.
- */
+/** The session's token traffic (see recorder.mjs). */
 export function recordTokenTraffic(context) {
-  const requests = [];
-  const revocations = [];
-  const pending = new Set();
-  context.on('request', (req) => {
-    if (req.method() !== 'POST') return;
-    const url = req.url().split('?')[0];
-    const list = TOKEN_ENDPOINTS.has(url) ? requests : url === REVOCATION_ENDPOINT ? revocations : undefined;
-    if (!list) return;
-    const entry = {
-      form: Object.fromEntries(new URLSearchParams(req.postData() || '')),
-      status: undefined, // undefined: no HTTP answer (network error, abort)
-      body: undefined,
-      at: Date.now(), // when the browser sent it (ms)
-      request: req,
-    };
-    list.push(entry);
-    const done = req.response().then(async (res) => {
-      if (!res) return;
-      entry.status = res.status();
-      entry.body = await res.json().catch(() => undefined);
-    }).catch(() => {}).finally(() => pending.delete(done));
-    pending.add(done);
-  });
-  return {
-    requests,
-    revocations,
-    /** Waits until every recorded response body has been read. */
-    async settled() {
-      while (pending.size) await Promise.all([...pending]);
-    },
-    byGrant(grantType) {
-      return requests.filter((r) => r.form.grant_type === grantType);
-    },
-    /** Every access/refresh/ID token value issued or sent so far. */
-    tokens() {
-      const out = new Set();
-      for (const { form, body } of [...requests, ...revocations]) {
-        if (form.refresh_token) out.add(form.refresh_token);
-        if (form.token) out.add(form.token);
-        for (const key of ['access_token', 'refresh_token', 'id_token']) if (body?.[key]) out.add(body[key]);
-      }
-      return [...out];
-    },
-  };
+  return recordTraffic(context, { tokenEndpoints: TOKEN_ENDPOINTS, revocationEndpoint: REVOCATION_ENDPOINT });
 }
 
 /** Provider test hooks. */
@@ -438,44 +393,5 @@ export async function assertNoTokenLeak(page, tokens) {
       // Never print token values, not even in a failure message.
       assert.ok(!text.includes(token), `token #${i + 1} of ${tokens.length} (${token.length} chars) leaked into ${where}`);
     });
-  }
-}
-
-export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `probe` until it returns something truthy; returns that. */
-export async function waitUntil(probe, { timeout = 15000, interval = 50, message = 'condition' } = {}) {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${message}`);
-    await sleep(interval);
-  }
-}
-
-/**
- * Waits until things have come to rest: `probe()` (counters, e.g. provider stats and requests
- * the page made; any JSON-able value) returns the same value `polls` times in a row, `interval`
- * ms apart, and the page (if given) has finished loading its current document (so a redirect
- * loop, which keeps navigating, never looks quiet). Not networkidle: a page may hold responses
- * whose bodies it never reads (the app's burst does), which never count as finished.
- * Returns the stable value. Use it instead of a fixed sleep before asserting that something
- * did NOT happen (a redirect loop, a retry): a slow machine makes the wait longer, not the
- * test wrong. It cannot see a timer that fires after it returns: for those, fire the page's
- * timers (page.clock) or wait for the event that must not follow.
- */
-export async function waitForQuiet(probe, { page, polls = 5, interval = 200, timeout = 20000 } = {}) {
-  const deadline = Date.now() + timeout;
-  let last;
-  let same = 0;
-  for (;;) {
-    if (page) await page.waitForLoadState('load', { timeout: Math.max(1000, deadline - Date.now()) });
-    const value = JSON.stringify(await probe());
-    same = value === last ? same + 1 : 1;
-    last = value;
-    if (same >= polls) return JSON.parse(value);
-    if (Date.now() > deadline) throw new Error(`not quiet after ${timeout} ms; last: ${value}`);
-    await sleep(interval);
   }
 }
