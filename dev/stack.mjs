@@ -141,8 +141,28 @@ export async function startStack({
 }
 
 // ---------------------------------------------------------------------------
+const USAGE = `usage: node dev/stack.mjs [--static] [--hostile] [--test-hooks] [--log-dir DIR]
+
+Starts the local OpenID provider (alice / wonderland) and the demo API, and with
+  --static      the static server for dist/ (the built app)
+  --hostile     the misbehaving provider of the attack tests
+  --test-hooks  the /__test/* hooks (tests only: never in a deployment)
+  --log-dir DIR one log file per server in DIR
+Ports and settings come from the servers' environment variables (OP_PORT, API_PORT,
+APP_PORT, ISSUER, ACCESS_TOKEN_TTL, DPOP, PAR, ...): see dev/README.md.`;
+
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const args = process.argv.slice(2);
+  const known = ['--static', '--hostile', '--test-hooks', '--log-dir'];
+  if (args.includes('--help') || args.includes('-h')) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const unknown = args.filter((arg, i) => arg.startsWith('-') && !known.includes(arg) && args[i - 1] !== '--log-dir');
+  if (unknown.length) {
+    console.error(`stack: unknown option ${unknown.join(', ')}\n\n${USAGE}`);
+    process.exit(2);
+  }
   const logDirIndex = args.indexOf('--log-dir');
   const options = {
     static: args.includes('--static'),
