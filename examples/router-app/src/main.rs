@@ -49,7 +49,7 @@ fn App() -> impl IntoView {
                 }/>
                 // Or a guarded route that sends signed-out visitors home instead.
                 <ProtectedRoute path=path!("/reports") view=|| view! { <p>"Reports."</p> }
-                    condition=move || auth.route_condition()() redirect_path=|| "/"/>
+                    condition=auth.route_condition() redirect_path=|| "/"/>
             </Routes>
         </Router>
     }

@@ -20,7 +20,8 @@ use crate::session::AuthStatus;
 /// While start-up decides (configuration, the tab handover, the silent
 /// restore) and while leaving for the provider, it shows `fallback`. When
 /// nobody is signed in it starts sign-in, once, back to the current page
-/// (`redirect`, the default), or shows `signed_out`. After a failed
+/// (`redirect`, the default), or shows `signed_out`. After a sign-out (in
+/// this tab or another) it shows `signed_out` and starts nothing. After a failed
 /// sign-in (`access_denied`, a network error…) it shows `signed_out` and
 /// starts nothing: the app shows the error and its own sign-in button.
 #[component]
@@ -42,8 +43,13 @@ pub fn RequireAuth(
     let status = auth.status();
     let started = StoredValue::new(false);
     Effect::new(move || {
-        let signed_out = status.with(|s| *s == AuthStatus::SignedOut);
-        if redirect && signed_out && !started.get_value() {
+        let (signed_in, signed_out) =
+            status.with(|s| (s.is_signed_in(), *s == AuthStatus::SignedOut));
+        // Only a visitor this page never saw signed in is sent on: a
+        // sign-out (here or in another tab) shows `signed_out` instead.
+        if signed_in {
+            started.set_value(true);
+        } else if redirect && signed_out && !started.get_value() {
             started.set_value(true);
             auth.sign_in(None);
         }

@@ -153,7 +153,7 @@ impl Auth {
     /// (`condition=auth.route_condition()`): `None` while start-up decides
     /// (the tab handover and the silent restore included), then whether
     /// someone is signed in.
-    pub fn route_condition(&self) -> impl Fn() -> Option<bool> + Copy + Send + Sync + 'static {
+    pub fn route_condition(&self) -> impl Fn() -> Option<bool> + Copy + Send + Sync + use<> {
         let status = self.status_read;
         move || match status.get() {
             AuthStatus::Starting | AuthStatus::SigningIn => None,
