@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before } from 'node:test';
 
 import {
-  APP, ISSUER, TOKEN_ENDPOINT, clearFault, expectState, newSession, sel, setupSuite, signIn,
+  APP, ISSUER, TOKEN_ENDPOINT, clearFault, expectState, newSession, sel, setupSuite, signIn, waitUntil,
 } from './harness.mjs';
 
 export const TTL_S = 10;
