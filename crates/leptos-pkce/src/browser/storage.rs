@@ -1,6 +1,7 @@
 //! sessionStorage: the tab's pending request and markers without secrets;
-//! localStorage: the session hint (a time, nothing else). No token is ever
-//! written to Web Storage.
+//! localStorage: the session hint (an expiry time) and the hashes of the
+//! sessions signed out lately; no token, no identity, no key. No token is
+//! ever written to Web Storage.
 
 use crate::protocol::{AuthError, BrowserFeature};
 
