@@ -15,8 +15,9 @@
 // Env CSP_CONNECT_EXTRA: more origins for connect-src, separated by spaces (a provider whose
 // token, keys or userinfo endpoints live on another origin than its issuer).
 //
-// It also adds a <link rel=preload> of the provider's discovery document (discoveryPreload), so
-// that the browser fetches it while the wasm loads: every page load of the app needs it first.
+// No preload of the provider's discovery document: the client asks the provider nothing until
+// a step needs it, so a first visit makes no request to the provider. An older build's preload
+// link is removed.
 //
 // dev/static.mjs reads the policy back from the meta (metaPolicy) and sends it as a header
 // with frame-ancestors, which a meta cannot carry: the meta is the single source.
@@ -135,31 +136,16 @@ export function applyPolicy(html, config, extra) {
 
 const PRELOAD_RE = /\n?[ \t]*<link rel="preload" data-oidc-discovery [^>]*>/i;
 
-/**
- * index.html with a preload of `{issuer}/.well-known/openid-configuration` (the URL the client
- * builds: the issuer without its trailing `/`) before </head>, replacing an earlier one. The
- * client fetches discovery in `cors` mode with the default credentials mode, which is what
- * `crossorigin="anonymous"` gives the preload, so the browser hands the preloaded answer over.
- */
-export function discoveryPreload(html, config) {
-  const without = html.replace(PRELOAD_RE, '');
-  let url;
-  try {
-    const issuer = new URL(config?.issuer);
-    if (issuer.protocol !== 'https:' && issuer.protocol !== 'http:') return without;
-    url = `${String(config.issuer).replace(/\/+$/, '')}/.well-known/openid-configuration`;
-  } catch {
-    return without; // a bad issuer is reported by the client (config_invalid)
-  }
-  const link = `<link rel="preload" data-oidc-discovery href="${url.replace(/&/g, '&amp;').replace(/"/g, '&quot;')}" as="fetch" crossorigin="anonymous" />`;
-  return without.replace(/<\/head>/i, `  ${link}\n  </head>`);
+/** index.html without the discovery preload that earlier versions of this script wrote. */
+function withoutDiscoveryPreload(html) {
+  return html.replace(PRELOAD_RE, '');
 }
 
-/** Rewrites DIR/index.html with the policy and the discovery preload for DIR/config.json; returns the policy. */
+/** Rewrites DIR/index.html with the policy for DIR/config.json; returns the policy. */
 export function writePolicy(dir) {
   const file = path.join(dir, 'index.html');
   const config = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8'));
-  const html = applyPolicy(discoveryPreload(readFileSync(file, 'utf8'), config), config);
+  const html = applyPolicy(withoutDiscoveryPreload(readFileSync(file, 'utf8')), config);
   writeFileSync(file, html);
   return metaPolicy(html);
 }

@@ -100,10 +100,12 @@ describe('Signed-in-only route and first visits (browser, leptos_router)', { ski
     assert.equal(await page.locator('#login').count(), 0, 'no login form shown again');
   });
 
-  it('d. a first visit to / stays on the page: no authorization request, no token request', { timeout: 60000 }, async () => {
+  it('d. a first visit to / stays on the page and sends the provider nothing, not even discovery', { timeout: 60000 }, async () => {
     await resetStats();
     const session = await open('first-visit');
     const { page } = session;
+    const toProvider = [];
+    session.context.on('request', (req) => { if (new URL(req.url()).origin === ISSUER) toProvider.push(req.url()); });
 
     await page.goto('/');
     const status = await expectState(page, 'signed-out');
@@ -112,6 +114,7 @@ describe('Signed-in-only route and first visits (browser, leptos_router)', { ski
     assert.deepEqual(await quiet(session), { authorize: 0, appLoads: 1, tokenRequests: 0 });
     assert.equal(page.url(), `${APP}/`);
     assert.equal((await stats()).authorization_requests.total, 0, 'the provider saw no authorization request');
+    assert.deepEqual(toProvider, [], 'no request from the page to the provider');
   });
 
   it('e. a query with code and state on an ordinary page is the app\'s: kept, not taken as a callback', { timeout: 60000 }, async () => {

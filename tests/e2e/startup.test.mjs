@@ -49,16 +49,29 @@ describe('start-up errors (browser)', { skip, timeout: 120000 }, () => {
     assert.match(await message(page), /client_id/);
   });
 
-  it('an unreachable provider is discovery_failed; one click on "Sign in again" starts again and goes on to the provider', async () => {
-    await suite.setConfig({ issuer: 'http://127.0.0.1:9' }); // nothing listens there
-    const page = await visit('unreachable');
-    const status = await expectState(page, 'error');
-    assert.equal(await status.getAttribute('data-error'), 'discovery_failed');
-    assert.match(await message(page), /identity provider/);
+  it('an unreachable provider costs a first visit nothing; the sign-in is discovery_failed, and one click on "Sign in again" goes on to the provider', async () => {
+    const session = await newSession(suite.browser, 'unreachable');
+    context = session.context;
+    const { page } = session;
+    // The network loses every request to the provider until the route is lifted.
+    const toProvider = [];
+    const provider = (url) => url.origin === ISSUER;
+    await context.route(provider, (route) => { toProvider.push(route.request().url()); return route.abort('connectionrefused'); });
+    await page.goto('/');
+    // Nothing asks the provider before a sign-in: the page settles signed out, with no error.
+    const status = await expectState(page, 'signed-out');
+    assert.equal(await status.getAttribute('data-error'), null);
+    assert.deepEqual(toProvider, [], 'a first visit sends the provider nothing');
 
-    await suite.setConfig({}); // the provider is back
     await page.locator(sel.signIn).click();
-    // Restarted in place (no reload), then on to the provider's login form.
+    const failed = await expectState(page, 'error');
+    assert.equal(await failed.getAttribute('data-error'), 'discovery_failed');
+    assert.match(await message(page), /identity provider/);
+    assert.deepEqual(toProvider, [`${ISSUER}/.well-known/openid-configuration`]);
+
+    await context.unroute(provider); // the provider is back
+    await page.locator(sel.signIn).click();
+    // Asked again (a failure is not kept), then on to the provider's login form.
     await page.waitForURL((url) => url.href.startsWith(`${ISSUER}/`), { timeout: 20000 });
   });
 });

@@ -6,7 +6,7 @@
 //! | --- | --- |
 //! | `oidc:config-request` | fetching `config.json` (network, or the preload) |
 //! | `oidc:discovery-request` | fetching the discovery document (network) |
-//! | `oidc:ready` | `oidc:start` → configuration and discovery loaded |
+//! | `oidc:ready` | `oidc:start` → configuration loaded, session made (discovery comes with the first step that needs the provider) |
 //! | `oidc:pkce` | generating verifier, challenge, state and nonce |
 //! | `oidc:callback` | `oidc:start` on the callback page → `signed-in` |
 //! | `oidc:token-request` | the code exchange POST (network) |

@@ -64,8 +64,9 @@ pub(super) fn start(auth: Auth) {
     leptos::task::spawn_local(boot(auth, captured));
 }
 
-/// Start-up: the configuration, discovery, then what this page load is
-/// for. A sign-in asked for meanwhile goes on to the provider after it.
+/// Start-up: the configuration, then what this page load is for (which
+/// loads discovery when it needs the provider). A sign-in asked for
+/// meanwhile goes on to the provider after it.
 async fn boot(auth: Auth, captured: Option<CapturedCallback>) {
     perf::mark("oidc:start");
     let url_changed = captured.is_some();
@@ -138,7 +139,7 @@ async fn start_session(
     let browser = ports
         .with_request_timeout(config.request_timeout_ms())
         .with_tab_channel(channel.clone());
-    let session = Session::start(browser, config, options.session).await?;
+    let session = Session::new(browser, config, options.session);
     Ok((session, channel))
 }
 

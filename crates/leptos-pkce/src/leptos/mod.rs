@@ -60,8 +60,8 @@ pub fn provide_auth(source: ConfigSource) -> Auth {
     provide_auth_with_options(AuthOptions::default().source(source))
 }
 
-/// Starts the client (configuration, discovery, then the callback if this
-/// page is one) and puts its handle in context. Call it above the router
+/// Starts the client (configuration, then the callback if this page is
+/// one; the provider's discovery document when a step first needs it) and puts its handle in context. Call it above the router
 /// (before `<Router>`), so that every route sees one handle and the
 /// callback's URL is settled before any route renders.
 pub fn provide_auth_with_options(options: AuthOptions) -> Auth {

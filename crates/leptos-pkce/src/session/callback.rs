@@ -25,13 +25,21 @@ impl<P: Platform> Session<P> {
     ) -> Result<Phase, AuthError> {
         // Any other pending request of this tab is void now.
         load::purge_pending(&self.platform, None);
+        // Without a pending request there is nothing to ask the provider.
+        let metadata = match captured.pending {
+            Some(_) => Some(self.provider().await?),
+            None => None,
+        };
         let expect = CallbackExpectations {
             issuer: &self.config.issuer,
-            iss_parameter_required: self.metadata.authorization_response_iss_parameter_supported,
+            iss_parameter_required: metadata
+                .is_some_and(|m| m.authorization_response_iss_parameter_supported),
             now_ms: self.now_ms(),
         };
         let code = validate_callback(captured.params, captured.pending.as_ref(), expect)?;
-        let pending = captured.pending.ok_or(AuthError::StateMismatch)?;
+        let (Some(pending), Some(metadata)) = (captured.pending, metadata) else {
+            return Err(AuthError::StateMismatch);
+        };
         let form = authorization_code_form(
             code,
             pending.code_verifier,
@@ -39,7 +47,7 @@ impl<P: Platform> Session<P> {
             &self.config.client_id,
         );
         let exchange = self.send_to_provider(
-            HttpRequest::new(Endpoint::Token, &self.metadata.token_endpoint, Some(form)),
+            HttpRequest::new(Endpoint::Token, &metadata.token_endpoint, Some(form)),
             None,
         );
         // The ID token's check needs the keys: fetch them meanwhile.
@@ -156,7 +164,7 @@ impl<P: Platform> Session<P> {
         token_type: TokenType,
         sub: &str,
     ) -> Result<Option<UserinfoClaims>, AuthError> {
-        let Some(endpoint) = self.metadata.userinfo_endpoint.as_deref() else {
+        let Some(endpoint) = self.provider().await?.userinfo_endpoint.as_deref() else {
             return Ok(None);
         };
         let token = access_token.secret();

@@ -15,21 +15,22 @@ use crate::protocol::{BrowserFeature, TokenResponseProblem};
 impl<P: Platform> Session<P> {
     /// Whether this session asks for DPoP-bound tokens: always under
     /// `required`, under `auto` when the provider takes ES256 proofs.
-    pub(crate) fn wants_dpop(&self) -> bool {
-        match self.config.dpop {
+    pub(crate) async fn wants_dpop(&self) -> Result<bool, AuthError> {
+        Ok(match self.config.dpop {
             DpopMode::Required => true,
             DpopMode::Auto => self
-                .metadata
+                .provider()
+                .await?
                 .dpop_signing_alg_values_supported
                 .iter()
                 .any(|alg| alg == "ES256"),
             _ => false,
-        }
+        })
     }
 
     /// The page's DPoP key, when this session uses DPoP.
     pub(crate) async fn dpop_key(&self) -> Result<Option<DpopPublicKey>, AuthError> {
-        if !self.wants_dpop() {
+        if !self.wants_dpop().await? {
             return Ok(None);
         }
         match self.platform.dpop_key().await {

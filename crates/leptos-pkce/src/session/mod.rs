@@ -9,7 +9,7 @@
 //! transition function. `Session` owns three parts, each in its own file:
 //! the refresh coordinator (`refresher`), the tab sync (`tab_sync`) and the
 //! DPoP client (`dpop_client`). The flow, in order: `start`
-//! (configuration, discovery), `load` (what kind of page load this is),
+//! (configuration; discovery on first use), `load` (what kind of page load this is),
 //! `sign_in`, `verify` (ID tokens and keys), `refresh`, `resource` (the
 //! authorized call and its 401 replay), `tabs`, `sign_out`.
 
@@ -39,7 +39,7 @@ mod verify;
 #[cfg(test)]
 mod tests;
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::rc::Rc;
 
 use serde::de::DeserializeOwned;
@@ -75,7 +75,7 @@ struct State {
     warning: Option<AuthWarning>,
 }
 
-/// One tab's session with one provider. Create it with [`Session::start`],
+/// One tab's session with one provider. Create it with [`Session::new`],
 /// then call [`Session::resume`] once and [`Session::complete_profile`]
 /// once after it (userinfo, when the sign-in did not wait for it);
 /// afterwards the app calls
@@ -85,7 +85,8 @@ struct State {
 pub struct Session<P: Platform> {
     platform: P,
     config: ClientConfig,
-    metadata: ProviderMetadata,
+    /// Loaded by the first step that needs the provider.
+    metadata: OnceCell<ProviderMetadata>,
     options: SessionOptions,
     state: RefCell<State>,
     keys: KeyCache,
@@ -113,9 +114,10 @@ impl<P: Platform> Session<P> {
         &self.config
     }
 
-    /// The provider's metadata.
-    pub fn metadata(&self) -> &ProviderMetadata {
-        &self.metadata
+    /// The provider's metadata, once a step that needed the provider
+    /// loaded it.
+    pub fn metadata(&self) -> Option<&ProviderMetadata> {
+        self.metadata.get()
     }
 
     /// The ports.

@@ -52,11 +52,12 @@ impl<P: Platform + 'static> Session<P> {
             let form = refresh_form(refresh_token, &self.config.client_id);
             (form, refresh_token.secret().to_owned())
         };
+        let token_endpoint = &self.provider().await?.token_endpoint;
         self.refresher.started(self.now_ms());
         let epoch = self.epoch.get();
         let answer = self
             .send_to_provider(
-                HttpRequest::new(Endpoint::Token, &self.metadata.token_endpoint, Some(form)),
+                HttpRequest::new(Endpoint::Token, token_endpoint, Some(form)),
                 None,
             )
             .await;

@@ -120,12 +120,13 @@ impl<P: Platform> Session<P> {
         options: &SignInOptions,
         step_up_sub: Option<String>,
     ) -> Result<String, AuthError> {
+        let metadata = self.provider().await?;
         self.platform.step_started("oidc:pkce");
         let secrets = RequestSecrets::from_source(&mut |bytes| self.platform.fill_random(bytes));
         let request = secrets.and_then(|secrets| {
             AuthorizationRequest::with_secrets(
                 &self.config,
-                &self.metadata,
+                metadata,
                 options,
                 self.now_ms(),
                 secrets,
@@ -141,10 +142,9 @@ impl<P: Platform> Session<P> {
         // protects the code in between). The key is made now all the same,
         // so a browser without it fails before leaving.
         self.dpop_key().await?;
-        let pushed = self.config.par || self.metadata.require_pushed_authorization_requests;
+        let pushed = self.config.par || metadata.require_pushed_authorization_requests;
         let url = if pushed {
-            let endpoint = self
-                .metadata
+            let endpoint = metadata
                 .pushed_authorization_request_endpoint
                 .as_deref()
                 .ok_or_else(|| {
@@ -155,7 +155,7 @@ impl<P: Platform> Session<P> {
             let answer = self.platform.send(push).await?;
             let request_uri = parse_pushed_authorization_response(answer.status, &answer.body)?;
             pushed_authorization_url(
-                &self.metadata.authorization_endpoint,
+                &metadata.authorization_endpoint,
                 &self.config.client_id,
                 &request_uri,
             )

@@ -19,8 +19,11 @@ impl<P: Platform> Session<P> {
         let tokens = self
             .transition_from(Phase::SigningOut(shown), true)
             .into_tokens();
+        // A session that had tokens loaded the metadata; a failed start-up
+        // may not have, and then it is asked for here.
+        let metadata = self.provider().await.ok();
         if let (Some(endpoint), Some(refresh_token)) = (
-            self.metadata.revocation_endpoint.as_deref(),
+            metadata.and_then(|m| m.revocation_endpoint.as_deref()),
             tokens.as_ref().and_then(|tokens| tokens.refresh_token()),
         ) {
             // Best effort (RFC 7009 §2.2): the session ends either way.
@@ -33,8 +36,10 @@ impl<P: Platform> Session<P> {
                 .await;
         }
         let state = self.random_token::<32>();
-        if let (Some(endpoint), Ok(state)) = (self.metadata.end_session_endpoint.as_deref(), state)
-        {
+        if let (Some(endpoint), Ok(state)) = (
+            metadata.and_then(|m| m.end_session_endpoint.as_deref()),
+            state,
+        ) {
             let post_logout = self.config.post_logout_redirect_uri.as_deref();
             // Only a return to this app carries the `state` back.
             if post_logout.is_some() {

@@ -1,7 +1,7 @@
-//! Start-up: the configuration (when it is fetched) and the provider's
-//! discovery document.
+//! Start-up: the configuration (when it is fetched), and the provider's
+//! discovery document, loaded when first needed.
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 
 use super::phase::Phase;
 use super::ports::{Endpoint, HttpRequest, Platform, Transport};
@@ -31,32 +31,15 @@ pub async fn load_config(
 }
 
 impl<P: Platform> Session<P> {
-    /// Loads the provider's discovery document for `config` (checked with
-    /// [`ClientConfig::validate`] by the caller) and starts a signed-out
-    /// session.
-    pub async fn start(
-        platform: P,
-        config: ClientConfig,
-        options: SessionOptions,
-    ) -> Result<Self, AuthError> {
-        let answer = platform
-            .send(HttpRequest::new(
-                Endpoint::Discovery,
-                &discovery_url(&config.issuer),
-                None,
-            ))
-            .await
-            .map_err(|error| AuthError::DiscoveryFailed(error.to_string()))?;
-        if answer.status != 200 {
-            return Err(AuthError::DiscoveryFailed(format!(
-                "HTTP {}",
-                answer.status
-            )));
-        }
-        let metadata = ProviderMetadata::from_json(&answer.body, &config.issuer)?;
-        Ok(Self {
+    /// A signed-out session for `config` (checked with
+    /// [`ClientConfig::validate`] by the caller). Nothing is requested
+    /// yet: the provider's discovery document is loaded by the first step
+    /// that needs the provider, so a visit that never signs in makes no
+    /// request to it.
+    pub fn new(platform: P, config: ClientConfig, options: SessionOptions) -> Self {
+        Self {
             config,
-            metadata,
+            metadata: OnceCell::new(),
             refresher: Refresher::new(options.refresh_margin_ms()),
             options,
             state: RefCell::new(State {
@@ -69,6 +52,29 @@ impl<P: Platform> Session<P> {
             observer: RefCell::new(None),
             epoch: Cell::new(0),
             platform,
-        })
+        }
+    }
+
+    /// The provider's metadata, from its discovery document: loaded once,
+    /// on first use; a failure is not kept, so the next step asks again.
+    pub(crate) async fn provider(&self) -> Result<&ProviderMetadata, AuthError> {
+        if let Some(metadata) = self.metadata.get() {
+            return Ok(metadata);
+        }
+        let url = discovery_url(&self.config.issuer);
+        let answer = self
+            .platform
+            .send(HttpRequest::new(Endpoint::Discovery, &url, None))
+            .await
+            .map_err(|error| AuthError::DiscoveryFailed(error.to_string()))?;
+        if answer.status != 200 {
+            return Err(AuthError::DiscoveryFailed(format!(
+                "HTTP {}",
+                answer.status
+            )));
+        }
+        let metadata = ProviderMetadata::from_json(&answer.body, &self.config.issuer)?;
+        // Two steps may have asked at once: the first answer stays.
+        Ok(self.metadata.get_or_init(|| metadata))
     }
 }

@@ -170,7 +170,10 @@ impl<P: Platform> Session<P> {
             return false;
         }
         let profile = UserProfile::from(verified.claims());
-        let userinfo_due = self.metadata.userinfo_endpoint.is_some();
+        // Loaded: the ID token was just verified with the provider's keys.
+        let userinfo_due = self
+            .metadata()
+            .is_some_and(|m| m.userinfo_endpoint.is_some());
         let tokens = TokenSet::from_carried(carried.tokens, verified);
         self.platform.delete(SILENT_SKIP_KEY);
         self.refresher.succeeded();

@@ -56,7 +56,7 @@ impl<P: Platform> Session<P> {
     /// once for an unknown one: keys rotate), checked by the port.
     async fn check_signature(&self, id_token: IdToken) -> Result<SignedIdToken, AuthError> {
         let jws = IdTokenJws::parse(id_token)?;
-        let alg = jws.allowed_alg(&self.metadata.id_token_signing_alg_values_supported)?;
+        let alg = jws.allowed_alg(&self.provider().await?.id_token_signing_alg_values_supported)?;
         let mut refetched = false;
         loop {
             let keys = self.signing_keys(refetched).await?;
@@ -84,7 +84,7 @@ impl<P: Platform> Session<P> {
     /// Loads the key set into the cache (while a code is exchanged); a
     /// failure here is retried, and reported, by the verification.
     pub(crate) async fn prefetch_signing_keys(&self) {
-        if self.metadata.jwks_uri.is_some() {
+        if self.provider().await.is_ok_and(|m| m.jwks_uri.is_some()) {
             let _ = self.signing_keys(false).await;
         }
     }
@@ -100,7 +100,8 @@ impl<P: Platform> Session<P> {
             return Ok(Rc::clone(keys));
         }
         let url = self
-            .metadata
+            .provider()
+            .await?
             .jwks_uri
             .as_deref()
             .ok_or(AuthError::InvalidIdToken(IdTokenCheck::NoKeys))?;

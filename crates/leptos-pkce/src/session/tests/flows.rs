@@ -217,14 +217,11 @@ fn callback_before_userinfo(world: &Rc<World>) -> (Page, TestSession) {
     let (_, back) = to_provider_and_back(world, "/");
     let page = Page::at(world, "/callback", &back);
     let captured = CapturedCallback::capture(&page, page.now_ms());
-    let session = Rc::new(
-        block_on(Session::start(
-            page.clone(),
-            config(),
-            SessionOptions::default(),
-        ))
-        .expect("starts"),
-    );
+    let session = Rc::new(Session::new(
+        page.clone(),
+        config(),
+        SessionOptions::default(),
+    ));
     block_on(session.resume(captured));
     (page, session)
 }

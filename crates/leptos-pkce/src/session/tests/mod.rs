@@ -47,6 +47,12 @@ pub(crate) fn block_on<F: core::future::Future>(future: F) -> F::Output {
     EVENT_LOOP.with(|pool| pool.borrow_mut().run_until(future))
 }
 
+/// Runs the test's event loop until every spawned task waits on something
+/// the test controls (tab messages all delivered and handled).
+pub(crate) fn settle() {
+    EVENT_LOOP.with(|pool| pool.borrow_mut().run_until_stalled());
+}
+
 /// Runs `task` on the test's event loop, beside what `block_on` runs.
 pub(crate) fn spawn(task: impl core::future::Future<Output = ()> + 'static) {
     SPAWNER.with(|spawner| spawner.spawn_local(task).expect("the event loop runs"));
@@ -210,7 +216,7 @@ pub(crate) fn load_configured(
         });
     let page = Page::in_tab(world, tab, &path, &query);
     let captured = CapturedCallback::capture(&page, page.now_ms());
-    let session = Rc::new(block_on(Session::start(page.clone(), config, options)).expect("starts"));
+    let session = Rc::new(Session::new(page.clone(), config, options));
     world.listen(&page, &session);
     block_on(session.resume(captured));
     block_on(session.complete_profile());

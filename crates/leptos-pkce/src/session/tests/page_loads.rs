@@ -44,6 +44,41 @@ fn login_required_on_a_silent_attempt_is_quiet_and_not_repeated() {
 }
 
 #[test]
+fn a_first_visit_asks_the_provider_nothing() {
+    let world = World::new();
+    let (page, session) = load(&world, "/");
+    assert_eq!(session.status(), AuthStatus::SignedOut);
+    assert!(page.last_navigation().is_none());
+    assert!(
+        world.requests.borrow().is_empty(),
+        "no request at all, not even discovery: {:?}",
+        world.requests.borrow()
+    );
+    assert!(session.metadata().is_none());
+    block_on(session.sign_in("/"));
+    assert_eq!(world.count(Endpoint::Discovery), 1, "loaded by the sign-in");
+    assert!(page.last_navigation().is_some());
+}
+
+#[test]
+fn a_provider_down_at_sign_in_is_discovery_failed_and_the_next_click_asks_again() {
+    let world = World::new();
+    world.provider.borrow_mut().discovery_down = true;
+    let (page, session) = load(&world, "/");
+    assert_eq!(session.status(), AuthStatus::SignedOut, "nothing asked yet");
+    block_on(session.sign_in("/"));
+    assert!(matches!(
+        session.status(),
+        AuthStatus::Error(AuthError::DiscoveryFailed(_))
+    ));
+    assert!(page.last_navigation().is_none());
+    world.provider.borrow_mut().discovery_down = false;
+    block_on(session.sign_in("/"));
+    assert_eq!(world.count(Endpoint::Discovery), 2, "a failure is not kept");
+    assert!(page.last_navigation().is_some());
+}
+
+#[test]
 fn silent_restore_can_be_switched_off() {
     let world = World::new();
     let (page, session) = signed_out(&world);

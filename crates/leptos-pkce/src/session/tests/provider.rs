@@ -61,6 +61,8 @@ pub(crate) struct Provider {
     /// Whether ID tokens carry a `name` (some providers keep profile
     /// claims to userinfo).
     pub(crate) id_token_names: bool,
+    /// The discovery document answers 503.
+    pub(crate) discovery_down: bool,
     codes: BTreeMap<String, Authorization>,
     live_refresh: Option<String>,
     spent_refresh: Vec<String>,
@@ -104,6 +106,7 @@ impl Default for Provider {
             person: None,
             userinfo_answer: None,
             id_token_names: true,
+            discovery_down: false,
             codes: BTreeMap::new(),
             live_refresh: None,
             spent_refresh: Vec::new(),
@@ -156,6 +159,9 @@ pub(crate) fn sign(kid: &str, claims: &serde_json::Value, corrupt: bool) -> Stri
 
 impl Provider {
     pub(crate) fn discovery(&self) -> HttpResponse {
+        if self.discovery_down {
+            return answer(503, json!({}));
+        }
         answer(
             200,
             json!({

@@ -88,7 +88,7 @@ fn the_refresh_margin_is_an_option() {
     let back = world.provider.borrow_mut().authorize(&url);
     let (p, _) = (Page::at(&world, "/callback", &back), ());
     let captured = CapturedCallback::capture(&p, p.now_ms());
-    let session = Rc::new(block_on(Session::start(p.clone(), config(), options)).expect("start"));
+    let session = Rc::new(Session::new(p.clone(), config(), options));
     block_on(session.resume(captured));
     let now = world.now_ms.get();
     assert_eq!(session.next_wake_at_ms(), Some(now + 3_480_000.0));

@@ -34,14 +34,7 @@ fn without_a_post_logout_redirect_no_marker_is_left() {
     let (page, _) = signed_in(&world);
     let mut plain = config();
     plain.post_logout_redirect_uri = None;
-    let session = Rc::new(
-        block_on(Session::start(
-            page.clone(),
-            plain,
-            SessionOptions::default(),
-        ))
-        .expect("start"),
-    );
+    let session = Rc::new(Session::new(page.clone(), plain, SessionOptions::default()));
     block_on(session.sign_out());
     assert!(
         !world
