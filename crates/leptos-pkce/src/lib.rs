@@ -49,10 +49,10 @@ pub mod engine {
     //! `wasm32`), tests implement them in memory.
 
     pub use crate::session::{
-        CapturedCallback, Clock, DpopKeys, Endpoint, HintStore, HttpRequest, HttpResponse,
-        LockGuard, Navigator, Platform, Randomness, ResourceAuth, ResourceResponse, Session,
-        SessionOptions, SignatureVerifier, TabStore, Tabs, TokenSet, Transport, load_config,
-        tab_channel_name,
+        ApiToken, CapturedCallback, Clock, DpopKeys, Endpoint, HintStore, HttpRequest,
+        HttpResponse, LockGuard, Navigator, Platform, Randomness, ResourceAuth, ResourceResponse,
+        Session, SessionOptions, SignatureVerifier, TabStore, Tabs, TokenSet, Transport,
+        load_config, tab_channel_name,
     };
 
     #[cfg(target_arch = "wasm32")]
@@ -68,7 +68,7 @@ pub mod error {
     };
 }
 
-pub use protocol::{AccessToken, AuthError, ClientConfig, DpopMode, SignInOptions};
+pub use protocol::{AccessToken, AuthError, ClientConfig, DpopMode, ResourceServer, SignInOptions};
 pub use session::{AuthStatus, AuthWarning, SilentRestore, UserProfile};
 
 pub use leptos::{

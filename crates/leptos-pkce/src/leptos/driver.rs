@@ -98,7 +98,10 @@ async fn boot(auth: Auth, captured: Option<CapturedCallback>) {
                 Some(options) if !session.status().is_signed_in() => {
                     let _ = session.sign_in_with(options).await;
                 }
-                _ => session.complete_profile().await,
+                _ => {
+                    session.complete_profile().await;
+                    session.prefetch_api_tokens().await;
+                }
             }
         }
         Err(error) => {
@@ -178,9 +181,12 @@ pub(super) fn sign_out(auth: Auth) {
     }
 }
 
-pub(super) async fn access_token(auth: Auth) -> Result<AccessToken, AuthError> {
+pub(super) async fn access_token(auth: Auth, api: Option<&str>) -> Result<AccessToken, AuthError> {
     let session = session(auth).ok_or(AuthError::NotSignedIn)?;
-    session.access_token().await
+    match api {
+        None => session.access_token().await,
+        Some(indicator) => session.access_token_for(indicator).await,
+    }
 }
 
 pub(super) async fn fetch(

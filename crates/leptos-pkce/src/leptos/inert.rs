@@ -30,7 +30,10 @@ pub(super) fn sign_in(_auth: Auth, _options: SignInOptions) {}
 
 pub(super) fn sign_out(_auth: Auth) {}
 
-pub(super) async fn access_token(_auth: Auth) -> Result<AccessToken, AuthError> {
+pub(super) async fn access_token(
+    _auth: Auth,
+    _api: Option<&str>,
+) -> Result<AccessToken, AuthError> {
     Err(AuthError::NotInBrowser)
 }
 

@@ -194,8 +194,18 @@ impl Auth {
     /// to the APIs it is for. A DPoP-bound token (`token_type` DPoP) is
     /// useless without a proof from this page's key, which never leaves
     /// WebCrypto: call such APIs through [`Auth::fetch`].
+    /// With [`resources`](crate::ClientConfig::resources), this is the
+    /// first API's token; see [`Auth::access_token_for`].
     pub async fn access_token(&self) -> Result<AccessToken, AuthError> {
-        driver::access_token(*self).await
+        driver::access_token(*self, None).await
+    }
+
+    /// The access token of the API named `resource` (its `resource`, or
+    /// `audience`, in [`resources`](crate::ClientConfig::resources)),
+    /// fetched with the refresh token the first time, refreshed when due.
+    /// An unknown name is `resource_not_allowed`.
+    pub async fn access_token_for(&self, resource: &str) -> Result<AccessToken, AuthError> {
+        driver::access_token(*self, Some(resource)).await
     }
 
     /// Calls a resource with the access token (`Authorization: Bearer`, or

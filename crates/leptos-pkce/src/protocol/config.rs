@@ -7,6 +7,7 @@ use serde::{Deserialize, Deserializer};
 
 use super::codec::{JsonError, from_json, null_as_default};
 use super::error::{AuthError, ConfigProblem};
+use super::resources::{ResourceServer, check_origin, check_resources, resource_for};
 use super::uri::parse_http_url;
 
 /// What the client needs to know about its registration at the provider.
@@ -31,6 +32,13 @@ pub struct ClientConfig {
     /// Requests to any other origin are refused before they are sent.
     #[serde(default)]
     pub resource_origins: Vec<String>,
+    /// Several APIs, each with a token of its own, named to the provider
+    /// ([RFC 8707](https://www.rfc-editor.org/rfc/rfc8707)). The first
+    /// one's token comes with the sign-in; the others' from the refresh
+    /// token, on their first call (or right after sign-in, `prefetch`).
+    /// Use this or [`resource_origins`](Self::resource_origins), not both.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub resources: Vec<ResourceServer>,
     /// How long any request may take before it counts as failed (default 15 s).
     pub request_timeout_ms: Option<u32>,
     /// Sender-constrained tokens ([RFC 9449](https://www.rfc-editor.org/rfc/rfc9449)).
@@ -161,36 +169,24 @@ impl ClientConfig {
         Ok(())
     }
 
-    /// Each resource origin is a bare origin, https except on loopback.
+    /// Each resource origin is a bare origin, https except on loopback;
+    /// `resources` are checked the same way, and go alone.
     fn check_resource_origins(&self) -> Result<(), AuthError> {
         for origin in &self.resource_origins {
-            // `https://*` would be a wildcard in a CSP but matches nothing here: refused
-            // in both places (scripts/csp.mjs) rather than read two ways.
-            if origin.contains('*') {
-                return bad(
-                    "resource_origins",
-                    "must list exact origins: no wildcard (`*`)",
-                );
-            }
-            let parsed = parse_http_url(origin)
-                .filter(|url| url.path.is_empty() && url.query.is_none() && !url.has_fragment);
-            match parsed {
-                None => {
-                    return bad(
-                        "resource_origins",
-                        "must list origins like https://api.example.com",
-                    );
-                }
-                Some(url) if !url.is_secure_or_loopback() => {
-                    return bad(
-                        "resource_origins",
-                        "must use https (http only for localhost)",
-                    );
-                }
-                Some(_) => {}
-            }
+            check_origin(origin).map_err(|problem| {
+                AuthError::ConfigInvalid(ConfigProblem::Field {
+                    field: "resource_origins",
+                    problem: problem.to_owned(),
+                })
+            })?;
         }
-        Ok(())
+        if !self.resources.is_empty() && !self.resource_origins.is_empty() {
+            return bad(
+                "resources",
+                "goes alone: move the `resource_origins` into it, or drop it",
+            );
+        }
+        check_resources(&self.resources)
     }
 
     /// A configuration with the default scopes (`openid profile`) and
@@ -203,6 +199,7 @@ impl ClientConfig {
             post_logout_redirect_uri: None,
             scopes: default_scopes(),
             resource_origins: Vec::new(),
+            resources: Vec::new(),
             request_timeout_ms: None,
             dpop: DpopMode::Auto,
             par: false,
@@ -245,14 +242,54 @@ impl ClientConfig {
         self
     }
 
-    /// Whether `url` is on one of the [`resource_origins`](Self::resource_origins).
+    /// Adds an API with a token of its own (builder style).
+    #[must_use]
+    pub fn with_resource(mut self, server: ResourceServer) -> Self {
+        self.resources.push(server);
+        self
+    }
+
+    /// Whether `url` may receive an access token: it is on one of the
+    /// [`resource_origins`](Self::resource_origins), or one of the
+    /// [`resources`](Self::resources) is its API.
     pub fn allows_resource(&self, url: &str) -> bool {
-        parse_http_url(url).is_some_and(|url| {
+        self.slot_for(url).is_some()
+    }
+
+    /// Which token `url` gets: the slot of its API in
+    /// [`resources`](Self::resources) (origin, then the longest
+    /// `path_prefix`), or 0 for one of the `resource_origins`.
+    pub(crate) fn slot_for(&self, url: &str) -> Option<usize> {
+        if !self.resources.is_empty() {
+            return resource_for(&self.resources, url);
+        }
+        parse_http_url(url).and_then(|url| {
             let origin = url.origin();
             self.resource_origins
                 .iter()
                 .any(|allowed| allowed.trim_end_matches('/').eq_ignore_ascii_case(&origin))
+                .then_some(0)
         })
+    }
+
+    /// The slot of the API named `indicator` (its `resource` or
+    /// `audience`); 0 for the one token of `resource_origins`.
+    pub(crate) fn slot_named(&self, indicator: &str) -> Option<usize> {
+        if self.resources.is_empty() {
+            return self
+                .resource_origins
+                .iter()
+                .any(|origin| origin.trim_end_matches('/') == indicator.trim_end_matches('/'))
+                .then_some(0);
+        }
+        self.resources
+            .iter()
+            .position(|server| server.indicator() == indicator)
+    }
+
+    /// The API of slot `slot`, when `resources` are configured.
+    pub(crate) fn resource_server(&self, slot: usize) -> Option<&ResourceServer> {
+        self.resources.get(slot)
     }
 
     /// The request timeout in milliseconds.
@@ -268,9 +305,16 @@ impl ClientConfig {
             .unwrap_or("/")
     }
 
-    /// The `scope` parameter: space-separated.
+    /// The `scope` parameter of the authorization request, space-separated:
+    /// the configured scopes, then every API's that is not among them.
     pub fn scope_param(&self) -> String {
-        self.scopes.join(" ")
+        let mut scopes: Vec<&str> = self.scopes.iter().map(String::as_str).collect();
+        for scope in self.resources.iter().flat_map(|server| &server.scopes) {
+            if !scopes.contains(&scope.as_str()) {
+                scopes.push(scope);
+            }
+        }
+        scopes.join(" ")
     }
 }
 

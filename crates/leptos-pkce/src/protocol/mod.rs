@@ -19,6 +19,7 @@ mod pending;
 mod pkce;
 pub(crate) mod random;
 mod request;
+mod resources;
 mod return_to;
 mod secret;
 mod sign_in_options;
@@ -50,6 +51,7 @@ pub use request::{
     AuthorizationRequest, Prompt, RequestSecrets, parse_pushed_authorization_response,
     pushed_authorization_url,
 };
+pub use resources::ResourceServer;
 pub use return_to::sanitize_return_path;
 pub use secret::{
     AccessToken, AuthorizationCode, CsrfState, IdToken, Nonce, PkceCodeVerifier, RefreshToken,

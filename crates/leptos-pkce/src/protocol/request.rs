@@ -136,6 +136,16 @@ impl AuthorizationRequest {
             ("code_challenge_method", CODE_CHALLENGE_METHOD),
             ("nonce", secrets.nonce.secret()),
         ];
+        // Every API is named (RFC 8707 §2.1); Auth0 takes one `audience`.
+        params.extend(
+            config
+                .resources
+                .iter()
+                .filter_map(|server| Some(("resource", server.resource.as_deref()?))),
+        );
+        if let Some(audience) = config.resources.iter().find_map(|s| s.audience.as_deref()) {
+            params.push(("audience", audience));
+        }
         params.extend(extra.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         params.extend(
             config
@@ -216,6 +226,7 @@ pub(crate) mod tests {
             post_logout_redirect_uri: Some("http://localhost:8080/".into()),
             scopes: vec!["openid".into(), "profile".into(), "api:read".into()],
             resource_origins: Vec::new(),
+            resources: Vec::new(),
             request_timeout_ms: None,
             dpop: DpopMode::Auto,
             par: false,

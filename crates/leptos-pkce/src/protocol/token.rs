@@ -9,6 +9,7 @@ use serde::de::{self, Visitor};
 
 use super::codec::from_json;
 use super::error::{AuthError, TokenResponseProblem};
+use super::resources::ResourceServer;
 use super::secret::{AccessToken, AuthorizationCode, IdToken, PkceCodeVerifier, RefreshToken};
 use super::uri::form_encode;
 
@@ -18,23 +19,37 @@ pub fn authorization_code_form(
     code_verifier: PkceCodeVerifier,
     redirect_uri: &str,
     client_id: &str,
+    resource: Option<&ResourceServer>,
 ) -> String {
-    form_encode(&[
+    let target = resource.map(|server| server.token_params(false));
+    let mut form = vec![
         ("grant_type", "authorization_code"),
         ("code", code.secret()),
         ("redirect_uri", redirect_uri),
         ("client_id", client_id),
         ("code_verifier", code_verifier.secret()),
-    ])
+    ];
+    form.extend(target.iter().flatten().map(|(k, v)| (*k, v.as_str())));
+    form_encode(&form)
 }
 
-/// The form body that redeems a refresh token.
-pub fn refresh_form(refresh_token: &RefreshToken, client_id: &str) -> String {
-    form_encode(&[
+/// The form body that redeems a refresh token; with `resource`, for that
+/// API's token ([RFC 8707 §2.2](https://www.rfc-editor.org/rfc/rfc8707#section-2.2)),
+/// with only its scopes when `scoped`.
+pub fn refresh_form(
+    refresh_token: &RefreshToken,
+    client_id: &str,
+    resource: Option<&ResourceServer>,
+    scoped: bool,
+) -> String {
+    let target = resource.map(|server| server.token_params(scoped));
+    let mut form = vec![
         ("grant_type", "refresh_token"),
         ("refresh_token", refresh_token.secret()),
         ("client_id", client_id),
-    ])
+    ];
+    form.extend(target.iter().flatten().map(|(k, v)| (*k, v.as_str())));
+    form_encode(&form)
 }
 
 /// How an access token is presented.
@@ -227,17 +242,45 @@ mod tests {
             PkceCodeVerifier::new("ver".into()),
             "http://localhost:8080/callback",
             "leptos-spa",
+            None,
         );
         assert_eq!(
             body,
             "grant_type=authorization_code&code=c0de&redirect_uri=http%3A%2F%2Flocalhost%3A8080%2Fcallback&client_id=leptos-spa&code_verifier=ver"
         );
         assert!(!body.contains("client_secret"));
-        let refresh = refresh_form(&RefreshToken::new("r t".into()), "leptos-spa");
+        let refresh = refresh_form(&RefreshToken::new("r t".into()), "leptos-spa", None, true);
         assert_eq!(
             refresh,
             "grant_type=refresh_token&refresh_token=r+t&client_id=leptos-spa"
         );
+    }
+
+    #[test]
+    fn forms_name_the_api_their_token_is_for() {
+        let orders = ResourceServer::new("https://orders.example", "https://orders.example/")
+            .with_scopes(["orders:read", "orders:list"]);
+        let code = authorization_code_form(
+            AuthorizationCode::new("c".into()),
+            PkceCodeVerifier::new("v".into()),
+            "http://localhost:8080/callback",
+            "spa",
+            Some(&orders),
+        );
+        assert!(code.ends_with("&code_verifier=v&resource=https%3A%2F%2Forders.example%2F"));
+        let token = RefreshToken::new("r".into());
+        assert_eq!(
+            refresh_form(&token, "spa", Some(&orders), true),
+            "grant_type=refresh_token&refresh_token=r&client_id=spa&resource=https%3A%2F%2Forders.example%2F&scope=orders%3Aread+orders%3Alist"
+        );
+        assert!(
+            !refresh_form(&token, "spa", Some(&orders), false).contains("scope="),
+            "the first API's refresh keeps every scope"
+        );
+        let mut auth0 = orders.clone();
+        auth0.resource = None;
+        auth0.audience = Some("orders".into());
+        assert!(refresh_form(&token, "spa", Some(&auth0), false).ends_with("&audience=orders"));
     }
 
     #[test]

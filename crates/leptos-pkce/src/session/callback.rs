@@ -45,6 +45,8 @@ impl<P: Platform> Session<P> {
             pending.code_verifier,
             &pending.redirect_uri,
             &self.config.client_id,
+            // The first API's token; the others' come from the refresh token.
+            self.config.resource_server(0),
         );
         let exchange = self.send_to_provider(
             HttpRequest::new(Endpoint::Token, &metadata.token_endpoint, Some(form)),

@@ -123,21 +123,21 @@ impl<P: Platform> Session<P> {
     }
 
     /// The `Authorization` and `DPoP` headers for a resource request with
-    /// the current access token.
+    /// the current access token of the API of `slot`.
     pub(crate) async fn resource_headers(
         &self,
+        slot: usize,
         method: &str,
         url: &str,
     ) -> Result<(ResourceAuth, u64), AuthError> {
         let (token, token_type, generation) = self
             .with_tokens(|tokens| {
-                tokens.map(|t| {
-                    (
-                        t.access_token().secret().to_owned(),
-                        t.token_type(),
-                        t.generation(),
-                    )
-                })
+                let t = tokens?.api(slot)?;
+                Some((
+                    t.access_token().secret().to_owned(),
+                    t.token_type(),
+                    t.generation(),
+                ))
             })
             .ok_or(AuthError::NotSignedIn)?;
         let dpop = match token_type {

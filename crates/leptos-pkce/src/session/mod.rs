@@ -57,7 +57,7 @@ pub use resource::ResourceResponse;
 pub use start::load_config;
 pub use status::{AuthStatus, AuthWarning, UserProfile};
 pub use tabs::tab_channel_name;
-pub use tokens::TokenSet;
+pub use tokens::{ApiToken, TokenSet};
 
 #[cfg_attr(not(target_arch = "wasm32"), allow(unused_imports))]
 pub(crate) use ports::MAX_BODY_BYTES;

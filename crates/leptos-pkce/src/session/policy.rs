@@ -11,7 +11,7 @@
 //! - After a transient failure: capped exponential backoff with jitter.
 
 use super::backoff::retry_delay_ms;
-use super::tokens::TokenSet;
+use super::tokens::ApiToken;
 
 /// The part of a token's lifetime before expiry at which it is due.
 pub(crate) const REFRESH_MARGIN_FRACTION: f64 = 0.25;
@@ -90,35 +90,33 @@ pub(crate) struct RefreshPolicy {
 }
 
 impl RefreshPolicy {
-    /// When `tokens` are due for refresh; `None` without a refresh token or
-    /// a known lifetime.
-    pub(crate) fn due_at(self, tokens: &TokenSet) -> Option<f64> {
-        tokens.refresh_token()?;
-        let expires_at = tokens.expires_at_ms()?;
-        let lifetime = tokens.lifetime_ms()?;
+    /// When `token` is due for refresh; `None` without a known lifetime.
+    /// (Callers check that there is a refresh token.)
+    pub(crate) fn due_at(self, token: &ApiToken) -> Option<f64> {
+        let expires_at = token.expires_at_ms()?;
+        let lifetime = token.lifetime_ms()?;
         Some(expires_at - (lifetime * REFRESH_MARGIN_FRACTION).min(self.margin_ms))
     }
 
     /// Whether a call should refresh first.
-    pub(crate) fn is_due(self, tokens: &TokenSet, now_ms: f64) -> bool {
-        self.due_at(tokens).is_some_and(|due| now_ms >= due)
+    pub(crate) fn is_due(self, token: &ApiToken, now_ms: f64) -> bool {
+        self.due_at(token).is_some_and(|due| now_ms >= due)
     }
 
     /// When the timer should refresh in the background, if at all.
     pub(crate) fn background_at(
         self,
-        tokens: &TokenSet,
+        token: &ApiToken,
         history: &RefreshHistory,
         now_ms: f64,
     ) -> Option<f64> {
-        tokens.refresh_token()?;
         let at = match history.retry_at_ms {
             Some(retry) => retry,
             None => {
-                if tokens.lifetime_ms()? < MIN_BACKGROUND_LIFETIME_MS {
+                if token.lifetime_ms()? < MIN_BACKGROUND_LIFETIME_MS {
                     return None;
                 }
-                let due = self.due_at(tokens)?;
+                let due = self.due_at(token)?;
                 history
                     .last_start()
                     .map_or(due, |last| due.max(last + MIN_BACKGROUND_INTERVAL_MS))

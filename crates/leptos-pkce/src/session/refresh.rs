@@ -14,22 +14,37 @@ use crate::protocol::{
 };
 
 impl<P: Platform + 'static> Session<P> {
-    /// Refreshes the tokens now; concurrent callers share one request.
+    /// Refreshes the first API's token (the only one without
+    /// [`resources`](crate::ClientConfig::resources)) now; concurrent
+    /// callers share one request.
     pub async fn refresh(self: &Rc<Self>) -> Result<(), AuthError> {
-        let flight = self.refresher.join_or_start(|| {
-            let session = Rc::clone(self);
-            async move {
-                session.platform.step_started("oidc:refresh");
-                let result = session.refresh_once().await;
-                session.platform.step_ended("oidc:refresh");
-                session.refresher.landed();
-                session.notify();
-                result
+        self.refresh_api(0).await
+    }
+
+    /// Refreshes (or first fetches) the token of the API of `slot`. One
+    /// refresh at a time, whatever the API: they all present the one
+    /// refresh token, which each of them may rotate. Callers for the same
+    /// API share its flight; others wait for it to land, then go.
+    pub(crate) async fn refresh_api(self: &Rc<Self>, slot: usize) -> Result<(), AuthError> {
+        loop {
+            let (flight, ours) = self.refresher.join_or_start(slot, || {
+                let session = Rc::clone(self);
+                async move {
+                    session.platform.step_started("oidc:refresh");
+                    let result = session.refresh_once(slot).await;
+                    session.platform.step_ended("oidc:refresh");
+                    session.refresher.landed();
+                    session.notify();
+                    result
+                }
+                .boxed_local()
+                .shared()
+            });
+            let result = flight.await;
+            if ours {
+                return result;
             }
-            .boxed_local()
-            .shared()
-        });
-        flight.await
+        }
     }
 
     /// Whether a refresh is in flight.
@@ -37,19 +52,35 @@ impl<P: Platform + 'static> Session<P> {
         self.refresher.is_refreshing()
     }
 
-    async fn refresh_once(self: &Rc<Self>) -> Result<(), AuthError> {
-        if self.caught_up_with_other_tabs().await {
+    /// The generation of the API token of `slot`, if held.
+    fn api_generation(&self, slot: usize) -> Option<u64> {
+        self.with_tokens(|tokens| tokens?.api(slot).map(super::tokens::ApiToken::generation))
+    }
+
+    async fn refresh_once(self: &Rc<Self>, slot: usize) -> Result<(), AuthError> {
+        let before = self.api_generation(slot);
+        let changed = |session: &Self| session.api_generation(slot) != before;
+        if self.caught_up_with_other_tabs().await && changed(self) {
             return Ok(());
         }
-        let Some(guard) = self.take_refresh_turn().await? else {
-            // Another tab refreshed meanwhile; its tokens are adopted.
-            return Ok(());
+        let guard = loop {
+            match self.take_refresh_turn().await? {
+                Some(guard) => break guard,
+                // Another tab refreshed meanwhile; its tokens are adopted.
+                // They may be another API's: then go on with the new
+                // refresh token.
+                None if changed(self) => return Ok(()),
+                None => {}
+            }
         };
+        let resource = self.config.resource_server(slot);
         let (form, presented) = {
             let state = self.state.borrow();
             let tokens = state.phase.tokens().ok_or(AuthError::NotSignedIn)?;
             let refresh_token = tokens.refresh_token().ok_or(AuthError::SessionExpired)?;
-            let form = refresh_form(refresh_token, &self.config.client_id);
+            // The first API's refresh keeps every scope (and the ID token);
+            // another's asks for its own scopes only.
+            let form = refresh_form(refresh_token, &self.config.client_id, resource, slot != 0);
             (form, refresh_token.secret().to_owned())
         };
         let token_endpoint = &self.provider().await?.token_endpoint;
@@ -74,7 +105,10 @@ impl<P: Platform + 'static> Session<P> {
             return Ok(());
         }
         let result = match answer {
-            Ok((answer, proved)) => self.apply_answer(answer.status, &answer.body, proved).await,
+            Ok((answer, proved)) => {
+                self.apply_answer(slot, answer.status, &answer.body, proved)
+                    .await
+            }
             Err(error) => Err(error),
         };
         if self.refresh_token_now() != presented {
@@ -159,7 +193,13 @@ impl<P: Platform + 'static> Session<P> {
 
     /// A token endpoint answer to a refresh: the rotated refresh token is
     /// kept first, whatever else the answer holds.
-    async fn apply_answer(&self, status: u16, body: &str, proved: bool) -> Result<(), AuthError> {
+    async fn apply_answer(
+        &self,
+        slot: usize,
+        status: u16,
+        body: &str,
+        proved: bool,
+    ) -> Result<(), AuthError> {
         let parsed = parse_token_response(status, body);
         let rotated = match &parsed {
             Ok(_) => None,
@@ -199,13 +239,7 @@ impl<P: Platform + 'static> Session<P> {
         let now = self.now_ms();
         let mut state = self.state.borrow_mut();
         let tokens = state.phase.tokens_mut().ok_or(AuthError::NotSignedIn)?;
-        tokens.apply_refresh(
-            response.token_type,
-            response.access_token,
-            response.expires_in,
-            verified,
-            now,
-        );
+        tokens.apply_refresh(slot, response, verified, now);
         Ok(())
     }
 
@@ -240,7 +274,7 @@ impl<P: Platform + 'static> Session<P> {
     /// a refresh token, or note that the browser is offline.
     pub async fn on_timer(self: &Rc<Self>, online: bool) {
         let now = self.now_ms();
-        let (due, expired_for_good) = {
+        let (due_slots, expired_for_good) = {
             let state = self.state.borrow();
             let Some(tokens) = state.phase.tokens() else {
                 return;
@@ -251,6 +285,7 @@ impl<P: Platform + 'static> Session<P> {
                 tokens.refresh_token().is_none() && tokens.is_expired(now),
             )
         };
+        let due = !due_slots.is_empty();
         if expired_for_good {
             self.end_session(AuthError::SessionExpired);
         } else if !online {
@@ -258,7 +293,11 @@ impl<P: Platform + 'static> Session<P> {
                 self.update(|state| state.warning = Some(AuthWarning::Offline));
             }
         } else if due {
-            let _ = self.refresh().await;
+            for slot in due_slots {
+                if self.refresh_api(slot).await.is_err() {
+                    break;
+                }
+            }
         } else if self.warning() == Some(AuthWarning::Offline) {
             self.update(|state| state.warning = None);
         }

@@ -23,7 +23,9 @@ pub(crate) type RefreshFlight = Shared<LocalBoxFuture<'static, Result<(), AuthEr
 pub(crate) struct Refresher {
     policy: RefreshPolicy,
     history: RefCell<RefreshHistory>,
-    flight: RefCell<Option<RefreshFlight>>,
+    /// The one refresh in flight, and the slot of the API it is for: all
+    /// APIs' tokens come from one refresh token chain, so one at a time.
+    flight: RefCell<Option<(usize, RefreshFlight)>>,
     held: RefCell<VecDeque<LockGuard>>,
 }
 
@@ -38,9 +40,17 @@ impl Refresher {
         }
     }
 
-    /// The flight in progress, or the one `start` makes (and keeps).
-    pub(crate) fn join_or_start(&self, start: impl FnOnce() -> RefreshFlight) -> RefreshFlight {
-        self.flight.borrow_mut().get_or_insert_with(start).clone()
+    /// The flight in progress, or the one `start` makes (and keeps) for
+    /// `slot`; with whether it is for `slot` (else the caller waits for it
+    /// to land and asks again).
+    pub(crate) fn join_or_start(
+        &self,
+        slot: usize,
+        start: impl FnOnce() -> RefreshFlight,
+    ) -> (RefreshFlight, bool) {
+        let mut flight = self.flight.borrow_mut();
+        let (for_slot, flight) = flight.get_or_insert_with(|| (slot, start()));
+        (flight.clone(), *for_slot == slot)
     }
 
     /// The flight landed.
@@ -53,24 +63,38 @@ impl Refresher {
         self.flight.borrow().is_some()
     }
 
-    /// Whether `tokens` should be refreshed before a call.
-    pub(crate) fn is_due(&self, tokens: &TokenSet, now_ms: f64) -> bool {
-        self.policy.is_due(tokens, now_ms)
+    /// Whether the API token of `slot` should be refreshed before a call:
+    /// due, or not fetched yet.
+    pub(crate) fn is_due(&self, tokens: &TokenSet, slot: usize, now_ms: f64) -> bool {
+        tokens
+            .api(slot)
+            .is_none_or(|token| self.policy.is_due(token, now_ms))
     }
 
-    /// Whether the timer, firing at `now_ms`, should refresh `tokens`.
-    pub(crate) fn timer_due(&self, tokens: &TokenSet, now_ms: f64) -> bool {
+    /// The slots whose tokens the timer, firing at `now_ms`, should refresh
+    /// (a retry after a failure is for the first API's).
+    pub(crate) fn timer_due(&self, tokens: &TokenSet, now_ms: f64) -> Vec<usize> {
         let history = self.history.borrow();
+        if tokens.refresh_token().is_none() || !history.allows(now_ms) {
+            return Vec::new();
+        }
         let retry_due = history.retry_at_ms.is_some_and(|at| now_ms >= at);
-        (retry_due || self.policy.is_due(tokens, now_ms))
-            && tokens.refresh_token().is_some()
-            && history.allows(now_ms)
+        tokens
+            .apis()
+            .filter(|(slot, token)| (retry_due && *slot == 0) || self.policy.is_due(token, now_ms))
+            .map(|(slot, _)| slot)
+            .collect()
     }
 
-    /// When the timer should next refresh `tokens` in the background.
+    /// When the timer should next refresh one of `tokens` in the
+    /// background: the earliest of its API tokens.
     pub(crate) fn background_at(&self, tokens: &TokenSet, now_ms: f64) -> Option<f64> {
-        self.policy
-            .background_at(tokens, &self.history.borrow(), now_ms)
+        tokens.refresh_token()?;
+        let history = self.history.borrow();
+        tokens
+            .apis()
+            .filter_map(|(_, token)| self.policy.background_at(token, &history, now_ms))
+            .reduce(f64::min)
     }
 
     /// Whether a new refresh may start now: one is in flight to join, or
@@ -149,13 +173,17 @@ mod tests {
             made.set(made.get() + 1);
             async { Ok(()) }.boxed_local().shared()
         };
-        let _first = refresher.join_or_start(start);
-        let _second = refresher.join_or_start(start);
+        let (_first, _) = refresher.join_or_start(0, start);
+        let (_second, same) = refresher.join_or_start(0, start);
         assert_eq!(made.get(), 1);
+        assert!(same);
+        let (_other, same) = refresher.join_or_start(1, start);
+        assert_eq!(made.get(), 1, "another API's refresh waits for this one");
+        assert!(!same);
         assert!(refresher.is_refreshing() && refresher.allows(0.0));
         refresher.landed();
         assert!(!refresher.is_refreshing());
-        let _third = refresher.join_or_start(start);
+        let (_third, _) = refresher.join_or_start(1, start);
         assert_eq!(made.get(), 2);
     }
 

@@ -51,6 +51,24 @@ pub(crate) struct CarriedTokens {
     pub(crate) expires_at_ms: Option<i64>,
     pub(crate) received_at_ms: i64,
     pub(crate) generation: u64,
+    /// The generation at which the first API's access token came.
+    #[serde(default)]
+    pub(crate) access_generation: Option<u64>,
+    /// The other APIs' tokens (RFC 8707), by slot.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) others: Vec<CarriedApiToken>,
+}
+
+/// Another API's token as it travels.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct CarriedApiToken {
+    pub(crate) slot: usize,
+    pub(crate) token_type: TokenType,
+    #[serde(serialize_with = "reveal")]
+    pub(crate) access_token: AccessToken,
+    pub(crate) expires_at_ms: Option<i64>,
+    pub(crate) received_at_ms: i64,
+    pub(crate) generation: u64,
 }
 
 /// The tokens' types write no JSON (an app cannot store one by accident):

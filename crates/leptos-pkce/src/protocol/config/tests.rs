@@ -160,3 +160,112 @@ fn names_the_bad_field() {
         );
     }
 }
+
+fn resources(list: &str) -> Result<ClientConfig, AuthError> {
+    ClientConfig::from_json(&json(&format!(r#","resources":[{list}]"#)), ORIGIN)
+}
+
+#[test]
+fn each_url_gets_its_apis_token_by_origin_then_longest_prefix() {
+    let config = resources(
+        r#"{"origin":"https://api.example.com","resource":"https://api.example.com","scopes":["api:read"]},
+           {"origin":"http://127.0.0.1:9200","resource":"http://127.0.0.1:9200","scopes":["orders:read"]},
+           {"origin":"https://api.example.com","resource":"https://api.example.com/billing","path_prefix":"/billing/"},
+           {"origin":"https://api.example.com","audience":"billing-v2","path_prefix":"/billing/v2"}"#,
+    )
+    .expect("valid");
+    assert_eq!(config.slot_for("https://api.example.com/v1/me"), Some(0));
+    assert_eq!(config.slot_for("http://127.0.0.1:9200/api/orders"), Some(1));
+    assert_eq!(config.slot_for("https://api.example.com/billing"), Some(2));
+    assert_eq!(
+        config.slot_for("https://api.example.com/billing/x"),
+        Some(2)
+    );
+    assert_eq!(
+        config.slot_for("https://api.example.com/billing/v2/x"),
+        Some(3)
+    );
+    assert_eq!(
+        config.slot_for("https://api.example.com/billingx"),
+        Some(0),
+        "a prefix ends at a /"
+    );
+    assert_eq!(config.slot_for("https://orders.example.com/"), None);
+    assert_eq!(config.slot_for("http://api.example.com/v1/me"), None);
+    assert_eq!(config.slot_named("billing-v2"), Some(3));
+    assert_eq!(config.slot_named("http://127.0.0.1:9200"), Some(1));
+    assert_eq!(
+        config.scope_param(),
+        "openid profile api:read orders:read",
+        "every API's scopes, once"
+    );
+}
+
+#[test]
+fn resources_are_checked_like_resource_origins_and_named_in_errors() {
+    let bad = |list: &str, problem: &str| {
+        assert_eq!(
+            resources(list),
+            Err(field_problem("resources", problem)),
+            "{list}"
+        );
+    };
+    bad(
+        r#"{"origin":"http://api.example.com","resource":"https://api.example.com"}"#,
+        "[0] `origin` must use https (http only for localhost)",
+    );
+    bad(
+        r#"{"origin":"https://*.example.com","resource":"https://api.example.com"}"#,
+        "[0] `origin` must list exact origins: no wildcard (`*`)",
+    );
+    bad(
+        r#"{"origin":"https://api.example.com/v1","resource":"https://api.example.com"}"#,
+        "[0] `origin` must list origins like https://api.example.com",
+    );
+    bad(
+        r#"{"origin":"https://api.example.com"}"#,
+        "[0] needs a `resource` (or an `audience`)",
+    );
+    bad(
+        r#"{"origin":"https://a.example","resource":"https://a.example","audience":"a"}"#,
+        "[0] has both `resource` and `audience`: give one",
+    );
+    bad(
+        r#"{"origin":"https://a.example","resource":"https://a.example#x"}"#,
+        "[0] `resource` must not have a fragment",
+    );
+    bad(
+        r#"{"origin":"https://a.example","resource":"urn:a"}"#,
+        "[0] `resource` must be an absolute https URL",
+    );
+    bad(
+        r#"{"origin":"https://a.example","resource":"https://a.example"},
+           {"origin":"https://b.example","resource":"https://a.example"}"#,
+        "[1] names the same API as [0]: each `resource` or `audience` once",
+    );
+    bad(
+        r#"{"origin":"https://a.example","resource":"https://a.example"},
+           {"origin":"https://a.example","audience":"b"}"#,
+        "[1] has the same `origin` and `path_prefix` as [0]",
+    );
+    bad(
+        r#"{"origin":"https://a.example","resource":"https://a.example","path_prefix":"orders"}"#,
+        "[0] `path_prefix` must be a path like /orders (no `*`, `?` or `#`)",
+    );
+    bad(
+        r#"{"origin":"https://a.example","resource":"https://a.example","scopes":["a b"]}"#,
+        "[0] `scopes` must be single words",
+    );
+    assert_eq!(
+        ClientConfig::from_json(
+            &json(
+                r#","resource_origins":["https://a.example"],"resources":[{"origin":"https://b.example","resource":"https://b.example"}]"#
+            ),
+            ORIGIN
+        ),
+        Err(field_problem(
+            "resources",
+            "goes alone: move the `resource_origins` into it, or drop it"
+        ))
+    );
+}

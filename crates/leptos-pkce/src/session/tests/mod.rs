@@ -2,6 +2,7 @@
 //! ([`provider`]), a tab whose sessionStorage outlives page loads, and a
 //! page that records where it navigates.
 
+mod apis;
 mod dpop;
 mod dpop_details;
 mod flows;
@@ -77,6 +78,8 @@ pub(crate) struct World {
     /// Web Locks: the names held, and who waits for one.
     locks: Rc<RefCell<BTreeMap<String, ()>>>,
     lock_waiters: Rc<RefCell<Vec<std::task::Waker>>>,
+    /// The browser has no Web Locks.
+    pub(crate) no_locks: Cell<bool>,
     pub(crate) messages: Cell<u32>,
     /// Every message posted between tabs, as an attacker on the channel
     /// would capture it.

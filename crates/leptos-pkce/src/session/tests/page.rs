@@ -203,6 +203,9 @@ impl Tabs for Page {
 
     async fn lock(&self, name: &str) -> Option<LockGuard> {
         let world = &self.0.world;
+        if world.no_locks.get() {
+            return None; // a browser without Web Locks
+        }
         futures::future::poll_fn(|cx| {
             if world.locks.borrow().contains_key(name) {
                 world.lock_waiters.borrow_mut().push(cx.waker().clone());

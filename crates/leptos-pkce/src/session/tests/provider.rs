@@ -232,9 +232,19 @@ impl Provider {
         format!("?code={code}&state={state}{iss}")
     }
 
-    fn tokens(&mut self, nonce: Option<&str>, sub: &str, corrupt: bool) -> HttpResponse {
+    fn tokens(
+        &mut self,
+        nonce: Option<&str>,
+        sub: &str,
+        corrupt: bool,
+        resource: Option<&String>,
+    ) -> HttpResponse {
         self.serial += 1;
-        let access_token = format!("at-{}", self.serial);
+        // A token for an API (RFC 8707) names it, so tests can tell them apart.
+        let access_token = match resource {
+            Some(resource) => format!("at-{}@{resource}", self.serial),
+            None => format!("at-{}", self.serial),
+        };
         let mut claims = json!({
             "iss": ISSUER, "sub": sub, "aud": CLIENT_ID, "exp": self.now_s + 600,
             "iat": self.now_s, "auth_time": 1, "name": "Alice Liddell",
@@ -308,7 +318,7 @@ impl Provider {
                     return Some(oauth_error("invalid_grant"));
                 }
                 let person = self.person.clone().unwrap_or_else(|| "alice".into());
-                self.tokens(Some(&authz.nonce), &person, corrupt)
+                self.tokens(Some(&authz.nonce), &person, corrupt, params.get("resource"))
             }
             Some("refresh_token") => {
                 let presented = params.get("refresh_token").cloned().unwrap_or_default();
@@ -329,7 +339,7 @@ impl Provider {
                     Some(Fault::OtherSubject) => "mallory",
                     _ => "alice",
                 };
-                let mut response = self.tokens(None, sub, corrupt);
+                let mut response = self.tokens(None, sub, corrupt, params.get("resource"));
                 if !self.refresh_id_tokens {
                     let mut body: serde_json::Value =
                         serde_json::from_str(&response.body).unwrap_or_default();
