@@ -11,12 +11,31 @@ use wasm_bindgen::JsValue;
 
 use super::{Busy, messages};
 
-/// The API to call: the demo's own setting `api_url` in `config.json`
-/// (the library ignores it), read when first needed.
-async fn api_url() -> Option<String> {
+/// The URL of an API to call: the demo's own setting `setting` in
+/// `config.json` (`api_url`, `orders_url`; the library ignores them), read
+/// when first needed.
+async fn api_url(setting: &str) -> Option<String> {
     let response = Request::get("/config.json").send().await.ok()?;
     let text = response.text().await.ok()?;
-    string_member(&text, "api_url")
+    string_member(&text, setting)
+}
+
+/// The first API (`call-api` / `api-result`).
+const FIRST: Api = Api {
+    setting: "api_url",
+    result_id: "api-result",
+};
+/// The orders API, with a token of its own (`call-api-2` / `api-result-2`).
+const ORDERS: Api = Api {
+    setting: "orders_url",
+    result_id: "api-result-2",
+};
+
+/// One of the demo's APIs: where its URL is set, and its answer's hook.
+#[derive(Clone, Copy)]
+struct Api {
+    setting: &'static str,
+    result_id: &'static str,
 }
 
 /// The string member `name` of the JSON object `text`. The demo reads its
@@ -47,9 +66,11 @@ const BURST: usize = 20;
 pub(crate) fn ApiPanel() -> impl IntoView {
     let auth = use_auth();
     let call = RwSignal::new(ApiCall::Idle);
+    let orders = RwSignal::new(ApiCall::Idle);
     let signed_in = Memo::new(move |_| matches!(auth.status().get(), AuthStatus::SignedIn(_)));
 
-    let call_api = move |_| call_once(auth, call);
+    let call_api = move |_| call_once(auth, call, FIRST);
+    let call_orders = move |_| call_once(auth, orders, ORDERS);
     let burst = RwSignal::new(None::<(usize, usize)>);
     let call_burst = move |_| call_many(auth, burst);
 
@@ -73,7 +94,17 @@ pub(crate) fn ApiPanel() -> impl IntoView {
                 <button data-testid="call-api-burst" on:click=call_burst>
                     {"Call it 20 times at once"}
                 </button>
-                <ApiOutput call burst/>
+                <ApiOutput call burst api=FIRST/>
+                <h2>{"Orders API"}</h2>
+                <p>{"A second API: its token, fetched on the first call, is for it alone."}</p>
+                <button
+                    data-testid="call-api-2"
+                    on:click=call_orders
+                    disabled=move || orders.get() == ApiCall::Calling
+                >
+                    "Call the orders API"
+                </button>
+                <ApiOutput call=orders burst=RwSignal::new(None) api=ORDERS/>
             }) }}
         </section>
     }
@@ -81,7 +112,11 @@ pub(crate) fn ApiPanel() -> impl IntoView {
 
 /// The answers, in a live region that is there before them.
 #[component]
-fn ApiOutput(call: RwSignal<ApiCall>, burst: RwSignal<Option<(usize, usize)>>) -> impl IntoView {
+fn ApiOutput(
+    call: RwSignal<ApiCall>,
+    burst: RwSignal<Option<(usize, usize)>>,
+    api: Api,
+) -> impl IntoView {
     view! {
         <div class="api-output" aria-live="polite">
             {move || burst.get().map(|(ok, total)| view! {
@@ -94,22 +129,23 @@ fn ApiOutput(call: RwSignal<ApiCall>, burst: RwSignal<Option<(usize, usize)>>) -
                 ApiCall::Calling => EitherOf4::B(view! { <Busy label="Calling…"/> }),
                 ApiCall::Answered { status, text } => EitherOf4::C(view! {
                     <p class="api-status">"HTTP " {status}</p>
-                    <pre data-testid="api-result" data-status=status.to_string()>{text}</pre>
+                    <pre data-testid=api.result_id data-status=status.to_string()>{text}</pre>
                 }),
                 ApiCall::Failed(message) => EitherOf4::D(view! {
-                    <p class="error" data-testid="api-result" data-status="0">{message}</p>
+                    <p class="error" data-testid=api.result_id data-status="0">{message}</p>
                 }),
             }}
         </div>
     }
 }
 
-/// One call to the API; its outcome goes to `call`.
-fn call_once(auth: Auth, call: RwSignal<ApiCall>) {
+/// One call to `api`; its outcome goes to `call`.
+fn call_once(auth: Auth, call: RwSignal<ApiCall>, api: Api) {
     call.set(ApiCall::Calling);
     leptos::task::spawn_local(async move {
-        let Some(url) = api_url().await else {
-            call.set(ApiCall::Failed("No api_url is set in config.json.".into()));
+        let Some(url) = api_url(api.setting).await else {
+            let missing = format!("No {} is set in config.json.", api.setting);
+            call.set(ApiCall::Failed(missing));
             return;
         };
         let outcome = match auth.fetch(|| Request::get(&url).build()).await {
@@ -132,7 +168,7 @@ fn call_once(auth: Auth, call: RwSignal<ApiCall>) {
 fn call_many(auth: Auth, burst: RwSignal<Option<(usize, usize)>>) {
     burst.set(None);
     leptos::task::spawn_local(async move {
-        let Some(url) = api_url().await else {
+        let Some(url) = api_url(FIRST.setting).await else {
             return;
         };
         let tally = Rc::new(Cell::new((0, 0)));

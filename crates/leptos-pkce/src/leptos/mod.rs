@@ -212,9 +212,11 @@ impl Auth {
     /// `DPoP` with a proof for DPoP-bound tokens).
     /// `make` builds the request ([`http::Request`]); it may be called
     /// again (after a refresh on a 401, or for a DPoP nonce), and each
-    /// request it builds must go to the same URL. Only origins listed in
-    /// `resource_origins` get the token; the token is refreshed first when
-    /// it is due.
+    /// request it builds must go to the same URL. The token is the one of
+    /// the URL's API in `resources` (origin, then the longest
+    /// `path_prefix`; fetched on the first call), or the one token for the
+    /// `resource_origins`; any other URL is `resource_not_allowed`, with
+    /// nothing sent. The token is refreshed first when it is due.
     pub async fn fetch(
         &self,
         make: impl Fn() -> Result<http::Request, http::Error>,
