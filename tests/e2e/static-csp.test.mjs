@@ -76,7 +76,7 @@ describe('dev/static.mjs: the policy on every response', { timeout: 30000 }, () 
     dist = makeDist();
     policy = `${writePolicy(dist)}; frame-ancestors 'none'`;
     stack = await startStack({
-      provider: false, api: false, static: true, quiet: !process.env.E2E_VERBOSE, env: { APP_PORT: PORT, DIST: dist },
+      provider: false, api: false, orders: false, static: true, quiet: !process.env.E2E_VERBOSE, env: { APP_PORT: PORT, DIST: dist },
     });
   });
   after(async () => {
