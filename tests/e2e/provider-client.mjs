@@ -48,11 +48,16 @@ export function useDevStack({ opPort, apiPort, ordersPort }) {
 
 export const form = (body, name) => new RegExp(`<input[^>]*name="${name}"`).test(body);
 
+// A form body; an array value repeats the field (e.g. several `resource`s, RFC 8707).
+export const formBody = (fields) => new URLSearchParams(
+  Object.entries(fields).flatMap(([name, value]) => [value].flat().map((item) => [name, item])),
+).toString();
+
 export async function tokenRequest(fields, origin = APP) {
   const res = await fetch(meta.token_endpoint, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', origin },
-    body: new URLSearchParams({ client_id: CLIENT_ID, ...fields }).toString(),
+    body: formBody({ client_id: CLIENT_ID, ...fields }),
   });
   return { res, body: await res.json() };
 }
