@@ -40,6 +40,7 @@ export async function startReference(logDir) {
   return startStack({
     provider: false,
     api: false,
+    orders: false,
     static: true,
     logDir,
     env: { APP_PORT: REFERENCE_PORT, APP_ORIGIN: REFERENCE, DIST: REFERENCE_DIR, CONFIG_OVERRIDE: '' },

@@ -190,7 +190,7 @@ function taskAndPkceLines(runs, nativePkce) {
 function howMeasuredLines(ttl) {
   return ['## How measured', '',
     '- Stack: `dev/stack.mjs` `startStack` (provider with `TEST_HOOKS=1` and',
-    `  \`ACCESS_TOKEN_TTL=${ttl}\`, API, static server for \`dist/\`); headless Chromium through playwright-core`,
+    `  \`ACCESS_TOKEN_TTL=${ttl}\`, demo and orders APIs, static server for \`dist/\`); headless Chromium through playwright-core`,
     '  with the e2e suite\'s flags. Each run is a fresh browser context (no cookies, storage or HTTP',
     '  cache; the static server marks the hashed JS, wasm and CSS immutable, so the callback page',
     '  reuses the code its start page downloaded, and revalidates the page and `config.json`).',

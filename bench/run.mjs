@@ -266,7 +266,7 @@ async function main() {
     static: true,
     testHooks: true,
     logDir: path.join(ROOT, '.dev-logs', 'bench'),
-    env: { OP_PORT: '9000', API_PORT: '9100', APP_PORT: '8080', ISSUER, APP_ORIGIN: APP, API_AUDIENCE: API,
+    env: { OP_PORT: '9000', API_PORT: '9100', ORDERS_PORT: '9200', APP_PORT: '8080', ISSUER, APP_ORIGIN: APP, API_AUDIENCE: API,
       DIST, ACCESS_TOKEN_TTL: String(TTL), ...referenceProviderEnv },
   });
   let browser;

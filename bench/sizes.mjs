@@ -26,7 +26,9 @@ for (const dir of dirs) {
   if (!existsSync(path.join(dist, 'index.html'))) throw new Error(`${dir}/index.html is missing: build first`);
   const stack = await startStack({
     static: true, quiet: true,
-    env: { OP_PORT: '9000', API_PORT: '9100', APP_PORT: '8080', ISSUER, APP_ORIGIN: APP, API_AUDIENCE: API, DIST: dist },
+    env: {
+      OP_PORT: '9000', API_PORT: '9100', ORDERS_PORT: '9200', APP_PORT: '8080', ISSUER, APP_ORIGIN: APP, API_AUDIENCE: API, DIST: dist,
+    },
   });
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
   let files;

@@ -1,4 +1,4 @@
-// DPoP (RFC 9449) for the demo API (dev/api.mjs): the proof check, the API's server nonces and
+// DPoP (RFC 9449) for the dev APIs (dev/api.mjs): the proof check, the API's server nonces and
 // the jti replay cache. The API checks the access token and its cnf.jkt first and records the
 // proof's jti only then (a proof that came with a bad token takes no room in the cache).
 

@@ -1,13 +1,20 @@
-// Demo protected API for the Leptos SPA: GET /api/hello with a JWT access token issued by
-// dev/provider.mjs (RFC 9068 "at+jwt", audience API_AUDIENCE, scope api:read), sent either
-// as `Authorization: Bearer <token>` (RFC 6750) or, for a DPoP-bound token (cnf.jkt), as
-// `Authorization: DPoP <token>` with a `DPoP: <proof>` header (RFC 9449).
+// The dev stack's protected APIs, one per process (API_NAME): the demo API (default) answers
+// GET /api/hello, the orders API GET /api/orders. Each takes a JWT access token issued by
+// dev/provider.mjs for its own resource (RFC 9068 "at+jwt", aud = API_AUDIENCE, scope
+// API_SCOPE; RFC 8707: the provider issues one token per resource), sent either as
+// `Authorization: Bearer <token>` (RFC 6750) or, for a DPoP-bound token (cnf.jkt), as
+// `Authorization: DPoP <token>` with a `DPoP: <proof>` header (RFC 9449). A token for the
+// other API (another `aud`) is refused: a token cannot be replayed at another resource.
 //
-// Env (all optional):
-//   API_PORT        9100
+// Env (all optional; the defaults depend on API_NAME, so `API_NAME=orders node dev/api.mjs`
+// serves the orders API where dev/provider.mjs expects it):
+//   API_NAME        demo | orders                       demo
+//   API_PORT        9100 (demo) | 9200 (orders)
 //   API_ORIGIN      http://127.0.0.1:$API_PORT  (the API's own origin, for the proofs' htu)
 //   ISSUER          http://127.0.0.1:9000
-//   API_AUDIENCE    http://127.0.0.1:9100
+//   API_AUDIENCE    http://127.0.0.1:9100 (demo) | http://127.0.0.1:9200 (orders): the `aud`
+//                   it accepts (the provider's API_AUDIENCE / ORDERS_AUDIENCE)
+//   API_SCOPE       api:read (demo) | orders:read (orders): the scope a token must carry
 //   APP_ORIGIN      http://localhost:8080
 //   API_DPOP_NONCE  1: DPoP proofs must carry the API's current server nonce (RFC 9449 §9)
 //   API_REPLAY_CACHE_MAX  10000: how many proof jtis the replay cache holds (tests set fewer)
@@ -17,7 +24,7 @@
 //                 them with a simple cross-site request):
 //                   GET  /__test/stats   counters (below), replay_cache (live jtis held)
 //                   POST /__test/reset   clears the counters and the fault
-//                   POST /__test/fault   {"mode": "hang"|"off", "count": N}: GET /api/hello
+//                   POST /__test/fault   {"mode": "hang"|"off", "count": N}: the API's route
 //                                        never answers (the socket stays open until the client
 //                                        gives up), for N requests or until cleared;
 //                                        {"mode": "redirect", "location": URL}: it answers
@@ -26,14 +33,16 @@
 //                                        and in `faults_abandoned` once the client closed them.
 //                   POST /__test/expire-nonces   every DPoP nonce handed out so far is refused
 //
-// Answers:
-//   200 {message, sub, scope, expires_at}
-//   401 + WWW-Authenticate: Bearer realm="demo-api"                       (no token)
-//   401 + WWW-Authenticate: Bearer ..., error="invalid_token", ...         (bad/expired token)
-//   403 + WWW-Authenticate: Bearer ..., error="insufficient_scope", ...    (no api:read)
+// Answers (REALM is demo-api or orders-api):
+//   200 {message, sub, scope, aud, expires_at}   (demo: GET /api/hello)
+//   200 {orders, sub, scope, aud, expires_at}    (orders: GET /api/orders)
+//   401 + WWW-Authenticate: Bearer realm=REALM                            (no token)
+//   401 + WWW-Authenticate: Bearer ..., error="invalid_token", ...         (bad/expired token,
+//                                                                          another API's aud)
+//   403 + WWW-Authenticate: Bearer ..., error="insufficient_scope", ...    (no API_SCOPE)
 //   503 {error: "temporarily_unavailable"}    (provider unreachable; or the DPoP replay cache is
 //                                             full of live entries: none is evicted to make room)
-//   DPoP (the challenge is `DPoP realm="demo-api", error=..., error_description=..., algs="ES256 Ed25519 EdDSA"`):
+//   DPoP (the challenge is `DPoP realm=REALM, error=..., error_description=..., algs="ES256 Ed25519 EdDSA"`):
 //   401 error="invalid_token"        a DPoP-bound token sent as Bearer; a token whose cnf.jkt is
 //                                    not the proof's key; an unbound token sent as DPoP; bad token
 //   401 error="invalid_dpop_proof"   no/several DPoP headers, bad signature/typ/alg/jwk, htm, htu,
@@ -53,15 +62,38 @@ import {
 } from './api-dpop.mjs';
 import { HOST_REFUSAL, isLoopbackHost } from './test-hooks.mjs';
 
-const API_PORT = Number(process.env.API_PORT || 9100);
+// What tells the two APIs apart: their route, their answer and their defaults.
+const DEMO_ORDERS = [
+  { id: 'ord-1001', item: 'Tea set', quantity: 1, status: 'shipped' },
+  { id: 'ord-1002', item: 'Jam tarts', quantity: 12, status: 'processing' },
+];
+const APIS = {
+  demo: {
+    port: 9100,
+    scope: 'api:read',
+    route: '/api/hello',
+    answer: (claims) => ({ message: `Hello, ${claims.sub}! The API verified your access token.` }),
+  },
+  orders: {
+    port: 9200,
+    scope: 'orders:read',
+    route: '/api/orders',
+    answer: () => ({ orders: DEMO_ORDERS }),
+  },
+};
+const API_NAME = process.env.API_NAME || 'demo';
+if (!Object.hasOwn(APIS, API_NAME)) throw new Error(`API_NAME must be one of ${Object.keys(APIS).join(', ')} (got ${API_NAME})`);
+const SERVED = APIS[API_NAME];
+
+const API_PORT = Number(process.env.API_PORT || SERVED.port);
 const API_ORIGIN = new URL(process.env.API_ORIGIN || `http://127.0.0.1:${API_PORT}`).origin;
 const API_DPOP_NONCE = process.env.API_DPOP_NONCE === '1';
 const ISSUER = (process.env.ISSUER || 'http://127.0.0.1:9000').replace(/\/$/, '');
-const API_AUDIENCE = process.env.API_AUDIENCE || 'http://127.0.0.1:9100';
+const API_AUDIENCE = process.env.API_AUDIENCE || `http://127.0.0.1:${SERVED.port}`;
 const APP_ORIGIN = (process.env.APP_ORIGIN || 'http://localhost:8080').replace(/\/$/, '');
 const TEST_HOOKS = process.env.TEST_HOOKS === '1';
-const REQUIRED_SCOPE = 'api:read';
-const REALM = 'demo-api';
+const REQUIRED_SCOPE = process.env.API_SCOPE || SERVED.scope;
+const REALM = `${API_NAME}-api`;
 const REPLAY_CACHE_MAX = Number(process.env.API_REPLAY_CACHE_MAX || 10000);
 
 // Discovery is fetched lazily (the provider may start after the API) and retried on failure.
@@ -254,7 +286,7 @@ async function testHook(req, res, pathname) {
   return send(res, 404, { error: 'not_found' });
 }
 
-// Answers GET /api/hello with the armed fault: a redirect, or no answer at all.
+// Answers GET on the API's route with the armed fault: a redirect, or no answer at all.
 async function serveFault(req, res) {
   const active = fault;
   if (active.remaining !== null) {
@@ -271,7 +303,7 @@ async function serveFault(req, res) {
   return undefined;
 }
 
-// The refusal of a request to /api/hello: counted, with its challenge (RFC 6750 / RFC 9449).
+// The refusal of a request to the API's route: counted, with its challenge (RFC 6750 / RFC 9449).
 function sendRefusal(res, err) {
   if (err.status === 401) stats.unauthorized += 1;
   if (err.status === 403) stats.forbidden += 1;
@@ -288,7 +320,7 @@ function sendRefusal(res, err) {
   return send(res, err.status, { error: err.error, error_description: err.description }, headers);
 }
 
-async function hello(req, res, corsAllowed) {
+async function serve(req, res, corsAllowed) {
   if (req.method === 'OPTIONS') {
     if (corsAllowed && req.headers['access-control-request-method']) {
       res.setHeader('Access-Control-Allow-Methods', 'GET');
@@ -308,9 +340,10 @@ async function hello(req, res, corsAllowed) {
     // A proof signed with the previous nonce works; hand out the newest one with the answer.
     const fresh = API_DPOP_NONCE && proof && proof.nonce !== currentNonce() ? { 'DPoP-Nonce': currentNonce() } : {};
     return send(res, 200, {
-      message: `Hello, ${claims.sub}! The API verified your access token.`,
+      ...SERVED.answer(claims),
       sub: claims.sub,
       scope: claims.scope,
+      aud: claims.aud,
       expires_at: claims.exp,
     }, fresh);
   } catch (err) {
@@ -324,9 +357,9 @@ async function handle(req, res) {
   res.setHeader('Vary', 'Origin');
   if (TEST_HOOKS && pathname.startsWith('/__test/')) return testHook(req, res, pathname);
   const corsAllowed = setCors(req, res);
-  if (pathname === '/api/hello') return hello(req, res, corsAllowed);
+  if (pathname === SERVED.route) return serve(req, res, corsAllowed);
   if (pathname === '/' && req.method === 'GET') {
-    return send(res, 200, { service: 'demo-api', issuer: ISSUER, audience: API_AUDIENCE });
+    return send(res, 200, { service: REALM, issuer: ISSUER, audience: API_AUDIENCE, scope: REQUIRED_SCOPE });
   }
   return send(res, 404, { error: 'not_found' });
 }
@@ -335,7 +368,7 @@ const server = http.createServer((req, res) => {
   const started = Date.now();
   res.on('finish', () => {
     const { pathname } = new URL(req.url, 'http://api.invalid');
-    if (pathname === '/api/hello' && req.method === 'GET') {
+    if (pathname === SERVED.route && req.method === 'GET') {
       stats.by_status[res.statusCode] = (stats.by_status[res.statusCode] || 0) + 1;
     }
     const reason = res.locals?.reason ? ` (${res.locals.reason})` : '';
@@ -349,7 +382,7 @@ const server = http.createServer((req, res) => {
 });
 
 server.listen(API_PORT, '127.0.0.1', () => {
-  console.log(`api listening on http://127.0.0.1:${API_PORT} (issuer ${ISSUER}, audience ${API_AUDIENCE})`);
+  console.log(`${REALM} listening on http://127.0.0.1:${API_PORT}${SERVED.route} (issuer ${ISSUER}, audience ${API_AUDIENCE}, scope ${REQUIRED_SCOPE})`);
 });
 
 function shutdown(signal) {

@@ -3,10 +3,11 @@
 //
 //
 // Behaviour notes, verified against oidc-provider 9.13 (see tests/e2e/provider.test.mjs):
-// - userinfo does NOT work with the SPA's access token. That token is bound to the API
-//   resource (JWT, aud = API_AUDIENCE, scope = 'api:read'), and oidc-provider's userinfo
-//   endpoint (a) only accepts access tokens it stored, which JWT-format tokens are not, so it
-//   answers 401 invalid_token "invalid token provided", and (b) would refuse any token with an
+// - userinfo does NOT work with the SPA's access tokens. Each is bound to one resource (JWT,
+//   aud = API_AUDIENCE with scope 'api:read', or ORDERS_AUDIENCE with 'orders:read': see
+//   "Resource indicators" below), and oidc-provider's userinfo endpoint (a) only accepts
+//   access tokens it stored, which JWT-format tokens are not, so it answers 401
+//   invalid_token "invalid token provided", and (b) would refuse any token with an
 //   audience anyway ("token audience prevents accessing the userinfo endpoint"). The
 //   revocation endpoint likewise refuses JWT access tokens (unsupported_token_type); revoke
 //   the refresh token instead. The app reads name/email from the ID token
@@ -21,6 +22,29 @@
 //   an access token with cnf.jkt and a refresh token bound to the same key (public client):
 //   refreshing it without a proof, or with another key, is invalid_grant. dpop_jkt in the
 //   authorization request (or a DPoP header at PAR) binds the code to a key.
+// - Resource indicators, RFC 8707 (see tests/e2e/provider-resources.test.mjs): two resource
+//   servers, the demo API (API_AUDIENCE, the default) and the orders API (ORDERS_AUDIENCE). An
+//   authorization request (or PAR) may repeat `resource`; the grant gets each one's registered
+//   scopes silently, and the code and its refresh tokens remember every resource and scope
+//   named. Each token request yields ONE access token with ONE audience (`aud` a string),
+//   scoped to that resource's granted scopes only (the response's `scope` says which): the
+//   code exchange or a refresh names one `resource`, optionally narrowing `scope` (e.g.
+//   resource=orders&scope=orders:read). Naming none gives the demo API's token, also when both
+//   are granted (defaultResource); naming several is invalid_target ("only a single resource
+//   indicator value ..."). Any refresh token of the (one, rotating) chain can ask for either.
+// - A token request for a resource that is not in the code / refresh token (not named at
+//   authorization, unknown, or several) is invalid_target AND spends the code or refresh
+//   token: oidc-provider consumes the code, or rotates the refresh token, before it resolves
+//   the resource. The new refresh token is never handed out, and presenting the old one again
+//   is reuse (invalid_grant, grant revoked). Only ask for resources named at authorization.
+// - A refresh with scope=orders:read (no openid) answers without an ID token; one without a
+//   `scope` parameter keeps the refresh token's scopes, openid included, and gets one.
+// - DPoP with several resources works as with one: every access token carries cnf.jkt of the
+//   request's proof, and the refresh token stays bound to the key of the code exchange,
+//   whichever resource a refresh asks for.
+// - A resource named without any of its scopes in `scope` is granted nothing, yet a token for
+//   it is still issued: no `scope` claim (its API answers 403 insufficient_scope). orders:write
+//   (not registered) is like api:write: consent_required to prompt=none, else access_denied.
 
 import { randomBytes, randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair } from 'jose';
@@ -32,6 +56,8 @@ export const OP_PORT = Number(process.env.OP_PORT || 9000);
 export const ISSUER = (process.env.ISSUER || `http://127.0.0.1:${OP_PORT}`).replace(/\/$/, '');
 export const APP_ORIGIN = (process.env.APP_ORIGIN || 'http://localhost:8080').replace(/\/$/, '');
 const API_AUDIENCE = process.env.API_AUDIENCE || 'http://127.0.0.1:9100';
+const ORDERS_AUDIENCE = process.env.ORDERS_AUDIENCE || 'http://127.0.0.1:9200';
+if (ORDERS_AUDIENCE === API_AUDIENCE) throw new Error('ORDERS_AUDIENCE must differ from API_AUDIENCE (one audience per resource server)');
 const ACCESS_TOKEN_TTL = Number(process.env.ACCESS_TOKEN_TTL || 60);
 const REFRESH_TOKEN_TTL = Number(process.env.REFRESH_TOKEN_TTL || 86400);
 const ID_TOKEN_TTL = Number(process.env.ID_TOKEN_TTL || 3600);
@@ -54,15 +80,20 @@ const FIRST_PARTY = new Set([CLIENT_ID, ...(REFERENCE_ORIGIN ? [REFERENCE_CLIENT
 // Browser origins allowed to call the provider (CORS), each for its own client only.
 export const CORS_ORIGINS = new Map([[APP_ORIGIN, CLIENT_ID], ...(REFERENCE_ORIGIN ? [[REFERENCE_ORIGIN, REFERENCE_CLIENT_ID]] : [])]);
 const API_SCOPE = 'api:read';
-// The API also knows a write scope, which the SPA is NOT registered for.
-const API_SCOPES = [API_SCOPE, 'api:write'];
+const ORDERS_SCOPE = 'orders:read';
+// The resource servers by audience (= resource indicator) and the scopes each knows: the demo
+// API and the orders API each also know a write scope, which the SPA is NOT registered for.
+const RESOURCE_SERVERS = new Map([
+  [API_AUDIENCE, [API_SCOPE, 'api:write']],
+  [ORDERS_AUDIENCE, [ORDERS_SCOPE, 'orders:write']],
+]);
 
 // What the first-party client is registered for, and so what it gets without a consent page:
 // these OIDC scopes (oidc-provider itself refuses any other known scope with invalid_scope)
 // and these scopes per resource server. Anything else needs a consent this provider never
 // gives: prompt=none answers consent_required, an interactive request access_denied.
 const CLIENT_OIDC_SCOPES = ['openid', 'profile', 'email'];
-const CLIENT_RESOURCE_SCOPES = { [API_AUDIENCE]: [API_SCOPE] };
+const CLIENT_RESOURCE_SCOPES = { [API_AUDIENCE]: [API_SCOPE], [ORDERS_AUDIENCE]: [ORDERS_SCOPE] };
 
 // ---------------------------------------------------------------------------
 // The one test account.
@@ -143,9 +174,9 @@ export const configuration = {
     profile: ['name', 'given_name', 'family_name', 'preferred_username'],
     email: ['email', 'email_verified'],
   },
-  // openid/profile/email are OIDC scopes; api:read is a resource-server scope (below).
+  // openid/profile/email are OIDC scopes; api:read and orders:read are resource-server scopes (below).
   scopes: ['openid'],
-  // Put profile/email claims in the ID token (the access token is for the API only).
+  // Put profile/email claims in the ID token (the access tokens are for the APIs only).
   conformIdTokenClaims: false,
 
   responseTypes: ['code'],
@@ -221,15 +252,23 @@ export const configuration = {
     },
     resourceIndicators: {
       enabled: true,
-      // The SPA does not have to send `resource`: the API is the default resource.
-      defaultResource: async () => API_AUDIENCE,
+      // The SPA does not have to send `resource`: the demo API is the default resource, at the
+      // authorization request (oneOf undefined) and at a token request that names none while
+      // the grant holds several (oneOf = the granted ones). A token request naming several
+      // keeps them: oidc-provider then answers invalid_target (one audience per token).
+      async defaultResource(ctx, _client, oneOf) {
+        if (!oneOf) return API_AUDIENCE;
+        if (!Array.isArray(ctx.oidc.params.resource) && oneOf.includes(API_AUDIENCE)) return API_AUDIENCE;
+        return oneOf;
+      },
       // Token endpoint requests without `resource` get a token for the granted resource.
       useGrantedResource: async () => true,
       async getResourceServerInfo(_ctx, resourceIndicator) {
-        if (resourceIndicator !== API_AUDIENCE) throw new errors.InvalidTarget();
+        const scopes = RESOURCE_SERVERS.get(resourceIndicator);
+        if (!scopes) throw new errors.InvalidTarget();
         return {
-          scope: API_SCOPES.join(' '),
-          audience: API_AUDIENCE,
+          scope: scopes.join(' '),
+          audience: resourceIndicator,
           accessTokenTTL: ACCESS_TOKEN_TTL,
           accessTokenFormat: 'jwt',
           jwt: { sign: { alg: 'RS256' } },

@@ -1,15 +1,16 @@
 // Local OpenID Provider for development and end-to-end tests (oidc-provider v9).
 //
-// Serves a single public client `leptos-spa` (authorization code + PKCE S256,
-// rotating refresh tokens, JWT access tokens for the demo API) and one test
-// user: login `alice`, password `wonderland`. (With REFERENCE_ORIGIN, a second client for the
-// benchmark's reference page: see below.)
+// Serves a single public client `leptos-spa` (authorization code + PKCE S256, rotating refresh
+// tokens, JWT access tokens for two resource servers (RFC 8707): the demo API, the default
+// resource, and the orders API) and one test user: login `alice`, password `wonderland`.
+// (With REFERENCE_ORIGIN, a second client for the benchmark's reference page: see below.)
 //
 // Env (all optional):
 //   OP_PORT            9000
 //   ISSUER             http://127.0.0.1:$OP_PORT
 //   APP_ORIGIN         http://localhost:8080
-//   API_AUDIENCE       http://127.0.0.1:9100
+//   API_AUDIENCE       http://127.0.0.1:9100  the demo API (resource indicator and `aud`; scope api:read)
+//   ORDERS_AUDIENCE    http://127.0.0.1:9200  the orders API (likewise; scope orders:read)
 //   ACCESS_TOKEN_TTL   60      seconds
 //   REFRESH_TOKEN_TTL  86400   seconds
 //   ID_TOKEN_TTL       3600    seconds

@@ -1,16 +1,20 @@
-// Starts the local stack: OpenID provider + demo API (+ static server for dist/ with --static,
+// Starts the local stack: OpenID provider + demo API + orders API (dev/api.mjs twice: the
+// second resource server, on ORDERS_PORT (9200)) (+ static server for dist/ with --static,
 // + the misbehaving provider dev/hostile.mjs on HOSTILE_PORT (9300) with --hostile).
 //
 //   node dev/stack.mjs [--static] [--hostile] [--test-hooks] [--log-dir DIR]
 //
 // Ports/env are those of the individual servers (OP_PORT, API_PORT, APP_PORT, ISSUER,
 // APP_ORIGIN, API_AUDIENCE, ACCESS_TOKEN_TTL, DIST, CONFIG_OVERRIDE, ...); they are passed
-// through. Waits until every server answers, prints the URLs, then runs until SIGINT/SIGTERM
-// or until one child dies (then stops the others and exits 1).
+// through. The orders API gets API_NAME=orders and its port (ORDERS_PORT) and audience
+// (ORDERS_AUDIENCE, also given to the provider) as API_PORT / API_AUDIENCE; the API_DPOP_NONCE
+// and API_REPLAY_CACHE_MAX switches apply to both APIs. Waits until every server answers,
+// prints the URLs, then runs until SIGINT/SIGTERM or until one child dies (then stops the
+// others and exits 1).
 //
 // Also importable: `startStack({ static, testHooks, env, logDir, quiet })` returns
-// `{ urls, stop() }` (used by tests/e2e/harness.mjs). More options: `provider: false` and
-// `api: false` leave those out, `hostile: true` adds dev/hostile.mjs.
+// `{ urls, stop() }` (used by tests/e2e/harness.mjs). More options: `provider: false`,
+// `api: false` and `orders: false` leave those out, `hostile: true` adds dev/hostile.mjs.
 
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
@@ -22,11 +26,13 @@ const DEV_DIR = path.dirname(fileURLToPath(import.meta.url));
 export function stackUrls(env = process.env) {
   const opPort = env.OP_PORT || '9000';
   const apiPort = env.API_PORT || '9100';
+  const ordersPort = env.ORDERS_PORT || '9200';
   const appPort = env.APP_PORT || '8080';
   const hostilePort = env.HOSTILE_PORT || '9300';
   return {
     issuer: (env.ISSUER || `http://127.0.0.1:${opPort}`).replace(/\/$/, ''),
     api: `http://127.0.0.1:${apiPort}`,
+    orders: `http://127.0.0.1:${ordersPort}`,
     app: (env.APP_ORIGIN || `http://localhost:${appPort}`).replace(/\/$/, ''),
     appLocal: `http://127.0.0.1:${appPort}`,
     hostile: (env.HOSTILE_ISSUER || `http://127.0.0.1:${hostilePort}`).replace(/\/$/, ''),
@@ -77,7 +83,7 @@ function pipeOutput(child, name, { logDir, quiet }) {
 
 export async function startStack({
   static: withStatic = false, testHooks = false, env: extraEnv = {}, logDir, quiet = false,
-  provider: withProvider = true, api: withApi = true, hostile: withHostile = false,
+  provider: withProvider = true, api: withApi = true, orders: withOrders = true, hostile: withHostile = false,
 } = {}) {
   const env = { ...process.env, ...extraEnv };
   if (testHooks) env.TEST_HOOKS = '1';
@@ -86,10 +92,21 @@ export async function startStack({
   env.ISSUER = urls.issuer;
   env.APP_ORIGIN = urls.app;
   env.API_AUDIENCE ||= urls.api;
+  env.ORDERS_AUDIENCE ||= urls.orders;
 
   const services = [];
   if (withProvider) services.push({ name: 'provider', script: 'provider.mjs', probe: `${urls.issuer}/.well-known/openid-configuration` });
   if (withApi) services.push({ name: 'api', script: 'api.mjs', probe: `${urls.api}/` });
+  if (withOrders) {
+    services.push({
+      name: 'orders',
+      script: 'api.mjs',
+      probe: `${urls.orders}/`,
+      env: {
+        API_NAME: 'orders', API_PORT: new URL(urls.orders).port, API_ORIGIN: urls.orders, API_AUDIENCE: env.ORDERS_AUDIENCE, API_SCOPE: 'orders:read',
+      },
+    });
+  }
   if (withHostile) services.push({ name: 'hostile', script: 'hostile.mjs', probe: `${urls.hostile}/.well-known/openid-configuration` });
   if (withStatic) services.push({ name: 'static', script: 'static.mjs', probe: `${urls.appLocal}/` });
 
@@ -112,7 +129,7 @@ export async function startStack({
         throw new Error(`${service.name}: ${new URL(service.probe).origin} is already in use (another stack running?)`);
       }
       const child = spawn(process.execPath, [path.join(DEV_DIR, service.script)], {
-        env, stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...env, ...service.env }, stdio: ['ignore', 'pipe', 'pipe'],
       });
       child.serviceName = service.name;
       children.push(child);
@@ -143,13 +160,14 @@ export async function startStack({
 // ---------------------------------------------------------------------------
 const USAGE = `usage: node dev/stack.mjs [--static] [--hostile] [--test-hooks] [--log-dir DIR]
 
-Starts the local OpenID provider (alice / wonderland) and the demo API, and with
+Starts the local OpenID provider (alice / wonderland), the demo API and the orders API
+(the second resource server: ORDERS_PORT, default 9200), and with
   --static      the static server for dist/ (the built app)
   --hostile     the misbehaving provider of the attack tests
   --test-hooks  the /__test/* hooks (tests only: never in a deployment)
   --log-dir DIR one log file per server in DIR
 Ports and settings come from the servers' environment variables (OP_PORT, API_PORT,
-APP_PORT, ISSUER, ACCESS_TOKEN_TTL, DPOP, PAR, ...): see dev/README.md.`;
+ORDERS_PORT, APP_PORT, ISSUER, ACCESS_TOKEN_TTL, DPOP, PAR, ...): see dev/README.md.`;
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const args = process.argv.slice(2);
@@ -181,6 +199,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   const { urls } = stack;
   console.log(`stack: provider ${urls.issuer}  (test user alice / wonderland)`);
   console.log(`stack: api      ${urls.api}/api/hello`);
+  console.log(`stack: orders   ${urls.orders}/api/orders`);
   if (options.static) console.log(`stack: app      ${urls.app}/`);
   if (options.hostile) console.log(`stack: hostile  ${urls.hostile}  (POST /__scenario {"name": ...})`);
   console.log('stack: ready');

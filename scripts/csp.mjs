@@ -8,9 +8,9 @@
 //                                         + frame-ancestors 'none'); changes nothing
 //
 // It hashes every inline <script> of DIR/index.html (trunk's module loader, and trunk serve's
-// reload script: see fillReloadScript), takes the provider's and the API's origins from
-// DIR/config.json for connect-src, and puts the policy into a
-// <meta http-equiv="Content-Security-Policy"> right
+// reload script: see fillReloadScript), takes the provider's and the APIs' origins from
+// DIR/config.json for connect-src (issuer, resource_origins, every resources[].origin,
+// api_url), and puts the policy into a <meta http-equiv="Content-Security-Policy"> right
 // after <meta charset> (replacing an earlier one, so running it twice is harmless).
 // Env CSP_CONNECT_EXTRA: more origins for connect-src, separated by spaces (a provider whose
 // token, keys or userinfo endpoints live on another origin than its issuer).
@@ -43,15 +43,17 @@ export function scriptHash(text) {
 }
 
 /**
- * Origins the app talks to besides its own, from config.json: the issuer, resource_origins and
- * the demo API. A `*` anywhere in one of them throws (config_invalid, naming the field): in
- * connect-src it would be a wildcard, while the client matches origins exactly and refuses it.
+ * Origins the app talks to besides its own, from config.json: the issuer, resource_origins,
+ * the origin of every API in `resources` (one access token each, RFC 8707) and the demo API.
+ * A `*` anywhere in one of them throws (config_invalid, naming the field): in connect-src it
+ * would be a wildcard, while the client matches origins exactly and refuses it.
  */
 export function connectOrigins(config, extra = '') {
   const origins = new Set();
   const named = [
     ['issuer', config?.issuer],
     ...(Array.isArray(config?.resource_origins) ? config.resource_origins : []).map((url) => ['resource_origins', url]),
+    ...(Array.isArray(config?.resources) ? config.resources : []).map((r) => ['resources[].origin', r?.origin]),
     ['api_url', config?.api_url],
     ...extra.split(/\s+/).map((url) => ['CSP_CONNECT_EXTRA', url]),
   ];
@@ -76,7 +78,7 @@ export function buildPolicy(html, config, extra = process.env.CSP_CONNECT_EXTRA 
     "default-src 'none'",
     // trunk's JS glue (from 'self'), its inline loader (by hash), and compiling the wasm.
     `script-src 'self' 'wasm-unsafe-eval' ${hashes.join(' ')}`.trim(),
-    // config.json, the wasm itself, the provider and the API.
+    // config.json, the wasm itself, the provider and the APIs.
     `connect-src 'self' ${connectOrigins(config, extra).join(' ')}`.trim(),
     // The one stylesheet; no inline styles or style attributes.
     "style-src 'self'",

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 
 import {
-  API, APP, DIST, ISSUER, expectState, newSession, sel, setupSuite, signIn, signOut, skipReason,
+  API, APP, DIST, ISSUER, ORDERS, builtConfig, expectState, newSession, sel, setupSuite, signIn, signOut, skipReason,
 } from './harness.mjs';
 
 const skip = skipReason();
@@ -104,7 +104,9 @@ describe('Content-Security-Policy and Trusted Types (browser)', { skip, timeout:
       assert.deepEqual(p['trusted-types'], ["'none'"], 'no Trusted Types policy may be created');
       assert.deepEqual(p['style-src'], ["'self'"]);
       assert.deepEqual(p['img-src'], ['data:']);
-      assert.deepEqual([...p['connect-src']].sort(), ["'self'", ISSUER, API].sort(), 'connect-src: the app, the provider and the API only');
+      // The APIs: the demo API, and the orders API when the built config names it in `resources`.
+      const apis = (builtConfig().resources ?? []).some((r) => new URL(r.origin).origin === ORDERS) ? [API, ORDERS] : [API];
+      assert.deepEqual([...p['connect-src']].sort(), ["'self'", ISSUER, ...apis].sort(), 'connect-src: the app, the provider and the APIs only');
       for (const unsafe of ["'unsafe-inline'", "'unsafe-eval'", "'unsafe-hashes'", "'strict-dynamic'", '*', 'data:', 'http:', 'https:']) {
         for (const [name, values] of Object.entries(p)) {
           if (name === 'img-src' && unsafe === 'data:') continue;

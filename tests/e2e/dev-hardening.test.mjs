@@ -2,7 +2,7 @@
 // - dev/api.mjs records a DPoP proof's jti only after the access token and its cnf.jkt
 //   verified (proofs with bad tokens take no room), and with its replay cache full of live
 //   entries it refuses (503) instead of evicting one that could still be replayed;
-// - the test hooks of the provider, the API and the hostile provider answer loopback Host
+// - the test hooks of the provider, both APIs and the hostile provider answer loopback Host
 //   headers only (a DNS-rebound name is refused with 403).
 
 import assert from 'node:assert/strict';
@@ -16,6 +16,7 @@ import { CookieJar, authorizeAs, authorizeUrl, pkcePair } from './node-client.mj
 
 const OP_PORT = '9340';
 const API_PORT = '9440';
+const ORDERS_PORT = '9540';
 const HOSTILE_PORT = '9392';
 const CACHE_MAX = 3; // API_REPLAY_CACHE_MAX of this stack
 const APP = 'http://localhost:8080';
@@ -85,7 +86,7 @@ describe('dev servers: safe to copy (no browser)', { timeout: 60000 }, () => {
       hostile: true,
       quiet: !process.env.E2E_VERBOSE,
       env: {
-        OP_PORT, API_PORT, HOSTILE_PORT, API_REPLAY_CACHE_MAX: String(CACHE_MAX),
+        OP_PORT, API_PORT, ORDERS_PORT, HOSTILE_PORT, API_REPLAY_CACHE_MAX: String(CACHE_MAX),
       },
     });
     issuer = stack.urls.issuer;
@@ -128,12 +129,14 @@ describe('dev servers: safe to copy (no browser)', { timeout: 60000 }, () => {
     assert.equal(stats.dpop.replay_cache_full, 1);
   });
 
-  it('test hooks answer loopback Host headers only (provider, API, hostile provider)', async () => {
+  it('test hooks answer loopback Host headers only (provider, both APIs, hostile provider)', async () => {
     const hooks = [
       [OP_PORT, '/__test/stats'],
       [OP_PORT, '/__test/reset', { method: 'POST', body: {} }],
       [API_PORT, '/__test/stats'],
       [API_PORT, '/__test/fault', { method: 'POST', body: { mode: 'hang' } }],
+      [ORDERS_PORT, '/__test/stats'],
+      [ORDERS_PORT, '/__test/fault', { method: 'POST', body: { mode: 'hang' } }],
       [HOSTILE_PORT, '/__stats'],
       [HOSTILE_PORT, '/__scenario', { method: 'POST', body: { name: 'ok' } }],
     ];
@@ -144,7 +147,9 @@ describe('dev servers: safe to copy (no browser)', { timeout: 60000 }, () => {
         assert.match(res.text, /loopback Host/);
       }
     }
-    assert.deepEqual(JSON.parse((await withHost(API_PORT, 'localhost', '/__test/fault')).text), { fault: null }, 'nothing was armed');
+    for (const port of [API_PORT, ORDERS_PORT]) {
+      assert.deepEqual(JSON.parse((await withHost(port, 'localhost', '/__test/fault')).text), { fault: null }, `${port}: nothing was armed`);
+    }
     for (const [port, path] of hooks.filter(([, , init]) => !init)) {
       for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]) {
         assert.equal((await withHost(port, host, path)).status, 200, `${host} ${path}`);

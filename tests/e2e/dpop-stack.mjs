@@ -23,6 +23,7 @@ export function useStack(env) {
   before(async () => {
     t.stack = await startStack({
       testHooks: true,
+      orders: false,
       quiet: !process.env.E2E_VERBOSE,
       env: { OP_PORT: '9320', API_PORT: '9420', ...env },
     });

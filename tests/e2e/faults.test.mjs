@@ -83,6 +83,7 @@ describe('provider fault injection (no browser)', { timeout: 60000 }, () => {
   before(async () => {
     stack = await startStack({
       testHooks: true,
+      orders: false,
       quiet: !process.env.E2E_VERBOSE,
       env: { OP_PORT: '9330', API_PORT: '9430' },
     });

@@ -1,6 +1,6 @@
 // Shared setup for the browser suite: starts the stack (provider with test hooks and a short
-// access token TTL, API, static server for dist/), launches Chromium via playwright-core,
-// and offers helpers that act and check like a user would.
+// access token TTL, demo API, orders API, static server for dist/), launches Chromium via
+// playwright-core, and offers helpers that act and check like a user would.
 //
 // Env:
 //   E2E_DIST           directory to serve as the app (default ./dist)
@@ -11,7 +11,7 @@
 //   CHROMIUM_PATH      default /usr/bin/chromium
 //   E2E_LOCK_FILE      the machine-wide lock of the fixed ports (default /tmp/leptos-e2e-ports.lock)
 //
-// The browser files use fixed ports (8080, 9000, 9100, 9300). Importing this module takes an
+// The browser files use fixed ports (8080, 9000, 9100, 9200, 9300). Importing this module takes an
 // exclusive lock (flock) that the test process holds until it exits, so test files that
 // `node --test tests/e2e/` runs in parallel, or runs from other checkouts, wait for each other
 // instead of colliding. (A different file from /tmp/leptos-e2e.lock, which people take around
@@ -42,6 +42,7 @@ const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 export const APP = 'http://localhost:8080';
 export const ISSUER = 'http://127.0.0.1:9000';
 export const API = 'http://127.0.0.1:9100';
+export const ORDERS = 'http://127.0.0.1:9200'; // the orders API (dev/api.mjs, API_NAME=orders): the second resource
 export const TOKEN_ENDPOINT = `${ISSUER}/token`;
 export const REVOCATION_ENDPOINT = `${ISSUER}/token/revocation`;
 export const ACCESS_TOKEN_TTL = 6; // seconds; tests wait past it to force refreshes
@@ -131,9 +132,9 @@ export function builtConfig() {
  *   config  fields merged over dist/config.json and served as /config.json (CONFIG_OVERRIDE),
  *           e.g. { request_timeout_ms: 2000 }; a field set to undefined is left out.
  *           `suite.setConfig(fields)` rewrites it later (read on every page load).
- *   services which servers besides the static one: { provider, api } (default true) and
- *           { hostile } (default false: dev/hostile.mjs on HOSTILE), e.g.
- *           { provider: false, api: false, hostile: true }
+ *   services which servers besides the static one: { provider, api, orders } (default true)
+ *           and { hostile } (default false: dev/hostile.mjs on HOSTILE), e.g.
+ *           { provider: false, api: false, orders: false, hostile: true }
  */
 export async function setupSuite({ env: extraEnv = {}, config, services = {} } = {}) {
   rmSync(LOG_DIR, { recursive: true, force: true });
@@ -152,11 +153,13 @@ export async function setupSuite({ env: extraEnv = {}, config, services = {} } =
     env: {
       OP_PORT: '9000',
       API_PORT: '9100',
+      ORDERS_PORT: new URL(ORDERS).port,
       APP_PORT: '8080',
       HOSTILE_PORT: new URL(HOSTILE).port,
       ISSUER,
       APP_ORIGIN: APP,
       API_AUDIENCE: API,
+      ORDERS_AUDIENCE: ORDERS,
       DIST,
       ACCESS_TOKEN_TTL: String(ACCESS_TOKEN_TTL),
       ...(configPath ? { CONFIG_OVERRIDE: configPath } : {}),
@@ -246,19 +249,22 @@ export function recordTokenTraffic(context) {
   return recordTraffic(context, { tokenEndpoints: TOKEN_ENDPOINTS, revocationEndpoint: REVOCATION_ENDPOINT });
 }
 
-/** Provider test hooks. */
+/** Test hooks of the provider and the two APIs. */
 export async function stats() {
   return (await fetch(`${ISSUER}/__test/stats`)).json();
 }
 export async function apiStats() {
   return (await fetch(`${API}/__test/stats`)).json();
 }
+export async function ordersStats() {
+  return (await fetch(`${ORDERS}/__test/stats`)).json();
+}
 /** POSTs JSON to a test hook (they refuse any other content type with 415). */
 export function postJson(url, body = {}) {
   return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 }
 export async function resetStats() {
-  for (const url of [`${ISSUER}/__test/reset`, `${API}/__test/reset`]) {
+  for (const url of [`${ISSUER}/__test/reset`, `${API}/__test/reset`, `${ORDERS}/__test/reset`]) {
     const res = await postJson(url);
     assert.equal(res.status, 204, `${url}: ${res.status}`);
   }

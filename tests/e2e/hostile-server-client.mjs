@@ -24,7 +24,7 @@ export function useHostileServer(port) {
   let stack;
   before(async () => {
     stack = await startStack({
-      provider: false, api: false, hostile: true, quiet: true, env: { HOSTILE_PORT: port, APP_ORIGIN: APP },
+      provider: false, api: false, orders: false, hostile: true, quiet: true, env: { HOSTILE_PORT: port, APP_ORIGIN: APP },
     });
   });
   after(async () => {

@@ -130,7 +130,7 @@ describe('Leptos SPA against a hostile OpenID provider (browser)', { skip, timeo
   before(async () => {
     suite = await setupSuite({
       config: CONFIG,
-      services: { provider: false, api: false, hostile: true },
+      services: { provider: false, api: false, orders: false, hostile: true },
     });
   });
   afterEach(async () => {

@@ -77,9 +77,12 @@ export async function follow(jar, url, origin) {
   throw new Error('too many redirects');
 }
 
+// An array value repeats the parameter (e.g. several `resource`s, RFC 8707).
 export function authorizeUrl(issuer, params) {
   const url = new URL(`${issuer}/auth`);
-  for (const [k, v] of Object.entries(params)) if (v !== undefined) url.searchParams.set(k, v);
+  for (const [k, v] of Object.entries(params)) {
+    for (const item of [v].flat()) if (item !== undefined) url.searchParams.append(k, item);
+  }
   return url.href;
 }
 

@@ -1,5 +1,6 @@
-// What the dev stack's self-tests (provider.test.mjs, provider-signin.test.mjs) share: the
-// provider and API on ports of the file's own, token and API requests, alice's sign-in.
+// What the dev stack's self-tests (provider.test.mjs, provider-signin.test.mjs,
+// provider-resources.test.mjs) share: the provider and API (and the orders API, for a file that
+// gives it a port) on ports of the file's own, token and API requests, alice's sign-in.
 
 import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
@@ -16,19 +17,30 @@ export const ACCESS_TOKEN_TTL = 3;
 // Set by useDevStack: each file runs its own provider and API, on ports of its own.
 export let ISSUER;
 export let API;
+export let ORDERS;
 export let meta;
 
-/** Runs the dev provider and API (test hooks on) around the tests of the calling describe. */
-export function useDevStack({ opPort, apiPort }) {
+/**
+ * Runs the dev provider and API (test hooks on) around the tests of the calling describe, and
+ * the orders API on `ordersPort` when one is given.
+ */
+export function useDevStack({ opPort, apiPort, ordersPort }) {
   let stack;
   before(async () => {
     stack = await startStack({
       testHooks: true,
       quiet: !process.env.E2E_VERBOSE,
-      env: { OP_PORT: opPort, API_PORT: apiPort, ACCESS_TOKEN_TTL: String(ACCESS_TOKEN_TTL) },
+      orders: ordersPort !== undefined,
+      env: {
+        OP_PORT: opPort,
+        API_PORT: apiPort,
+        ...(ordersPort !== undefined ? { ORDERS_PORT: ordersPort } : {}),
+        ACCESS_TOKEN_TTL: String(ACCESS_TOKEN_TTL),
+      },
     });
     ISSUER = stack.urls.issuer;
     API = stack.urls.api;
+    ORDERS = stack.urls.orders;
     meta = await (await fetch(`${ISSUER}/.well-known/openid-configuration`)).json();
   });
   after(() => stack?.stop());
@@ -36,11 +48,16 @@ export function useDevStack({ opPort, apiPort }) {
 
 export const form = (body, name) => new RegExp(`<input[^>]*name="${name}"`).test(body);
 
+// A form body; an array value repeats the field (e.g. several `resource`s, RFC 8707).
+export const formBody = (fields) => new URLSearchParams(
+  Object.entries(fields).flatMap(([name, value]) => [value].flat().map((item) => [name, item])),
+).toString();
+
 export async function tokenRequest(fields, origin = APP) {
   const res = await fetch(meta.token_endpoint, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', origin },
-    body: new URLSearchParams({ client_id: CLIENT_ID, ...fields }).toString(),
+    body: formBody({ client_id: CLIENT_ID, ...fields }),
   });
   return { res, body: await res.json() };
 }

@@ -118,21 +118,24 @@ describe('dev provider + API (no browser)', { timeout: 60000 }, () => {
 describe('without TEST_HOOKS (a copied dev stack)', { timeout: 30000 }, () => {
   let plain;
   before(async () => {
-    plain = await startStack({ quiet: true, env: { OP_PORT: '9312', API_PORT: '9412', TEST_HOOKS: '0' } });
+    plain = await startStack({
+      quiet: true, env: { OP_PORT: '9312', API_PORT: '9412', ORDERS_PORT: '9512', TEST_HOOKS: '0' },
+    });
   });
   after(() => plain?.stop());
 
-  it('has no test hooks at all: stats, reset and fault are 404 at the provider and the API', async () => {
-    const { issuer, api } = plain.urls;
-    for (const base of [issuer, api]) {
+  it('has no test hooks at all: stats, reset and fault are 404 at the provider and both APIs', async () => {
+    const { issuer, api, orders } = plain.urls;
+    for (const base of [issuer, api, orders]) {
       assert.equal((await fetch(`${base}/__test/stats`)).status, 404, `${base} stats`);
       for (const path of ['/__test/reset', '/__test/fault']) {
         const res = await postJson(`${base}${path}`, { mode: 'hang' });
         assert.equal(res.status, 404, `${base}${path}`);
       }
     }
-    // And the API still answers normally (no fault was armed by the POSTs above).
-    const res = await fetch(`${api}/api/hello`, { headers: { origin: APP } });
-    assert.equal(res.status, 401);
+    // And the APIs still answer normally (no fault was armed by the POSTs above).
+    for (const url of [`${api}/api/hello`, `${orders}/api/orders`]) {
+      assert.equal((await fetch(url, { headers: { origin: APP } })).status, 401, url);
+    }
   });
 });

@@ -1,6 +1,7 @@
-// scripts/csp.mjs and dev/static.mjs without a browser (own port, no lock): a wildcard origin
-// is refused, never written into connect-src; and the static server sends the policy on every
-// response, not only on HTML pages (the app's origin is its trust boundary).
+// scripts/csp.mjs and dev/static.mjs without a browser (own port, no lock): connect-src names
+// every origin of config.json (the APIs of `resources` too); a wildcard origin is refused,
+// never written into connect-src; and the static server sends the policy on every response,
+// not only on HTML pages (the app's origin is its trust boundary).
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -47,8 +48,9 @@ describe('scripts/csp.mjs: no wildcard origin', () => {
     }
   });
 
-  it('names the other fields too: issuer, api_url, CSP_CONNECT_EXTRA', () => {
+  it('names the other fields too: issuer, resources[].origin, api_url, CSP_CONNECT_EXTRA', () => {
     assert.throws(() => connectOrigins({ ...CONFIG, issuer: 'https://*.example.com' }), /`issuer`/);
+    assert.throws(() => connectOrigins({ ...CONFIG, resources: [{ origin: 'https://*.example.com' }] }), /`resources\[\]\.origin`/);
     assert.throws(() => connectOrigins({ ...CONFIG, api_url: 'https://*/api' }), /`api_url`/);
     assert.throws(() => connectOrigins(CONFIG, 'https://keys.example.com https://*'), /`CSP_CONNECT_EXTRA`/);
     assert.deepEqual(connectOrigins(CONFIG), ['http://127.0.0.1:9000', 'http://127.0.0.1:9100']);
@@ -67,6 +69,26 @@ describe('scripts/csp.mjs: no wildcard origin', () => {
   });
 });
 
+describe('scripts/csp.mjs: connect-src', () => {
+  it('names the origin of every API in `resources` (one token per API), besides resource_origins', () => {
+    const config = {
+      ...CONFIG,
+      resources: [
+        { origin: 'http://127.0.0.1:9100', resource: 'http://127.0.0.1:9100', scopes: ['api:read'] },
+        { origin: 'http://127.0.0.1:9200/', resource: 'http://127.0.0.1:9200', scopes: ['orders:read'] },
+      ],
+    };
+    assert.deepEqual(connectOrigins(config), ['http://127.0.0.1:9000', 'http://127.0.0.1:9100', 'http://127.0.0.1:9200']);
+    const connectSrc = buildPolicy(PAGE, config, '').split('; ').find((d) => d.startsWith('connect-src '));
+    assert.equal(connectSrc, "connect-src 'self' http://127.0.0.1:9000 http://127.0.0.1:9100 http://127.0.0.1:9200");
+  });
+
+  it('skips a `resources` entry without a usable origin (the client reports config_invalid)', () => {
+    const config = { ...CONFIG, resources: [null, {}, { origin: 42 }, { origin: 'not a url' }, { origin: 'ftp://127.0.0.1:9200' }] };
+    assert.deepEqual(connectOrigins(config), ['http://127.0.0.1:9000', 'http://127.0.0.1:9100']);
+  });
+});
+
 describe('dev/static.mjs: the policy on every response', { timeout: 30000 }, () => {
   let dist;
   let stack;
@@ -76,7 +98,7 @@ describe('dev/static.mjs: the policy on every response', { timeout: 30000 }, () 
     dist = makeDist();
     policy = `${writePolicy(dist)}; frame-ancestors 'none'`;
     stack = await startStack({
-      provider: false, api: false, static: true, quiet: !process.env.E2E_VERBOSE, env: { APP_PORT: PORT, DIST: dist },
+      provider: false, api: false, orders: false, static: true, quiet: !process.env.E2E_VERBOSE, env: { APP_PORT: PORT, DIST: dist },
     });
   });
   after(async () => {
