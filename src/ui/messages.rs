@@ -60,7 +60,10 @@ pub(crate) fn explain(error: &AuthError) -> String {
             detail()
         ),
         AuthError::ResourceNotAllowed(origin) => format!(
-            "This app is not allowed to send your access token to {origin}; add it to resource_origins in config.json if it should be."
+            "This app is not allowed to send your access token to {origin}; add it to resource_origins (or resources) in config.json if it should be."
+        ),
+        AuthError::ResourceNotGranted(api) => format!(
+            "You have not allowed this app to use {api} yet: sign in again to allow it."
         ),
         _ => format!("Something went wrong.{}", detail()),
     }

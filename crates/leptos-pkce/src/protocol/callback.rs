@@ -142,6 +142,7 @@ mod tests {
             max_age_s: None,
             acr_required: Vec::new(),
             step_up_sub: None,
+            apis: Vec::new(),
         }
     }
 

@@ -305,11 +305,26 @@ impl ClientConfig {
             .unwrap_or("/")
     }
 
-    /// The `scope` parameter of the authorization request, space-separated:
-    /// the configured scopes, then every API's that is not among them.
+    /// The `scope` parameter of the default authorization request,
+    /// space-separated: the configured scopes, then those of every API it
+    /// names that are not among them.
     pub fn scope_param(&self) -> String {
+        self.scope_for(&self.default_apis())
+    }
+
+    /// The slots of the APIs a sign-in names by default: all but the
+    /// `on_demand` ones.
+    pub(crate) fn default_apis(&self) -> Vec<usize> {
+        (0..self.resources.len())
+            .filter(|slot| !self.resources[*slot].on_demand)
+            .collect()
+    }
+
+    /// The `scope` parameter for a sign-in that names the APIs of `slots`.
+    pub(crate) fn scope_for(&self, slots: &[usize]) -> String {
         let mut scopes: Vec<&str> = self.scopes.iter().map(String::as_str).collect();
-        for scope in self.resources.iter().flat_map(|server| &server.scopes) {
+        let named = slots.iter().filter_map(|slot| self.resources.get(*slot));
+        for scope in named.flat_map(|server| &server.scopes) {
             if !scopes.contains(&scope.as_str()) {
                 scopes.push(scope);
             }

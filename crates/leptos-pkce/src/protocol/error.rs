@@ -93,6 +93,11 @@ pub enum AuthError {
     #[error("resource not allowed: {0}")]
     ResourceNotAllowed(String),
 
+    /// The API (named here) is `on_demand` and this session's sign-in did
+    /// not ask for it: sign in with `SignInOptions::resource` first.
+    #[error("resource not granted at sign-in: {0}")]
+    ResourceNotGranted(String),
+
     /// Verified claims do not fit the app's own type (`claims_as`): one of
     /// its fields is missing, of another type, or given twice.
     #[error("claims do not fit the requested type: {0}")]
@@ -120,6 +125,7 @@ impl AuthError {
             Self::SessionExpired => "session_expired",
             Self::BrowserUnsupported(_) => "browser_unsupported",
             Self::ResourceNotAllowed(_) => "resource_not_allowed",
+            Self::ResourceNotGranted(_) => "resource_not_granted",
             Self::ClaimsMismatch(_) => "claims_mismatch",
         }
     }

@@ -56,6 +56,10 @@ pub struct PendingRequest {
     /// A step-up from a session of this `sub`: the new one must be it too.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub step_up_sub: Option<String>,
+    /// The slots of the APIs (of `resources`) this sign-in named: the
+    /// session may fetch tokens for these only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub apis: Vec<usize>,
 }
 
 impl PendingRequest {
@@ -109,6 +113,7 @@ mod tests {
             max_age_s: None,
             acr_required: Vec::new(),
             step_up_sub: None,
+            apis: Vec::new(),
         }
     }
 

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use super::codec::from_json;
 use super::config::ClientConfig;
 use super::discovery::ProviderMetadata;
-use super::error::{AuthError, TokenResponseProblem};
+use super::error::{AuthError, ConfigProblem, TokenResponseProblem};
 use super::pending::PendingRequest;
 use super::pkce::CODE_CHALLENGE_METHOD;
 use super::random::{ENTROPY_BYTES, base64url};
@@ -123,8 +123,9 @@ impl AuthorizationRequest {
         secrets: RequestSecrets,
     ) -> Result<Self, AuthError> {
         options.check()?;
+        let apis = named_apis(config, options)?;
         let challenge = secrets.code_verifier.challenge();
-        let scope = config.scope_param();
+        let scope = config.scope_for(&apis);
         let extra = options.request_params();
         let mut params = vec![
             ("response_type", "code"),
@@ -137,13 +138,13 @@ impl AuthorizationRequest {
             ("nonce", secrets.nonce.secret()),
         ];
         // Every API is named (RFC 8707 §2.1); Auth0 takes one `audience`.
+        let servers = apis.iter().filter_map(|slot| config.resources.get(*slot));
         params.extend(
-            config
-                .resources
-                .iter()
+            servers
+                .clone()
                 .filter_map(|server| Some(("resource", server.resource.as_deref()?))),
         );
-        if let Some(audience) = config.resources.iter().find_map(|s| s.audience.as_deref()) {
+        if let Some(audience) = servers.clone().find_map(|s| s.audience.as_deref()) {
             params.push(("audience", audience));
         }
         params.extend(extra.iter().map(|(k, v)| (k.as_str(), v.as_str())));
@@ -175,6 +176,7 @@ impl AuthorizationRequest {
                 Vec::new()
             },
             step_up_sub: None,
+            apis,
         };
         Ok(Self { url, form, pending })
     }
@@ -211,6 +213,29 @@ pub fn parse_pushed_authorization_response(status: u16, body: &str) -> Result<St
         .ok_or(AuthError::TokenResponseInvalid(
             TokenResponseProblem::NoRequestUri,
         ))
+}
+
+/// The APIs a sign-in names: the configuration's default ones, and those
+/// `options` ask for (which must be configured).
+fn named_apis(config: &ClientConfig, options: &SignInOptions) -> Result<Vec<usize>, AuthError> {
+    let mut apis = config.default_apis();
+    for indicator in &options.resources {
+        let slot = config
+            .resources
+            .iter()
+            .position(|server| server.indicator() == indicator)
+            .ok_or_else(|| {
+                AuthError::ConfigInvalid(ConfigProblem::Field {
+                    field: "SignInOptions::resource",
+                    problem: format!("`{indicator}` is no API of `resources`"),
+                })
+            })?;
+        if !apis.contains(&slot) {
+            apis.push(slot);
+        }
+    }
+    apis.sort_unstable();
+    Ok(apis)
 }
 
 #[cfg(test)]

@@ -27,6 +27,12 @@ pub struct ResourceServer {
     /// Fetch this API's token right after sign-in, not on its first call.
     #[serde(default)]
     pub prefetch: bool,
+    /// Left out of the default sign-in: the person consents to this API
+    /// when the app asks for it, with `SignInOptions::resource`. (Asking
+    /// the provider for a token of an API the sign-in did not name would
+    /// spend the refresh token at some providers.)
+    #[serde(default)]
+    pub on_demand: bool,
 }
 
 impl ResourceServer {
@@ -39,6 +45,7 @@ impl ResourceServer {
             scopes: Vec::new(),
             path_prefix: None,
             prefetch: false,
+            on_demand: false,
         }
     }
 
@@ -60,6 +67,13 @@ impl ResourceServer {
     #[must_use]
     pub fn with_prefetch(mut self, prefetch: bool) -> Self {
         self.prefetch = prefetch;
+        self
+    }
+
+    /// Leaves the API out of the default sign-in (builder style).
+    #[must_use]
+    pub fn with_on_demand(mut self, on_demand: bool) -> Self {
+        self.on_demand = on_demand;
         self
     }
 
@@ -177,6 +191,11 @@ pub(crate) fn check_origin(origin: &str) -> Result<(), &'static str> {
 
 /// Checks every API of `resources` and that no two are the same.
 pub(crate) fn check_resources(resources: &[ResourceServer]) -> Result<(), AuthError> {
+    if resources.first().is_some_and(|first| first.on_demand) {
+        return Err(bad(
+            "[0] cannot be `on_demand`: the sign-in brings the first API's token",
+        ));
+    }
     for (at, server) in resources.iter().enumerate() {
         server.check(at)?;
         for (before, earlier) in resources[..at].iter().enumerate() {

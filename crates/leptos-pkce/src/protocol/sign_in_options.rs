@@ -78,6 +78,7 @@ pub struct SignInOptions {
     pub(crate) require_acr: bool,
     pub(crate) ui_locales: Vec<String>,
     pub(crate) params: Vec<(String, String)>,
+    pub(crate) resources: Vec<String>,
 }
 
 impl SignInOptions {
@@ -139,6 +140,16 @@ impl SignInOptions {
     #[must_use]
     pub fn param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.params.push((name.into(), value.into()));
+        self
+    }
+
+    /// Also names the API `resource` (its `resource` or `audience` in the
+    /// configuration's `resources`, typically an `on_demand` one), with its
+    /// scopes: the person consents to it in this sign-in, and its token
+    /// can then be fetched. An API not in `resources` is `config_invalid`.
+    #[must_use]
+    pub fn resource(mut self, resource: impl Into<String>) -> Self {
+        self.resources.push(resource.into());
         self
     }
 

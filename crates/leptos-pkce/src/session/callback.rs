@@ -79,7 +79,7 @@ impl<P: Platform> Session<P> {
         {
             return Err(AuthError::InvalidIdToken(IdTokenCheck::StepUpSubject));
         }
-        self.signed_in_with(response, verified).await
+        self.signed_in_with(response, verified, pending.apis).await
     }
 
     /// The signed-in phase from a verified sign-in: the profile from the ID
@@ -88,6 +88,7 @@ impl<P: Platform> Session<P> {
         &self,
         response: TokenResponse,
         verified: VerifiedIdToken,
+        apis: Vec<usize>,
     ) -> Result<Phase, AuthError> {
         let mut profile = UserProfile::from(verified.claims());
         let userinfo_due = verified.claims().names_the_person();
@@ -100,7 +101,7 @@ impl<P: Platform> Session<P> {
         if let Some(userinfo) = &userinfo {
             profile.merge_userinfo(userinfo);
         }
-        let tokens = TokenSet::new(response, verified, self.now_ms());
+        let tokens = TokenSet::new(response, verified, apis, self.now_ms());
         self.platform.delete(SILENT_SKIP_KEY);
         self.refresher.reset();
         let mut phase = Phase::signed_in(tokens, profile, userinfo_due);

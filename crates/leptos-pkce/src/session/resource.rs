@@ -108,7 +108,9 @@ impl<P: Platform + 'static> Session<P> {
     pub async fn prefetch_api_tokens(self: &Rc<Self>) {
         for (slot, server) in self.config.resources.iter().enumerate().skip(1) {
             let missing = self.with_tokens(|tokens| {
-                tokens.is_some_and(|t| t.api(slot).is_none() && t.refresh_token().is_some())
+                tokens.is_some_and(|t| {
+                    t.grants(slot) && t.api(slot).is_none() && t.refresh_token().is_some()
+                })
             });
             if server.prefetch && missing && self.refresh_api(slot).await.is_err() {
                 return;
@@ -138,6 +140,13 @@ impl<P: Platform + 'static> Session<P> {
                     .is_some_and(|t| !t.is_expired(session.now_ms()))
             })
         };
+        let refused = self.with_tokens(|tokens| tokens.is_some_and(|t| !t.grants(slot)));
+        if refused {
+            let name = self.config.resource_server(slot).map(|s| s.indicator());
+            return Err(AuthError::ResourceNotGranted(
+                name.unwrap_or_default().to_owned(),
+            ));
+        }
         let (due, expired, refreshable) = self
             .with_tokens(|tokens| {
                 tokens.map(|t| {

@@ -57,6 +57,9 @@ pub(crate) struct CarriedTokens {
     /// The other APIs' tokens (RFC 8707), by slot.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) others: Vec<CarriedApiToken>,
+    /// The slots of the APIs the sign-in named.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) apis: Vec<usize>,
 }
 
 /// Another API's token as it travels.

@@ -25,6 +25,8 @@ pub struct TokenSet {
     /// The latest ID token a refresh brought (for `id_token_hint`).
     latest_id_token: Option<IdToken>,
     generation: u64,
+    /// The slots of the APIs the sign-in named (with `resources`).
+    apis: Vec<usize>,
 }
 
 /// One API's access token, its type and its times.
@@ -122,7 +124,12 @@ fn copy(token: &str) -> String {
 
 impl TokenSet {
     /// The session from a code exchange whose ID token was verified.
-    pub(crate) fn new(response: TokenResponse, identity: VerifiedIdToken, now_ms: f64) -> Self {
+    pub(crate) fn new(
+        response: TokenResponse,
+        identity: VerifiedIdToken,
+        apis: Vec<usize>,
+        now_ms: f64,
+    ) -> Self {
         Self {
             primary: ApiToken::new(
                 response.token_type,
@@ -136,7 +143,14 @@ impl TokenSet {
             identity,
             latest_id_token: None,
             generation: 1,
+            apis,
         }
+    }
+
+    /// Whether the sign-in named the API of `slot`, so that its token may
+    /// be asked for (the first API's always may).
+    pub(crate) fn grants(&self, slot: usize) -> bool {
+        slot == 0 || self.apis.contains(&slot)
     }
 
     /// What another tab is sent: everything but the verified claims, which
@@ -159,6 +173,7 @@ impl TokenSet {
             received_at_ms: primary.received_at_ms,
             generation: self.generation,
             access_generation: Some(primary.generation),
+            apis: self.apis.clone(),
             others: self
                 .others
                 .iter()
@@ -174,6 +189,7 @@ impl TokenSet {
         let latest_id_token = carried.latest_id_token;
         let refresh_token = carried.refresh_token;
         let generation = carried.generation;
+        let apis = carried.apis;
         let (primary, others) = carried_apis(
             carried.token_type,
             carried.access_token,
@@ -189,6 +205,7 @@ impl TokenSet {
             identity,
             latest_id_token,
             generation,
+            apis,
         }
     }
 
@@ -208,6 +225,7 @@ impl TokenSet {
         self.refresh_token = carried.refresh_token;
         self.latest_id_token = carried.latest_id_token;
         self.generation = carried.generation;
+        self.apis = carried.apis;
     }
 
     /// Keeps a rotated refresh token at once, before anything else in the

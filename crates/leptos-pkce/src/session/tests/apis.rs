@@ -2,7 +2,7 @@
 //! with the refresh token on first call, refreshed each on its own, one
 //! refresh token chain for all of them across tabs.
 
-use crate::protocol::ResourceServer;
+use crate::protocol::{ConfigProblem, ResourceServer};
 use crate::session::ApiToken;
 
 use super::provider::API;
@@ -327,4 +327,63 @@ fn an_unknown_api_gets_nothing() {
         Err("resource_not_allowed".into())
     );
     assert!(seen.borrow().is_empty());
+}
+
+#[test]
+fn an_on_demand_api_is_asked_for_at_a_sign_in_of_its_own() {
+    let world = World::new();
+    let mut config = apis_config();
+    config.resources[1].on_demand = true;
+    world.provider.borrow_mut().signed_in = false;
+    let (page, session) = sign_in_with(&world, &config);
+    let seen = RefCell::new(Vec::new());
+    assert_eq!(
+        call(&session, ORDERS, &seen),
+        Err(AuthError::ResourceNotGranted(ORDERS.into()))
+    );
+    assert!(
+        world.refreshes().is_empty(),
+        "the provider is not asked for it"
+    );
+    assert!(seen.borrow().is_empty());
+
+    let ask = crate::protocol::SignInOptions::default().resource(ORDERS);
+    block_on(session.sign_in_with(ask)).expect("on its way");
+    assert!(session.status().is_signed_in(), "kept meanwhile");
+    let (url, _) = page.last_navigation().expect("to the provider");
+    assert_eq!(
+        query_of(&url)["scope"],
+        "openid profile api:read orders:read"
+    );
+    assert!(url.contains("resource=https%3A%2F%2Forders.example.com"));
+    let back = world.provider.borrow_mut().authorize(&url);
+    let (_, session) = load_configured(
+        &world,
+        0,
+        &format!("/callback{back}"),
+        SessionOptions::default(),
+        config,
+    );
+    assert_eq!(call(&session, ORDERS, &seen), Ok(200));
+    assert_eq!(refreshed_apis(&world), [ORDERS]);
+}
+
+#[test]
+fn a_sign_in_may_ask_only_for_configured_apis() {
+    let world = World::new();
+    let (page, session) = signed_in_to_apis(&world);
+    let before = page.last_navigation();
+    let ask = crate::protocol::SignInOptions::default().resource("https://nope.example");
+    assert!(matches!(
+        block_on(session.sign_in_with(ask)),
+        Err(AuthError::ConfigInvalid(ConfigProblem::Field {
+            field: "SignInOptions::resource",
+            ..
+        }))
+    ));
+    assert_eq!(
+        page.last_navigation(),
+        before,
+        "nothing asked of the provider"
+    );
 }
