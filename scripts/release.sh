@@ -5,14 +5,19 @@
 # formatting and no panic locations. About 21 kB gzip less on the first load than a stable
 # `trunk build --release`, which still works (BENCHMARKS.md "Release build").
 #
-#   scripts/release.sh [DIST]
+#   scripts/release.sh [DIST] [INDEX TRUNK_TOML]
 #
+# INDEX and TRUNK_TOML build another app of the workspace the same way (bench/marginal.sh
+# builds the router example and its bare twin with bench/marginal/Trunk.toml); only the demo's
+# Trunk.toml has the CSP hook, so only its output is checked for the policy.
 # It builds in its own target dir (target/release-nightly), so that it and the stable builds
 # do not rebuild each other's artifacts. Trunk.toml's post_build hook (scripts/csp.mjs, the
 # Content-Security-Policy meta) runs as in every trunk build. Needs scripts/setup.sh first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dist="${1:-dist}"
+index="${2:-index.html}"
+trunk_toml="${3:-Trunk.toml}"
 source scripts/env.sh
 say() { printf '\033[1m[release]\033[0m %s\n' "$*"; }
 
@@ -38,8 +43,8 @@ RUSTUP_TOOLCHAIN="$RELEASE_TOOLCHAIN" \
   CARGO_UNSTABLE_BUILD_STD=std,panic_abort \
   CARGO_UNSTABLE_BUILD_STD_FEATURES=optimize_for_size \
   RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zfmt-debug=none -Zlocation-detail=none" \
-  trunk build --release --dist "$dist"
+  trunk --config "$trunk_toml" build --release --dist "$PWD/$dist" "$PWD/$index"
 
-grep -q 'http-equiv="Content-Security-Policy"' "$dist/index.html" \
+[ "$index" != index.html ] || grep -q 'http-equiv="Content-Security-Policy"' "$dist/index.html" \
   || { echo "$dist/index.html has no Content-Security-Policy meta: did scripts/csp.mjs run?" >&2; exit 1; }
 say "done: $dist/"

@@ -14,7 +14,7 @@ use crate::protocol::{
 };
 
 impl<P: Platform> Session<P> {
-    /// Once after [`start`](Self::start): finishes the callback `captured`
+    /// Once after [`new`](Self::new): finishes the callback `captured`
     /// (see [`CapturedCallback::capture`]) or a logout return, or tries a
     /// silent restore, or settles signed out.
     pub async fn resume(self: &Rc<Self>, captured: Option<CapturedCallback>) {
