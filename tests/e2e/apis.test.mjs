@@ -156,3 +156,36 @@ describe('several APIs, a token for each (browser, RFC 8707)', { skip, timeout: 
     }
   });
 });
+
+describe('several APIs with DPoP (browser): one key, a proof per request, each API its own bound token', { skip, timeout: 120000 }, () => {
+  let suite;
+  let session;
+  before(async () => {
+    suite = await setupSuite();
+  });
+  after(async () => {
+    await session?.context.close();
+    await suite?.close();
+  });
+
+  it('both APIs accept their DPoP-bound tokens, proved by the same key', async () => {
+    session = await newSession(suite.browser, 'two-apis-dpop');
+    const { page, context } = session;
+    const proofs = [];
+    context.on('request', (req) => {
+      const origin = new URL(req.url()).origin;
+      if (![API, ORDERS].includes(origin) || !req.headers().dpop) return;
+      proofs.push({ origin, scheme: req.headers().authorization?.split(' ')[0], proof: req.headers().dpop });
+    });
+    await page.goto('/');
+    await signIn(page);
+    assert.equal((await callFirst(page)).status, 200);
+    const orders = await callOrders(page);
+    assert.equal(orders.status, 200, orders.text);
+    const header = (proof) => JSON.parse(Buffer.from(proof.split('.')[0], 'base64url').toString());
+    const [first, second] = [API, ORDERS].map((origin) => proofs.find((p) => p.origin === origin));
+    assert.ok(first && second, 'each API got a proved request');
+    assert.deepEqual([first.scheme, second.scheme], ['DPoP', 'DPoP']);
+    assert.deepEqual(header(first.proof).jwk, header(second.proof).jwk, 'one key for both');
+  });
+});
