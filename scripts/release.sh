@@ -18,6 +18,8 @@ cd "$(dirname "$0")/.."
 dist="${1:-dist}"
 index="${2:-index.html}"
 trunk_toml="${3:-Trunk.toml}"
+# Absolute, since trunk reads paths relative to TRUNK_TOML's directory.
+absolute() { case "$1" in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
 source scripts/env.sh
 say() { printf '\033[1m[release]\033[0m %s\n' "$*"; }
 
@@ -43,7 +45,7 @@ RUSTUP_TOOLCHAIN="$RELEASE_TOOLCHAIN" \
   CARGO_UNSTABLE_BUILD_STD=std,panic_abort \
   CARGO_UNSTABLE_BUILD_STD_FEATURES=optimize_for_size \
   RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zfmt-debug=none -Zlocation-detail=none" \
-  trunk --config "$trunk_toml" build --release --dist "$PWD/$dist" "$PWD/$index"
+  trunk --config "$trunk_toml" build --release --dist "$(absolute "$dist")" "$(absolute "$index")"
 
 [ "$index" != index.html ] || grep -q 'http-equiv="Content-Security-Policy"' "$dist/index.html" \
   || { echo "$dist/index.html has no Content-Security-Policy meta: did scripts/csp.mjs run?" >&2; exit 1; }

@@ -189,9 +189,11 @@ pub(super) async fn access_token(auth: Auth, api: Option<&str>) -> Result<Access
     }
 }
 
+/// `make` is a trait object: the engine's call (its refresh, 401 replay and
+/// DPoP resends) is then compiled once, not once per call site.
 pub(super) async fn fetch(
     auth: Auth,
-    make: impl Fn() -> Result<http::Request, http::Error>,
+    make: &dyn Fn() -> Result<http::Request, http::Error>,
 ) -> Result<http::Response, AuthError> {
     let session = session(auth).ok_or(AuthError::NotSignedIn)?;
     let unbuildable = || AuthError::Network("the request could not be built".into());

@@ -39,7 +39,7 @@ pub(super) async fn access_token(
 
 pub(super) async fn fetch(
     _auth: Auth,
-    _make: impl Fn() -> Result<http::Request, http::Error>,
+    _make: &dyn Fn() -> Result<http::Request, http::Error>,
 ) -> Result<http::Response, AuthError> {
     Err(AuthError::NotInBrowser)
 }

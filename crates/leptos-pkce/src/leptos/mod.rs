@@ -221,6 +221,6 @@ impl Auth {
         &self,
         make: impl Fn() -> Result<http::Request, http::Error>,
     ) -> Result<http::Response, AuthError> {
-        driver::fetch(*self, make).await
+        driver::fetch(*self, &make).await
     }
 }
