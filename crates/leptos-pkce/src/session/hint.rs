@@ -23,9 +23,12 @@ impl<P: Platform> Session<P> {
 
     /// This browser has a session with the provider now.
     pub(crate) fn set_hint(&self) {
-        let until = (self.now_ms() + HINT_LIFETIME_MS).round();
+        // Whole milliseconds, written as an integer: formatting an `f64`
+        // would pull float printing into the wasm for this one number.
+        #[allow(clippy::cast_possible_truncation)]
+        let until = (self.now_ms() + HINT_LIFETIME_MS).round() as i64;
         self.platform
-            .write_hint(&self.hint_key(), &format!("{until}"));
+            .write_hint(&self.hint_key(), &until.to_string());
     }
 
     /// Signed out, or the provider said `login_required`.
@@ -72,8 +75,13 @@ impl<P: Platform> Session<P> {
             SilentRestore::WhenHinted => self
                 .platform
                 .read_hint(&self.hint_key())
-                .and_then(|until| until.parse::<f64>().ok())
-                .is_some_and(|until| until > self.now_ms()),
+                .and_then(|until| until.parse::<i64>().ok())
+                // Milliseconds since 1970 are exact in an f64 for ages yet.
+                .is_some_and(|until| {
+                    #[allow(clippy::cast_precision_loss)]
+                    let until = until as f64;
+                    until > self.now_ms()
+                }),
         }
     }
 }
