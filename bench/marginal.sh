@@ -5,18 +5,20 @@
 # gzip -9 sizes of what a first load fetches from each (index.html, JS, wasm). The difference is
 # the library's marginal cost.
 #
-#   bench/marginal.sh            prints a Markdown table (BENCHMARKS.md "Marginal cost")
+#   bench/marginal.sh            prints a Markdown table, and writes target/marginal/result.json,
+#                                which scripts/bench.sh's report reads (BENCHMARKS.md "Marginal cost")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=target/marginal
 scripts/release.sh "$out/with" examples/router-app/index.html bench/marginal/Trunk.toml >/dev/null
 scripts/release.sh "$out/bare" bench/marginal/bare/index.html bench/marginal/Trunk.toml >/dev/null
-node --input-type=module - "$out/bare" "$out/with" <<'JS'
-import { readFileSync, readdirSync } from 'node:fs';
+node --input-type=module - "$out/bare" "$out/with" "$out/result.json" "$(git rev-parse --short HEAD)" <<'JS'
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 
-const [bare, withAuth] = process.argv.slice(2).map((dir) => {
+const [bareDir, withDir, resultFile, commit] = process.argv.slice(2);
+const [bare, withAuth] = [bareDir, withDir].map((dir) => {
   const files = readdirSync(dir).filter((f) => /\.(html|js|wasm)$/.test(f));
   const sizes = Object.fromEntries(files.map((f) => {
     const bytes = readFileSync(path.join(dir, f));
@@ -30,4 +32,5 @@ console.log('| first load, gzip -9 (B) | bare router app | with leptos-pkce | ma
 console.log('| --- | ---: | ---: | ---: |');
 for (const ext of ['html', 'js', 'wasm']) console.log(row(ext, bare.sizes[ext].gzip, withAuth.sizes[ext].gzip));
 console.log(row('**total**', bare.total, withAuth.total));
+writeFileSync(resultFile, JSON.stringify({ commit, bare, with: withAuth, marginal: withAuth.total - bare.total }, null, 1));
 JS

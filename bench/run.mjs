@@ -33,6 +33,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DIST = path.join(ROOT, 'dist');
 const OUT = path.join(ROOT, 'BENCHMARKS.md');
 const RAW = path.join(ROOT, 'target', 'bench', 'raw.json');
+// bench/marginal.sh's result (scripts/bench.sh runs it first); kept only if it measured this commit.
+const MARGINAL = path.join(ROOT, 'target', 'marginal', 'result.json');
 const RUNS = Number(process.env.BENCH_RUNS || 20);
 // Sign-ins are quick and the reference's spread is wide: twice as many pairs as runs.
 const PAIRS = Number(process.env.BENCH_COMPARE_PAIRS || 2 * RUNS);
@@ -305,8 +307,9 @@ function writeResults({ date, loadStart, files, runs, failures, reference, chrom
   const nativeFile = process.env.BENCH_NATIVE_PKCE;
   const nativePkce = nativeFile && existsSync(nativeFile) ? readFileSync(nativeFile, 'utf8') : '';
   const env = { machine: machine(), versions: versions(chromiumVersion), git: gitState() };
+  const marginal = existsSync(MARGINAL) ? JSON.parse(readFileSync(MARGINAL, 'utf8')) : null;
   const result = report({ date, load: { start: loadStart, end: os.loadavg()[0] }, files, runs, failures, env, nativePkce,
-    reference, ttl: TTL });
+    reference, ttl: TTL, marginal: marginal && env.git.startsWith(marginal.commit) ? marginal : null });
   writeFileSync(OUT, result.markdown);
   mkdirSync(path.dirname(RAW), { recursive: true });
   writeFileSync(RAW, JSON.stringify({ date, env, files, runs, failures, reference }, null, 1));

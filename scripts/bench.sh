@@ -3,7 +3,8 @@
 # release app into dist/ (scripts/release.sh) and the oidc-client-ts reference
 # page (bench/reference/) into target/bench/reference/, run the native PKCE
 # micro-benchmark if there is one, then bench/run.mjs (headless Chromium against
-# the local stack), which writes BENCHMARKS.md and prints a summary.
+# the local stack), which writes BENCHMARKS.md and prints a summary. bench/marginal.sh measures
+# what the library adds to a tiny router app (issue 21 target 2) before the browser runs.
 #
 #   BENCH_RUNS=20               timed browser runs (after one warm-up run)
 #   BENCH_COMPARE_PAIRS=2×RUNS  app / oidc-client-ts reference sign-in pairs (issue 13)
@@ -25,6 +26,9 @@ scripts/release.sh dist
 # (issue 13): one minified ES module, like a production bundle, named after its content like
 # trunk's assets (`main-<16 hex>.js`), so dev/static.mjs serves both apps' code with the same
 # cache policy. Output under target/ (ignored).
+step "the library's marginal cost (bench/marginal.sh: two tiny router apps, same recipe)"
+bench/marginal.sh
+
 step "reference page (oidc-client-ts, esbuild)"
 ref_out=target/bench/reference
 rm -rf "$ref_out"

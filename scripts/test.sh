@@ -34,6 +34,9 @@ cargo test -p leptos-pkce --target wasm32-unknown-unknown --lib --tests
 step "release build (scripts/release.sh: $RELEASE_TOOLCHAIN, build-std)"
 scripts/release.sh dist
 
+step "the library's marginal cost (bench/marginal.sh: issue 21 target 2, measured, not enforced)"
+bench/marginal.sh
+
 step "end-to-end tests"
 E2E_REQUIRE_APP=1 node --test --test-concurrency=1 tests/e2e/
 step "all tests passed"
