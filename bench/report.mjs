@@ -41,7 +41,7 @@ function budgetRows({ runs, total, overhead, reference, marginal }) {
       signInTasks ? `${signInTasks.flat().length} long task(s), max ${fmt(maxTask)} ms` : 'no data (Long Tasks API missing)',
       verdict(signInTasks && maxTask <= LONG_TASK_BUDGET)],
     comparedTasks,
-    ['4. reload → signed-in, new tab → signed-in', 'reported (section 2f)',
+    ['reload → signed-in, new tab → signed-in', 'reported (section 2f)',
       `${tabMeasures.map(([label, s]) => `${label} ${s ? fmt(s.median) : '–'} ms`).join(', ')} (medians)`,
       verdict(tabMeasures.every(([, s]) => s?.n === runs.length))],
     ['callback client overhead, median', `≤ ${OVERHEAD_BUDGET} ms`, overhead ? `${fmt(overhead.median)} ms` : 'no data',
@@ -102,8 +102,8 @@ function marginalLines(marginal) {
 
 function sizeLines(files, total) {
   return ['## 1. First page load: transfer size', '',
-    'Everything the first load of `/` fetched from the app origin, as listed by Chromium (up to the',
-    `silent round trip). \`dev/static.mjs\` served it ${files.every((f) => f.encoding === 'none') ? 'uncompressed'
+    'Everything the first load of `/` fetched from the app origin, as listed by Chromium.',
+    `\`dev/static.mjs\` served it ${files.every((f) => f.encoding === 'none') ? 'uncompressed'
       : `with Content-Encoding ${[...new Set(files.map((f) => f.encoding))].join(', ')}`}; raw is the file`,
     'size, gzip (zlib level 9) and brotli (quality 11) are what a compressing server would send.', '',
     table(['file', 'type', 'raw', 'gzip', 'brotli', 'gzip / raw'], [
@@ -123,13 +123,11 @@ function loadAndCallbackLines(runs) {
   const overhead = stats(col((r) => r.callback.overhead));
   return ['## 2a. Navigation → interactive signed-out page', '',
     'Until `[data-testid=auth-status][data-state=signed-out]` is in the DOM and `[data-testid=sign-in]` is',
-    'enabled. *First visit*: fresh context, includes the silent `prompt=none` round trip to the provider',
-    '(start page → provider → `/callback`, which shows signed-out). *Reload*: same tab, the failed',
-    'attempt is remembered, no round trip.', '',
+    'enabled. *First visit*: fresh context; with no session hint the page asks the provider nothing',
+    '(issue 18) and shows signed-out itself. *Reload*: the same tab loads / again.', '',
     statTable([
       ['first visit: wall, navigation start → interactive', col((r) => r.firstVisit.wall)],
-      ['first visit: `oidc:ready` on the start page', col((r) => r.firstVisit.readyStart)],
-      ['first visit: `oidc:ready` on the page that shows signed-out', col((r) => r.firstVisit.ready)],
+      ['first visit: `oidc:ready`', col((r) => r.firstVisit.ready)],
       ['reload: wall, navigation start → interactive', col((r) => r.reload.wall)],
       ['reload: ↳ HTML received at (navigation `responseEnd`)', col((r) => r.reload.responseEnd)],
       ['reload: ↳ client started at (`oidc:start` mark)', col((r) => r.reload.appStart)],
@@ -192,7 +190,7 @@ function taskAndPkceLines(runs, nativePkce) {
     'holding the `oidc:start` mark (wasm start, first render); *later* = the app\'s work after it.', '',
     table(['page', 'runs with a long task', 'long tasks (load / start-up / later)', 'max (ms)'],
       [['sign-in: start page', ['start']], ['sign-in: callback page', ['callback']],
-        ['first visit: start page + silent callback page (not budgeted)', ['firstVisit']]].map(([label, kinds]) => {
+        ['first visit (not budgeted)', ['firstVisit']]].map(([label, kinds]) => {
         const perRun = tasksOf(runs, kinds);
         if (!perRun) return [label, 'no data', '', ''];
         const all = perRun.flat();
@@ -201,12 +199,11 @@ function taskAndPkceLines(runs, nativePkce) {
       })), '',
 
     '## 2e / 3. PKCE generation', '',
-    'The app\'s `oidc:pkce` measure: verifier, S256 challenge, state and nonce, on the click and on the',
-    'silent attempt at start-up. Chromium coarsens `performance.now()` to 0.1 ms outside',
-    'cross-origin-isolated pages, so values here are multiples of about 0.1 ms.', '',
+    'The app\'s `oidc:pkce` measure: verifier, S256 challenge, state and nonce, on the click.',
+    'Chromium coarsens `performance.now()` to 0.1 ms outside cross-origin-isolated pages, so values',
+    'here are multiples of about 0.1 ms.', '',
     statTable([
       ['`oidc:pkce`, sign-in click', col((r) => r.signIn.pkce), 2],
-      ['`oidc:pkce`, silent attempt (first visit)', col((r) => r.firstVisit.silentPkce), 2],
     ]), '',
     'Native micro-benchmark (`cargo run --release --example pkce_bench`):', '',
     nativePkce ? ['```', nativePkce.trim(), '```'].join('\n') : '*skipped: `crates/leptos-pkce/examples/pkce_bench.rs` does not exist.*', ''];

@@ -9,8 +9,8 @@
 //      BENCH_NATIVE_PKCE  file with the output of `cargo run --release --example pkce_bench`;
 //      CHROMIUM_PATH (/usr/bin/chromium).
 //
-// One run = one fresh browser context (a new person): first visit of / (with the silent
-// prompt=none round trip), reload (without it), sign-in through the provider's form, then
+// One run = one fresh browser context (a new person): first visit of / (no provider request),
+// reload, sign-in through the provider's form, then
 // wait for the app's timer refresh. Timings come from the app's own performance.measure
 // entries (crates/leptos-pkce/src/browser/perf.rs) and from performance.now() at the moment the DOM shows a state.
 
@@ -89,18 +89,15 @@ function gaps(snap, total) {
   return out;
 }
 
-// a. First visit: the start page tries prompt=none at the provider, whose login_required
-// answer lands on /callback, which shows signed-out. Then a reload in the same tab: the
-// failed silent attempt is remembered.
+// a. First visit: a new person's first load of / asks the provider nothing (issue 18: no
+// session hint, so no silent attempt) and shows signed-out on that page. Then a reload in the
+// same tab.
 async function firstVisitAndReload(page) {
   await page.goto('/', { waitUntil: 'commit' });
   const shown = await settle(page, 'signed-out');
-  const start = await leftPage(page);
   const firstVisit = {
-    wall: shown.timeOrigin + shown.states['signed-out'] - start.timeOrigin,
-    readyStart: measure(start, 'oidc:ready'),
+    wall: shown.states['signed-out'],
     ready: measure(shown, 'oidc:ready'),
-    silentPkce: measure(start, 'oidc:pkce'),
   };
 
   await page.reload({ waitUntil: 'commit' });
@@ -112,11 +109,11 @@ async function firstVisitAndReload(page) {
     responseEnd: reloaded.responseEnd,
     appStart: markAt(reloaded, 'oidc:start'),
   };
-  return { firstVisit, reload, firstVisitPages: [start, shown] };
+  return { firstVisit, reload, firstVisitPages: [shown] };
 }
 
 // b, d, e. Sign in from the reloaded page through the provider's login form.
-async function signInPhase(page, [start, shown]) {
+async function signInPhase(page, [shown]) {
   const cb = await signInThroughForm(page);
   const signInPage = await leftPage(page);
   const callback = {
@@ -130,7 +127,7 @@ async function signInPhase(page, [start, shown]) {
   };
   const signIn = { pkce: measure(signInPage, 'oidc:pkce') };
   const longTasks = { start: taskPhases(signInPage), callback: taskPhases(cb),
-    firstVisit: start.longTasks && shown.longTasks ? [...taskPhases(start), ...taskPhases(shown)] : null };
+    firstVisit: shown.longTasks ? taskPhases(shown) : null };
   return { callback, signIn, longTasks };
 }
 
