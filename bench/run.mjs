@@ -109,11 +109,11 @@ async function firstVisitAndReload(page) {
     responseEnd: reloaded.responseEnd,
     appStart: markAt(reloaded, 'oidc:start'),
   };
-  return { firstVisit, reload, firstVisitPages: [shown] };
+  return { firstVisit, reload, firstVisitPage: shown };
 }
 
 // b, d, e. Sign in from the reloaded page through the provider's login form.
-async function signInPhase(page, [shown]) {
+async function signInPhase(page, firstVisitPage) {
   const cb = await signInThroughForm(page);
   const signInPage = await leftPage(page);
   const callback = {
@@ -127,7 +127,7 @@ async function signInPhase(page, [shown]) {
   };
   const signIn = { pkce: measure(signInPage, 'oidc:pkce') };
   const longTasks = { start: taskPhases(signInPage), callback: taskPhases(cb),
-    firstVisit: shown.longTasks ? taskPhases(shown) : null };
+    firstVisit: firstVisitPage.longTasks ? taskPhases(firstVisitPage) : null };
   return { callback, signIn, longTasks };
 }
 
@@ -173,8 +173,8 @@ async function oneRun(browser) {
   try {
     await probePages(context, APP);
     const page = await context.newPage();
-    const { firstVisit, reload, firstVisitPages } = await firstVisitAndReload(page);
-    const { callback, signIn, longTasks } = await signInPhase(page, firstVisitPages);
+    const { firstVisit, reload, firstVisitPage } = await firstVisitAndReload(page);
+    const { callback, signIn, longTasks } = await signInPhase(page, firstVisitPage);
     const refresh = await refreshPhase(page);
     const { newTab, reloadRestore } = await tabsAndReloadPhase(context, page);
     return { firstVisit, reload, callback, signIn, refresh, newTab, reloadRestore, longTasks };

@@ -10,6 +10,7 @@ mod page;
 mod page_loads;
 mod provider;
 mod provider_dpop;
+mod provider_wire;
 mod refresh;
 mod refresh_failures;
 mod resource;
